@@ -1,0 +1,42 @@
+# The two commands: `make run` and `make test`. Everything else is a helper for them.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_MEMBERS ?= 2000
+
+.PHONY: run test install install-test lint messages clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(BIN)/tillit migrate --no-input
+	$(BIN)/tillit demo --if-empty --members $(DEMO_MEMBERS) --seed 1
+	$(BIN)/tillit serve --host 127.0.0.1 --port 8000
+
+lint: install-test
+	$(BIN)/ruff check .
+
+# The suite on SQLite, then on PostgreSQL. TILLIT_REQUIRE_POSTGRES=1 (CI) makes a missing
+# PostgreSQL a failure instead of a skip.
+test: lint
+	$(BIN)/python scripts/run_tests.py
+
+messages: install
+	cd tillit && ../$(BIN)/django-admin makemessages -l nb -l sv --no-obsolete && ../$(BIN)/django-admin compilemessages
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,1 @@
+"""Tillit: member and case management for unions, member organisations and municipalities."""

@@ -1,0 +1,55 @@
+"""Writing the audit trail and the access log. Called inside the service's transaction."""
+
+import datetime
+import decimal
+
+from tillit.core.models import AccessLogEntry, AuditEntry
+
+
+def _plain(value):
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if hasattr(value, "pk"):
+        return value.pk
+    return value
+
+
+def diff(obj, values: dict) -> dict:
+    """Apply `values` to `obj`; return {field: [old, new]} for the fields that changed."""
+    changes = {}
+    for name, new in values.items():
+        old = getattr(obj, name)
+        if old != new:
+            changes[name] = [_plain(old), _plain(new)]
+            setattr(obj, name, new)
+    return changes
+
+
+def snapshot(obj, fields) -> dict:
+    """The creation record: {field: [None, value]} for the given fields."""
+    return {f: [None, _plain(getattr(obj, f))] for f in fields if getattr(obj, f) not in (None, "")}
+
+
+def record(action: str, obj, *, actor, channel: str, changes: dict | None = None, person_id=None) -> AuditEntry:
+    return AuditEntry.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        channel=channel,
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=obj.pk,
+        person_id=person_id,
+        changes=changes or {},
+    )
+
+
+def log_access(user, action: str, *, channel: str, person_id=None, detail=None) -> None:
+    """Record a view or export of personal data (callers skip a person's view of themselves)."""
+    AccessLogEntry.objects.create(
+        user=user if getattr(user, "pk", None) else None,
+        channel=channel,
+        action=action,
+        person_id=person_id,
+        detail=detail or {},
+    )

@@ -1,0 +1,137 @@
+"""The shared kernel: tree nodes, grants, the audit trail, the access log and API tokens."""
+
+import hashlib
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from treebeard.mp_tree import MP_Node
+
+
+class User(AbstractUser):
+    """A login. Linked to a registry Person through `Person.user` when the user is one."""
+
+    class Meta:
+        db_table = "core_user"
+
+
+class TreeNode(MP_Node):
+    """A node of one of the two trees; a subtree is one indexed prefix query on `path`."""
+
+    name = models.CharField(_("name"), max_length=200)
+    node_order_by = ["name"]
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.name
+
+    def subtree_q(self, prefix: str = ""):
+        """A Q matching this node and everything below it, through the `prefix` relation."""
+        return models.Q(**{f"{prefix}path__startswith": self.path})
+
+
+class Channel(models.TextChoices):
+    UI = "ui", _("web interface")
+    API = "api", _("API")
+    IMPORT = "import", _("import")
+    REP = "rep", _("representative")
+    SYSTEM = "system", _("system")
+
+
+class AuditEntry(models.Model):
+    """One change to registry or case data: who, when, through which channel, from → to."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    action = models.CharField(max_length=80)
+    object_type = models.CharField(max_length=60)
+    object_id = models.BigIntegerField()
+    # The person the change concerns, so the person page shows its history in one query.
+    person_id = models.BigIntegerField(null=True, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["person_id", "-at"]),
+            models.Index(fields=["object_type", "object_id"]),
+        ]
+
+    def __str__(self):
+        return f"{self.action} {self.object_type}#{self.object_id}"
+
+
+class AccessLogEntry(models.Model):
+    """One view or export of personal data by someone other than the person."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    action = models.CharField(max_length=40)  # person.view, person.export, ...
+    person_id = models.BigIntegerField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["person_id", "-at"])]
+
+    def __str__(self):
+        return f"{self.action} by user {self.user_id}"
+
+
+class Grant(models.Model):
+    """A user's role over one node of either tree; it covers the node's whole subtree."""
+
+    class Tree(models.TextChoices):
+        ORG = "org", _("organisation")
+        EMPLOYER = "employer", _("employers")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grants")
+    role = models.CharField(_("role"), max_length=30)
+    tree = models.CharField(max_length=10, choices=Tree.choices)
+    node_id = models.BigIntegerField()
+    valid_from = models.DateField(null=True, blank=True)
+    valid_to = models.DateField(null=True, blank=True)
+    # Where the grant comes from: "" when given by an admin, "registry.role:<id>" for a rep's role.
+    source = models.CharField(max_length=60, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "tree"]), models.Index(fields=["source"])]
+
+    def __str__(self):
+        return f"{self.role}@{self.tree}:{self.node_id}"
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A personal API token; the raw value is shown once, only its SHA-256 is kept."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True)
+    prefix = models.CharField(max_length=12)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.name})"
+
+
+class Sequence(models.Model):
+    """A named counter for numbers that are unique and never reused (member numbers, case numbers)."""
+
+    name = models.CharField(max_length=60, primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.name}={self.value}"

@@ -1,0 +1,126 @@
+"""Roles, what each may do, and the scope (subtrees) a user's grants give for one permission.
+
+Every query for personal data goes through `Model.objects.visible_to(user)`, which asks
+`scope_for(user, perm)` which subtrees of which tree the user covers.
+"""
+
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+VIEW = "view"
+EDIT = "edit"
+EXPORT = "export"
+IMPORT = "import"
+VIEW_NATIONAL_ID = "view_national_id"
+MERGE = "merge"
+MANAGE_GRANTS = "manage_grants"
+
+ROLES = {
+    "admin": (_("Administrator"), {VIEW, EDIT, EXPORT, IMPORT, VIEW_NATIONAL_ID, MERGE, MANAGE_GRANTS}),
+    "local_admin": (_("Local administrator"), {VIEW, EDIT, VIEW_NATIONAL_ID, MANAGE_GRANTS}),
+    "case_handler": (_("Case handler"), {VIEW, EDIT, EXPORT, IMPORT, VIEW_NATIONAL_ID, MERGE}),
+    "rep": (_("Representative"), {VIEW, EDIT, EXPORT}),
+    "regional_rep": (_("Regional representative"), {VIEW, EXPORT}),
+    "viewer": (_("Read only"), {VIEW}),
+}
+# Roles whose edits are recorded with the channel "rep" (a rep correcting member data).
+REP_ROLES = {"rep", "regional_rep"}
+
+# tree name -> "app_label.Model" of its nodes; registered by the apps that own the trees.
+TREES = {"org": "registry.OrgUnit", "employer": "registry.Employer"}
+
+
+def role_choices():
+    return [(code, label) for code, (label, _perms) in ROLES.items()]
+
+
+@dataclass
+class Scope:
+    """The subtrees a user covers for one permission. `everything`: a superuser, no filter at all."""
+
+    everything: bool = False
+    paths: dict[str, list[str]] = field(default_factory=lambda: {"org": [], "employer": []})
+    via_rep_only: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not self.everything and not any(self.paths.values())
+
+    def tree_q(self, tree: str, prefix: str) -> Q | None:
+        """Q for objects whose `<prefix>path` lies under one of the covered nodes of `tree`."""
+        paths = self.paths[tree]
+        if not paths:
+            return None
+        q = Q()
+        for p in paths:
+            q |= Q(**{f"{prefix}path__startswith": p})
+        return q
+
+    def covers_node(self, tree: str, path: str) -> bool:
+        return self.everything or any(path.startswith(p) for p in self.paths[tree])
+
+
+def active_grants(user, today=None):
+    from tillit.core.models import Grant
+
+    today = today or timezone.localdate()
+    return (
+        Grant.objects.filter(user=user)
+        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=today))
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+    )
+
+
+def _grant_rows(user):
+    cache = getattr(user, "_tillit_grants", None)
+    if cache is None:
+        grants = list(active_grants(user))
+        node_paths = {}
+        for tree, label in TREES.items():
+            ids = [g.node_id for g in grants if g.tree == tree]
+            if ids:
+                model = apps.get_model(label)
+                node_paths.update({(tree, pk): path for pk, path in model.objects.filter(pk__in=ids).values_list(
+                    "pk", "path")})
+        cache = [(g.role, g.tree, node_paths.get((g.tree, g.node_id))) for g in grants]
+        cache = [row for row in cache if row[2] is not None]
+        user._tillit_grants = cache
+    return cache
+
+
+def forget_grants(user):
+    """Drop the per-request cache after grants change."""
+    if hasattr(user, "_tillit_grants"):
+        del user._tillit_grants
+
+
+def scope_for(user, perm: str = VIEW) -> Scope:
+    """Which subtrees `user` covers for `perm`; superusers cover everything."""
+    scope = Scope()
+    if not user or not user.is_authenticated or not user.is_active:
+        return scope
+    if user.is_superuser:
+        scope.everything = True
+        return scope
+    roles_used = set()
+    for role, tree, path in _grant_rows(user):
+        perms = ROLES.get(role, ("", set()))[1]
+        if perm not in perms:
+            continue
+        roles_used.add(role)
+        scope.paths[tree].append(path)
+    scope.via_rep_only = bool(roles_used) and roles_used <= REP_ROLES
+    return scope
+
+
+def has_perm_anywhere(user, perm: str) -> bool:
+    return not scope_for(user, perm).empty
+
+
+def channel_for(user, default: str = "ui") -> str:
+    """Edits by someone acting only through a rep's role are recorded as channel "rep"."""
+    return "rep" if scope_for(user, EDIT).via_rep_only else default

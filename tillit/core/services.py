@@ -1,0 +1,82 @@
+"""Kernel operations shared by every app: numbering, optimistic locking, grants, tokens."""
+
+import secrets
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tillit.core import audit
+from tillit.core.errors import ConflictError, InvalidInput
+from tillit.core.models import ApiToken, Grant, Sequence, hash_token
+from tillit.core.scopes import ROLES, TREES
+
+
+@transaction.atomic
+def next_numbers(name: str, count: int = 1, *, start: int = 1) -> range:
+    """Reserve `count` consecutive numbers of the sequence `name`; they are never handed out again."""
+    seq, _created = Sequence.objects.select_for_update().get_or_create(name=name, defaults={"value": start - 1})
+    Sequence.objects.filter(pk=name).update(value=F("value") + count)
+    return range(seq.value + 1, seq.value + count + 1)
+
+
+def save_versioned(obj, changes: dict, expected_version: int | None) -> None:
+    """Write the changed fields if nobody changed `obj` since `expected_version` was read.
+
+    The check and the write are one UPDATE, so two concurrent editors cannot both win.
+    """
+    model = type(obj)
+    version = obj.version if expected_version is None else expected_version
+    fields = {name: getattr(obj, name) for name in changes}
+    if hasattr(obj, "updated_at"):
+        fields["updated_at"] = obj.updated_at = timezone.now()
+    rows = model.objects.filter(pk=obj.pk, version=version).update(version=F("version") + 1, **fields)
+    if rows != 1:
+        raise ConflictError(_("Someone else changed this record meanwhile. Reload it and make your change again."))
+    obj.version = version + 1
+
+
+@transaction.atomic
+def grant_access(user, role: str, tree: str, node, *, actor, channel="ui", valid_from=None, valid_to=None,
+                 source: str = "") -> Grant:
+    """Give `user` the `role` over `node`'s subtree; audited."""
+    if role not in ROLES:
+        raise InvalidInput(_("Unknown role."), field_errors={"role": [_("Unknown role.")]})
+    if tree not in TREES:
+        raise InvalidInput(_("Unknown tree."), field_errors={"tree": [_("Unknown tree.")]})
+    grant = Grant.objects.create(user=user, role=role, tree=tree, node_id=node.pk, valid_from=valid_from,
+                                 valid_to=valid_to, source=source)
+    audit.record("core.grant.created", grant, actor=actor, channel=channel,
+                 changes=audit.snapshot(grant, ["user_id", "role", "tree", "node_id", "valid_from", "valid_to",
+                                                "source"]))
+    return grant
+
+
+@transaction.atomic
+def revoke_grants(grants, *, actor, channel="ui") -> int:
+    count = 0
+    for grant in list(grants):
+        audit.record("core.grant.revoked", grant, actor=actor, channel=channel,
+                     changes={"role": [grant.role, None], "node_id": [grant.node_id, None]})
+        grant.delete()
+        count += 1
+    return count
+
+
+def create_token(user, name: str = "") -> tuple[ApiToken, str]:
+    """A new personal API token. The raw value is returned once; only its hash is stored."""
+    raw = "tlt_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name, prefix=raw[:10], token_hash=hash_token(raw))
+    return token, raw
+
+
+def user_for_token(raw: str):
+    token = (ApiToken.objects.select_related("user").filter(token_hash=hash_token(raw), revoked_at__isnull=True)
+             .first())
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

@@ -1,0 +1,280 @@
+"""Realistic, deterministic demo data: a union tree, employers, people, memberships, reps.
+
+Streams people in chunks with bulk inserts, so a million members fit in bounded memory.
+"""
+
+import datetime
+import random
+from collections.abc import Callable
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from faker import Faker
+from stdnum import luhn
+from stdnum.no import fodselsnummer
+
+from tillit.core.models import AuditEntry
+from tillit.registry import services
+from tillit.registry.models import (
+    Employer,
+    Employment,
+    LeavePeriod,
+    Membership,
+    MembershipPeriod,
+    MembershipStatus,
+    MembershipType,
+    OrgUnit,
+    Person,
+    RoleType,
+)
+
+CHUNK = 5000
+DEMO_PASSWORD = "tillit-demo"
+MEMBERSHIP_TYPES = [("ordinary", "Ordinær / Ordinarie"), ("student", "Student"), ("retired", "Pensjonist / Pensionär"),
+                    ("associate", "Assosiert / Associerad")]
+ROLE_TYPES = [("workplace_rep", "Arbeidsplasstillitsvalgt", "rep"), ("main_rep", "Hovedtillitsvalgt", "rep"),
+              ("group_rep", "Konserntillitsvalgt", "rep"), ("regional_rep", "Regionalt tillitsvalgt", "regional_rep"),
+              ("safety_rep", "Verneombud", ""), ("board_member", "Styremedlem", ""), ("volunteer", "Frivillig", "")]
+REGIONS = {"NO": ["Oslo og Viken", "Vestlandet", "Midt-Norge", "Nord-Norge"], "SE": ["Stockholm", "Västra Götaland"]}
+
+
+def norwegian_id(rng: random.Random, birth: datetime.date) -> str:
+    while True:
+        if birth.year < 2000:
+            individual = rng.randint(0, 499)
+        else:
+            individual = rng.randint(500, 999)
+        base = birth.strftime("%d%m%y") + f"{individual:03d}"
+        k1 = fodselsnummer.calc_check_digit1(base)
+        if k1 == "10":
+            continue
+        k2 = fodselsnummer.calc_check_digit2(base + k1)
+        if k2 != "10":
+            return base + k1 + k2
+
+
+def swedish_id(rng: random.Random, birth: datetime.date) -> str:
+    base = birth.strftime("%y%m%d") + f"{rng.randint(0, 999):03d}"
+    return birth.strftime("%Y")[:2] + base + luhn.calc_check_digit(base)
+
+
+def norwegian_org_number(rng: random.Random) -> str:
+    weights = (3, 2, 7, 6, 5, 4, 3, 2)
+    while True:
+        base = str(rng.choice([8, 9])) + "".join(str(rng.randint(0, 9)) for _ in range(7))
+        check = (11 - sum(w * int(n) for w, n in zip(weights, base, strict=True)) % 11) % 11
+        if check != 10:
+            return base + str(check)
+
+
+def swedish_org_number(rng: random.Random) -> str:
+    base = "55" + "".join(str(rng.randint(0, 9)) for _ in range(7))
+    return base + luhn.calc_check_digit(base)
+
+
+def _audits(objs, action, object_type, person_attr, now):
+    return [AuditEntry(at=now, channel="system", action=action, object_type=object_type, object_id=o.pk,
+                       person_id=getattr(o, person_attr), changes={"demo": [None, True]}) for o in objs]
+
+
+def build_trees(rng: random.Random, fakers: dict, *, workplaces: int) -> dict:
+    national = services.create_org_unit("Tillit-forbundet", "national", code="NAT", channel="system")
+    regions, branches = [], []
+    for country, names in REGIONS.items():
+        for name in names:
+            region = services.create_org_unit(name, "region", parent=national, code=f"R{len(regions) + 1}",
+                                              country=country, channel="system")
+            regions.append(region)
+            for i in range(3):
+                city = fakers[country].city()
+                branch = services.create_org_unit(f"{city} avdeling", "branch", parent=region,
+                                                  code=f"A{len(branches) + 1}", country=country, channel="system")
+                branches.append(branch)
+                if i == 0:
+                    services.create_org_unit(f"{city} medlemsservice", "department", parent=branch,
+                                             code=f"D{len(branches)}", country=country, channel="system")
+    companies, places = [], []
+    groups = [services.create_employer(f"{fakers['NO'].last_name()} Konsern", "group", country="NO", channel="system")
+              for _ in range(max(2, workplaces // 60))]
+    while len(places) < workplaces:
+        country = "SE" if rng.random() < 0.3 else "NO"
+        fake = fakers[country]
+        org_number = swedish_org_number(rng) if country == "SE" else norwegian_org_number(rng)
+        parent = rng.choice(groups) if rng.random() < 0.5 else None
+        suffix = "AB" if country == "SE" else "AS"
+        company = services.create_employer(f"{fake.last_name()} {suffix}", "company", parent=parent,
+                                           org_number=org_number, country=country, channel="system")
+        companies.append(company)
+        for _ in range(rng.randint(1, 4)):
+            region = rng.choice([r for r in regions if r.country == country])
+            place = services.create_employer(f"{company.name} {fake.city()}", "workplace", parent=company,
+                                             country=country, region=region, address=fake.street_address(),
+                                             channel="system")
+            places.append(place)
+    return {"national": national, "regions": regions, "branches": branches, "groups": groups,
+            "companies": companies, "workplaces": places}
+
+
+def _reload(nodes):
+    """add_child leaves siblings' cached paths stale; read them back once."""
+    return list(type(nodes[0]).objects.filter(pk__in=[n.pk for n in nodes]).order_by("pk"))
+
+
+def load_demo(*, members: int, seed: int, progress: Callable[[str], None] = lambda s: None) -> dict:
+    """Create the demo organisation with `members` members; returns the trees and demo users."""
+    rng = random.Random(seed)
+    fakers = {"NO": Faker("no_NO"), "SE": Faker("sv_SE")}
+    for i, fake in enumerate(fakers.values()):
+        fake.seed_instance(seed + i)
+    with transaction.atomic():
+        for code, name in MEMBERSHIP_TYPES:
+            MembershipType.objects.get_or_create(code=code, defaults={"name": name})
+        for code, name, grant in ROLE_TYPES:
+            RoleType.objects.get_or_create(code=code, defaults={"name": name, "grant_role": grant})
+        trees = build_trees(rng, fakers, workplaces=max(20, members // 25))
+    trees = {k: _reload(v) if isinstance(v, list) else v for k, v in trees.items()}
+    types = {t.code: t for t in MembershipType.objects.all()}
+    today = timezone.localdate()
+    now = timezone.now()
+    numbers = iter(services.allocate_member_numbers(members))
+    used_ids = set()
+    made = 0
+    while made < members:
+        count = min(CHUNK, members - made)
+        with transaction.atomic():
+            _people_chunk(rng, fakers, trees, types, numbers, used_ids, count, today, now)
+        made += count
+        progress(f"{made} members")
+    users = _demo_users(trees, rng, today)
+    progress("reps and demo users")
+    return {"trees": trees, "users": users}
+
+
+def _people_chunk(rng, fakers, trees, types, numbers, used_ids, count, today, now):
+    people, plans = [], []
+    for _ in range(count):
+        country = "SE" if rng.random() < 0.3 else "NO"
+        fake = fakers[country]
+        birth = today - datetime.timedelta(days=rng.randint(19 * 365, 75 * 365))
+        while True:
+            nid = swedish_id(rng, birth) if country == "SE" else norwegian_id(rng, birth)
+            if nid not in used_ids:
+                used_ids.add(nid)
+                break
+        first, last = fake.first_name(), fake.last_name()
+        email = f"{first}.{last}.{len(used_ids)}@example.{country.lower()}".lower().replace(" ", "")
+        phone = f"+47{rng.randint(40000000, 49999999)}" if country == "NO" else f"+4670{rng.randint(1000000, 9999999)}"
+        people.append(Person(first_name=first, last_name=last, birth_date=birth, national_id=nid, email=email,
+                             phone=phone, address_line=fake.street_address(), postal_code=fake.postcode(),
+                             city=fake.city(), country=country, preferred_language="sv" if country == "SE" else "nb",
+                             search_name=Person.make_search_name(first, last), created_at=now, updated_at=now))
+        plans.append(country)
+    Person.objects.bulk_create(people, batch_size=CHUNK)
+    memberships, periods, employments, leaves = [], [], [], []
+    branches = {c: [b for b in trees["branches"] if b.country == c] for c in ("NO", "SE")}
+    places = {c: [w for w in trees["workplaces"] if w.country == c] for c in ("NO", "SE")}
+    for person, country in zip(people, plans, strict=True):
+        joined = today - datetime.timedelta(days=rng.randint(0, 30 * 365 // 1))
+        joined = max(joined, person.birth_date + datetime.timedelta(days=18 * 365))
+        age = (today - person.birth_date).days // 365
+        mtype = types["retired"] if age > 67 else types["student"] if age < 24 else types[
+            rng.choice(["ordinary"] * 9 + ["associate"])]
+        roll = rng.random()
+        m = Membership(person=person, membership_type=mtype, branch=rng.choice(branches[country]),
+                       member_number=next(numbers), joined_on=joined, status=MembershipStatus.ACTIVE)
+        history = [(MembershipStatus.ACTIVE, joined, None, "")]
+        if roll < 0.08:  # dues-exempt since some time
+            start = joined + (today - joined) / 2
+            history = [(MembershipStatus.ACTIVE, joined, start, ""),
+                       (MembershipStatus.EXEMPT, start, None, rng.choice(["parental leave", "unemployed", "sick leave"]))]
+            m.status = MembershipStatus.EXEMPT
+        elif roll < 0.12:  # resigning, ending this month or next
+            notice = today - datetime.timedelta(days=rng.randint(1, 20))
+            notice = max(notice, joined + datetime.timedelta(days=1))
+            first_of_month = today.replace(day=1)
+            ends = (first_of_month + datetime.timedelta(days=rng.choice([20, 45]))).replace(day=1) - \
+                datetime.timedelta(days=1) + datetime.timedelta(days=1)
+            ends = max(ends, notice + datetime.timedelta(days=1))
+            history = [(MembershipStatus.ACTIVE, joined, notice, ""), (MembershipStatus.RESIGNING, notice, None, "")]
+            m.status, m.notice_on, m.ends_on = MembershipStatus.RESIGNING, notice, ends
+        elif roll < 0.18 and joined < today - datetime.timedelta(days=60):  # former member
+            ended = joined + (today - joined) / 2
+            history = [(MembershipStatus.ACTIVE, joined, ended, ""), (MembershipStatus.ENDED, ended, None, "")]
+            m.status, m.ends_on = MembershipStatus.ENDED, ended
+        memberships.append(m)
+        periods.append(history)
+        if rng.random() < 0.85 and places[country]:
+            starts = joined - datetime.timedelta(days=rng.randint(0, 2000))
+            e = Employment(person=person, workplace=rng.choice(places[country]), starts_on=starts,
+                           position=fakers[country].job()[:100], percentage=rng.choice([100, 100, 100, 80, 60, 50]),
+                           payroll_deduction=rng.random() < 0.6)
+            employments.append(e)
+    Membership.objects.bulk_create(memberships, batch_size=CHUNK)
+    MembershipPeriod.objects.bulk_create(
+        [MembershipPeriod(membership=m, status=s, valid_from=f, valid_to=t, reason=r)
+         for m, history in zip(memberships, periods, strict=True) for s, f, t, r in history], batch_size=CHUNK)
+    Employment.objects.bulk_create(employments, batch_size=CHUNK)
+    for e in employments:
+        if rng.random() < 0.05:
+            leaves.append(LeavePeriod(employment=e, starts_on=today - datetime.timedelta(days=rng.randint(1, 100)),
+                                      ends_on=today + datetime.timedelta(days=rng.randint(1, 200)),
+                                      reason=rng.choice(["parental leave", "sick leave", "leave of absence"])))
+    LeavePeriod.objects.bulk_create(leaves, batch_size=CHUNK)
+    audits = _audits(people, "registry.person.created", "registry.person", "pk", now)
+    audits += _audits(memberships, "registry.membership.created", "registry.membership", "person_id", now)
+    audits += _audits(employments, "registry.employment.created", "registry.employment", "person_id", now)
+    AuditEntry.objects.bulk_create(audits, batch_size=CHUNK)
+
+
+def _demo_users(trees, rng, today):
+    """Reps on most workplaces (some lost theirs), and the five demo logins."""
+    from tillit.core.services import grant_access
+
+    User = get_user_model()
+    role_types = {r.code: r for r in RoleType.objects.all()}
+    places = trees["workplaces"]
+    rep_place = None
+    for place in places:
+        staff = list(Employment.objects.filter(workplace=place, ends_on__isnull=True).select_related("person")[:3])
+        if not staff:
+            continue
+        if rep_place is None:
+            rep_place = (place, staff[0].person)
+        roll = rng.random()
+        if roll < 0.65:
+            services.assign_role(staff[0].person, role_types["workplace_rep"], place,
+                                 starts_on=today - datetime.timedelta(days=rng.randint(30, 900)), actor=None,
+                                 channel="system")
+        elif roll < 0.8:  # lost their rep this year
+            role = services.assign_role(staff[0].person, role_types["workplace_rep"], place,
+                                        starts_on=today - datetime.timedelta(days=700), actor=None, channel="system")
+            services.end_role(role, on=today - datetime.timedelta(days=rng.randint(1, 150)), actor=None,
+                              channel="system")
+        if len(staff) > 1 and rng.random() < 0.3:
+            services.assign_role(staff[1].person, role_types["safety_rep"], place,
+                                 starts_on=today - datetime.timedelta(days=200), actor=None, channel="system")
+    users = {}
+
+    def make(username, **kwargs):
+        user = User.objects.create_user(username=username, password=DEMO_PASSWORD, **kwargs)
+        users[username] = user
+        return user
+
+    make("admin", is_superuser=True, is_staff=True)
+    handler = make("handler")
+    region = trees["regions"][0]
+    grant_access(handler, "case_handler", "org", region, actor=None, channel="system")
+    rep_user = make("rep")
+    place, rep_person = rep_place
+    services.link_user(rep_person, rep_user, actor=None, channel="system")
+    if not rep_person.roles.filter(role_type__code="workplace_rep", ends_on__isnull=True).exists():
+        services.assign_role(rep_person, role_types["workplace_rep"], place, starts_on=today, actor=None,
+                             channel="system")
+    regional = make("regional")
+    grant_access(regional, "regional_rep", "org", trees["regions"][1], actor=None, channel="system")
+    member_user = make("member")
+    member = Person.objects.filter(memberships__status=MembershipStatus.ACTIVE, user__isnull=True).exclude(
+        pk=rep_person.pk).order_by("pk").first()
+    services.link_user(member, member_user, actor=None, channel="system")
+    return users

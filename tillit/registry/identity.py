@@ -1,0 +1,109 @@
+"""Parsing and validating identity numbers, organisation numbers and phone numbers.
+
+Each parser returns the normalised value or raises ValueError with a message a person can read.
+Norwegian fødselsnummer and D-numbers are stored as 11 digits; Swedish personnummer and
+samordningsnummer as 12 digits (century included), so the two never collide.
+"""
+
+import datetime
+import re
+
+import phonenumbers
+from django.utils.translation import gettext as _
+from stdnum import luhn
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.no import fodselsnummer
+from stdnum.no import orgnr as no_orgnr
+from stdnum.se import orgnr as se_orgnr
+
+_DIGITS = re.compile(r"[\s\-+.]")
+
+
+def _swedish(digits: str, separator: str, today: datetime.date) -> tuple[str, datetime.date]:
+    if len(digits) == 10:
+        century = today.year // 100
+        if int(digits[:2]) > today.year % 100:
+            century -= 1
+        if separator == "+":  # 100 years or older
+            century -= 1
+        digits = f"{century}{digits}"
+    day = int(digits[6:8])
+    if day > 60:  # samordningsnummer
+        day -= 60
+    birth = datetime.date(int(digits[:4]), int(digits[4:6]), day)
+    if not luhn.is_valid(digits[2:]):
+        raise ValueError("checksum")
+    return digits, birth
+
+
+def parse_national_id(value: str, country: str | None = None) -> tuple[str, str, datetime.date | None]:
+    """Return (normalised id, country "NO"/"SE", birth date) or raise ValueError."""
+    raw = (value or "").strip()
+    separator = "+" if "+" in raw else "-"
+    digits = _DIGITS.sub("", raw)
+    if not digits.isdigit():
+        raise ValueError(_("A national identity number may only contain digits."))
+    if len(digits) == 11 and country in (None, "NO"):
+        try:
+            fodselsnummer.validate(digits)
+            return digits, "NO", fodselsnummer.get_birth_date(digits)
+        except StdnumError:
+            raise ValueError(_("Not a valid Norwegian national identity number (fødselsnummer/D-number).")) from None
+    if len(digits) in (10, 12) and country in (None, "SE"):
+        try:
+            normal, birth = _swedish(digits, separator, datetime.date.today())
+            return normal, "SE", birth
+        except ValueError:
+            raise ValueError(_("Not a valid Swedish personal identity number (personnummer).")) from None
+    raise ValueError(_("A national identity number has 11 digits (Norway) or 10/12 digits (Sweden)."))
+
+
+def mask_national_id(value: str) -> str:
+    """Birth date part only: 150886*****, 19811228-****."""
+    if not value:
+        return ""
+    if len(value) == 11:
+        return value[:6] + "*****"
+    return value[:8] + "-****"
+
+
+def format_national_id(value: str) -> str:
+    if len(value) == 12:
+        return f"{value[:8]}-{value[8:]}"
+    return value
+
+
+def parse_org_number(value: str, country: str | None = None) -> tuple[str, str]:
+    """Return (normalised organisation number, country) or raise ValueError."""
+    digits = _DIGITS.sub("", value or "")
+    if country in (None, "NO") and len(digits) == 9:
+        try:
+            return no_orgnr.validate(digits), "NO"
+        except StdnumError:
+            raise ValueError(_("Not a valid Norwegian organisation number.")) from None
+    if country in (None, "SE") and len(digits) == 10:
+        try:
+            return se_orgnr.validate(digits), "SE"
+        except StdnumError:
+            raise ValueError(_("Not a valid Swedish organisation number.")) from None
+    raise ValueError(_("An organisation number has 9 digits (Norway) or 10 digits (Sweden)."))
+
+
+def parse_phone(value: str, country: str = "NO") -> str:
+    """Return the number in E.164 form or raise ValueError."""
+    try:
+        number = phonenumbers.parse(value, country or "NO")
+    except phonenumbers.NumberParseException:
+        raise ValueError(_("Not a phone number.")) from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(_("Not a valid phone number."))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def format_phone(value: str) -> str:
+    if not value:
+        return ""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(value), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return value

@@ -1,0 +1,445 @@
+"""Importing people, memberships and employments from CSV or XLSX.
+
+Two passes over the file: the first validates every row (format, lookups, duplicates) and
+changes nothing; the second writes, in one transaction, only if the first found no bad row
+(or with `skip_invalid`, only the good rows). Rows are matched to existing people by national
+id, then member number, so re-importing a file changes nothing.
+"""
+
+import csv
+import dataclasses
+import io
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tillit.core.models import AuditEntry
+from tillit.core.scopes import EDIT, IMPORT, scope_for
+from tillit.registry.models import (
+    Employer,
+    Employment,
+    Membership,
+    MembershipPeriod,
+    MembershipStatus,
+    MembershipType,
+    OrgUnit,
+    Person,
+)
+from tillit.registry.services import PERSON_AUDIT_FIELDS, allocate_member_numbers, clean_employment
+from tillit.registry.validation import PERSON_FIELDS, Errors, clean_person, parse_date
+
+FIELDS = [f for f in PERSON_FIELDS if f != "unit"] + [
+    "member_number", "membership_type", "branch", "joined_on",
+    "workplace", "employment_starts_on", "employment_ends_on", "position", "percentage", "payroll_deduction",
+]
+BATCH = 2000
+
+
+class ImportFileError(Exception):
+    """The file itself cannot be read (format, encoding, header)."""
+
+
+@dataclasses.dataclass
+class RowError:
+    row: int
+    column: str
+    value: str
+    message: str
+
+
+@dataclasses.dataclass
+class ImportResult:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    memberships_created: int = 0
+    employments_created: int = 0
+    rejected: int = 0
+    errors: list[RowError] = dataclasses.field(default_factory=list)
+    applied: bool = False
+    reject_rows: list[dict] = dataclasses.field(default_factory=list)
+    header: list[str] = dataclasses.field(default_factory=list)
+
+    def as_dict(self):
+        data = dataclasses.asdict(self)
+        data.pop("reject_rows")
+        data.pop("header")
+        return data
+
+    def reject_csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=[*self.header, "error"], extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(self.reject_rows)
+        return out.getvalue()
+
+
+def parse_mapping(text: str) -> dict[str, str]:
+    """`column in file = tillit field` per line (or comma-separated)."""
+    mapping = {}
+    for part in (text or "").replace(",", "\n").splitlines():
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise ImportFileError(_("Mapping “%(line)s” should read: column = field.") % {"line": part.strip()})
+        column, field = (s.strip() for s in part.split("=", 1))
+        if field not in FIELDS:
+            raise ImportFileError(_("Unknown Tillit field “%(field)s” in the mapping. Known fields: %(known)s.")
+                                  % {"field": field, "known": ", ".join(FIELDS)})
+        mapping[column] = field
+    return mapping
+
+
+def read_rows(path: Path, filename: str = "") -> tuple[list[str], Iterator[tuple[int, dict]]]:
+    """The header and an iterator of (row number, {column: value}) for a CSV or XLSX file."""
+    name = (filename or path.name).lower()
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if name.endswith(".xlsx") or magic == b"PK\x03\x04":
+        return _read_xlsx(path)
+    return _read_csv(path)
+
+
+def _read_csv(path: Path):
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            sample = fh.read(64 * 1024)
+    except UnicodeDecodeError:
+        raise ImportFileError(_("The file is not UTF-8 text. Save it as CSV UTF-8 or XLSX.")) from None
+    if not sample.strip():
+        raise ImportFileError(_("The file is empty."))
+    delimiter = max([",", ";", "\t"], key=lambda d: sample.splitlines()[0].count(d))
+    fh = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed when the iterator ends
+    reader = csv.reader(fh, delimiter=delimiter)
+    header = [h.strip() for h in next(reader)]
+
+    def rows():
+        try:
+            for number, values in enumerate(reader, start=2):
+                if not any(v.strip() for v in values):
+                    continue
+                yield number, dict(zip(header, values, strict=False))
+        except UnicodeDecodeError:
+            raise ImportFileError(_("The file is not UTF-8 text. Save it as CSV UTF-8 or XLSX.")) from None
+        finally:
+            fh.close()
+
+    return header, rows()
+
+
+def _read_xlsx(path: Path):
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - any parse failure means the same to the user
+        raise ImportFileError(_("The file could not be read as an XLSX workbook.")) from None
+    sheet = book.worksheets[0]
+    it = sheet.iter_rows(values_only=True)
+    try:
+        header = [str(h).strip() if h is not None else "" for h in next(it)]
+    except StopIteration:
+        raise ImportFileError(_("The file is empty.")) from None
+
+    def rows():
+        try:
+            for number, values in enumerate(it, start=2):
+                if not any(v not in (None, "") for v in values):
+                    continue
+                yield number, {h: ("" if v is None else v) for h, v in zip(header, values, strict=False)}
+        finally:
+            book.close()
+
+    return header, rows()
+
+
+class _Lookups:
+    """Reference data resolved once per import: types, branches and workplaces in the actor's scope."""
+
+    def __init__(self, actor):
+        self.types = {t.code: t for t in MembershipType.objects.all()}
+        self.scope = scope_for(actor, EDIT)
+        self.branches = {}
+        for unit in OrgUnit.objects.all():
+            if self.scope.covers_node("org", unit.path):
+                self.branches[str(unit.pk)] = unit
+                if unit.code:
+                    self.branches[unit.code] = unit
+        self._workplaces = {}
+
+    def workplace(self, key: str):
+        key = str(key).strip()
+        if key not in self._workplaces:
+            node = Employer.objects.filter(pk=int(key)).first() if key.isdigit() else None
+            ok = node is not None and node.kind == Employer.Kind.WORKPLACE and (
+                self.scope.covers_node("employer", node.path)
+                or (node.region_id and self.scope.covers_node("org", node.region.path)))
+            self._workplaces[key] = node if ok else None
+        return self._workplaces[key]
+
+
+def _clean_row(raw: dict, mapping: dict, lookups: _Lookups, number: int) -> tuple[dict, list[RowError]]:
+    data = {}
+    columns = {}
+    for column, value in raw.items():
+        field = mapping.get(column, column if column in FIELDS else None)
+        if field:
+            data[field] = value if not isinstance(value, str) else value.strip()
+            columns[field] = column
+    errors = Errors()
+    person = clean_person({k: data.get(k) for k in PERSON_FIELDS if k != "unit"}, errors=errors)
+    person.pop("unit", None)
+    row = {"person": person, "member_number": str(data.get("member_number") or "").strip(), "membership": None,
+           "employment": None}
+    if data.get("membership_type") or data.get("branch") or data.get("joined_on"):
+        mtype = lookups.types.get(str(data.get("membership_type") or "").strip())
+        if mtype is None:
+            errors.add("membership_type", _("Unknown membership type. Known: %(known)s.")
+                       % {"known": ", ".join(lookups.types)})
+        branch = lookups.branches.get(str(data.get("branch") or "").strip())
+        if branch is None:
+            errors.add("branch", _("Unknown org unit, or outside your scope."))
+        joined = parse_date(data.get("joined_on"), "joined_on", errors)
+        if joined is None and "joined_on" not in errors.by_field:
+            errors.add("joined_on", _("This field is required with a membership."))
+        row["membership"] = {"membership_type": mtype, "branch": branch, "joined_on": joined}
+    if data.get("workplace"):
+        workplace = lookups.workplace(data["workplace"])
+        if workplace is None:
+            errors.add("workplace", _("Unknown workplace, or outside your scope."))
+        else:
+            try:
+                row["employment"] = clean_employment({
+                    "workplace": workplace, "starts_on": data.get("employment_starts_on"),
+                    "ends_on": data.get("employment_ends_on"), "position": data.get("position"),
+                    "percentage": data.get("percentage"), "payroll_deduction": data.get("payroll_deduction")})
+            except Exception as exc:  # InvalidInput from the shared validator
+                for field, messages in getattr(exc, "field_errors", {}).items():
+                    for message in messages:
+                        errors.add({"starts_on": "employment_starts_on", "ends_on": "employment_ends_on"}.get(
+                            field, field), message)
+    row_errors = [RowError(number, columns.get(field, field), str(data.get(field, "")), message)
+                  for field, messages in errors.by_field.items() for message in messages]
+    return row, row_errors
+
+
+def _batches(iterator, size=BATCH):
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def _validate_batch(batch, mapping, lookups, seen_ids, seen_numbers, actor):
+    """Clean a batch of rows; return {row number: cleaned row} and the errors."""
+    cleaned, errors = {}, []
+    for number, raw in batch:
+        row, row_errors = _clean_row(raw, mapping, lookups, number)
+        nid = row["person"].get("national_id")
+        if nid:
+            if nid in seen_ids:
+                row_errors.append(RowError(number, "national_id", nid, _("Same national identity number as row "
+                                                                        "%(row)d.") % {"row": seen_ids[nid]}))
+            seen_ids.setdefault(nid, number)
+        email = row["person"].get("email")
+        if email and not nid and not row["member_number"]:
+            if email in seen_ids:
+                row_errors.append(RowError(number, "email", email, _("Same email as row %(row)d; give the "
+                                                                     "national identity number to tell them "
+                                                                     "apart.") % {"row": seen_ids[email]}))
+            seen_ids.setdefault(email, number)
+        if row["member_number"]:
+            if row["member_number"] in seen_numbers:
+                row_errors.append(RowError(number, "member_number", row["member_number"],
+                                           _("Same member number as row %(row)d.")
+                                           % {"row": seen_numbers[row["member_number"]]}))
+            seen_numbers.setdefault(row["member_number"], number)
+        if row_errors:
+            errors.extend(row_errors)
+        else:
+            cleaned[number] = row
+    _match_batch(cleaned, errors, actor)
+    return cleaned, errors
+
+
+def _match_batch(cleaned: dict, errors: list, actor):
+    """Attach the existing person to each row; refuse rows that only look like someone already there."""
+    ids = [r["person"]["national_id"] for r in cleaned.values() if r["person"].get("national_id")]
+    numbers = [r["member_number"] for r in cleaned.values() if r["member_number"]]
+    by_id = {p.national_id: p for p in Person.objects.filter(national_id__in=ids)} if ids else {}
+    memberships = {m.member_number: m for m in Membership.objects.select_related("person").filter(
+        member_number__in=numbers)} if numbers else {}
+    unmatched = {}
+    for number, row in list(cleaned.items()):
+        nid = row["person"].get("national_id")
+        person = by_id.get(nid) if nid else None
+        membership = memberships.get(row["member_number"])
+        if membership and person and membership.person_id != person.pk:
+            errors.append(RowError(number, "member_number", row["member_number"],
+                                   _("This member number belongs to another person.")))
+            del cleaned[number]
+            continue
+        row["existing"] = person or (membership.person if membership else None)
+        row["existing_membership"] = membership
+        if row["existing"] is None:
+            unmatched[number] = row
+    matched = {r["existing"].pk for r in cleaned.values() if r["existing"] is not None}
+    editable = set(Person.objects.visible_to(actor, EDIT).filter(pk__in=matched).values_list("pk", flat=True)) \
+        if matched else set()
+    for number, row in list(cleaned.items()):
+        if row["existing"] is not None and row["existing"].pk not in editable:
+            errors.append(RowError(number, "national_id", row["person"].get("national_id") or row["member_number"],
+                                   _("Already registered outside your part of the organisation; ask the "
+                                     "registry to move or update this person.")))
+            del cleaned[number]
+    emails = {r["person"]["email"] for r in unmatched.values() if r["person"].get("email")}
+    names = {Person.make_search_name(r["person"]["first_name"], r["person"]["last_name"])
+             for r in unmatched.values() if r["person"].get("birth_date")}
+    like = {}
+    if emails:
+        for pk, email in Person.objects.current().filter(email__in=emails).values_list("pk", "email"):
+            like[("email", email)] = pk
+    if names:
+        births = {r["person"]["birth_date"] for r in unmatched.values() if r["person"].get("birth_date")}
+        for pk, name, birth in Person.objects.current().filter(search_name__in=names, birth_date__in=births
+                                                               ).values_list("pk", "search_name", "birth_date"):
+            like[("name", name, birth)] = pk
+    for number, row in unmatched.items():
+        p = row["person"]
+        hit = like.get(("email", p.get("email"))) or like.get(
+            ("name", Person.make_search_name(p["first_name"], p["last_name"]), p.get("birth_date")))
+        if hit:
+            errors.append(RowError(number, "national_id", p.get("national_id") or "", _(
+                "Looks like person #%(pk)d already registered (same email, or name and birth date). Add the "
+                "national identity number or member number to match, or register the person by hand.")
+                % {"pk": hit}))
+            del cleaned[number]
+
+
+def run_import(path: Path, *, actor, mapping: dict | None = None, skip_invalid: bool = False,
+               filename: str = "") -> ImportResult:
+    """Import the file; all-or-nothing unless `skip_invalid`. Returns counts and every row error."""
+    if not scope_for(actor, IMPORT).everything and scope_for(actor, IMPORT).empty:
+        raise ImportFileError(_("You are not allowed to import."))
+    mapping = mapping or {}
+    result = ImportResult()
+    header, rows = read_rows(path, filename)
+    result.header = header
+    missing = [c for c in mapping if c not in header]
+    if missing:
+        raise ImportFileError(_("The mapping names columns the file does not have: %(cols)s.")
+                              % {"cols": ", ".join(missing)})
+    mapped = {mapping.get(h, h) for h in header}
+    for required in ("first_name", "last_name"):
+        if required not in mapped:
+            raise ImportFileError(_("The file has no column for the field “%(field)s”.") % {"field": required})
+    lookups = _Lookups(actor)
+    seen_ids, seen_numbers, bad_rows = {}, {}, set()
+    for batch in _batches(rows):
+        result.rows += len(batch)
+        _cleaned, errors = _validate_batch(batch, mapping, lookups, seen_ids, seen_numbers, actor)
+        result.errors.extend(errors)
+        bad_rows.update(e.row for e in errors)
+    result.rejected = len(bad_rows)
+    if bad_rows and not skip_invalid:
+        return result
+    _header, rows = read_rows(path, filename)
+    with transaction.atomic():
+        for batch in _batches(rows):
+            good = [(n, raw) for n, raw in batch if n not in bad_rows]
+            if skip_invalid:
+                result.reject_rows.extend({**raw, "error": "; ".join(
+                    f"{e.column}: {e.message}" for e in result.errors if e.row == n)} for n, raw in batch
+                    if n in bad_rows)
+            cleaned, late_errors = _validate_batch(good, mapping, lookups, {}, {}, actor)
+            if late_errors:  # the data changed between the passes: write nothing rather than half
+                raise ImportFileError(_("Row %(row)d: %(message)s") % {"row": late_errors[0].row,
+                                                                       "message": late_errors[0].message})
+            _write_batch(cleaned, actor, result)
+    result.applied = True
+    return result
+
+
+def _write_batch(cleaned: dict, actor, result: ImportResult):
+    now = timezone.now()
+    audits, new_people, new_rows = [], [], []
+    for row in cleaned.values():
+        values = row["person"]
+        person = row["existing"]
+        if person is None:
+            person = Person(**values, search_name=Person.make_search_name(values["first_name"], values["last_name"]),
+                            created_at=now, updated_at=now)
+            new_people.append(person)
+            new_rows.append(row)
+            row["existing"] = person
+            continue
+        changes = {}
+        for field, new in values.items():
+            old = getattr(person, field)
+            if new not in (None, "") and old != new:
+                changes[field] = [str(old) if old is not None else None, str(new)]
+                setattr(person, field, new)
+        if changes:
+            person.search_name = Person.make_search_name(person.first_name, person.last_name)
+            person.version += 1
+            person.updated_at = now
+            person.save(update_fields=[*changes, "search_name", "version", "updated_at"])
+            audits.append(AuditEntry(at=now, actor=actor, channel="import", action="registry.person.changed",
+                                     object_type="registry.person", object_id=person.pk, person_id=person.pk,
+                                     changes=changes))
+            result.updated += 1
+        else:
+            result.unchanged += 1
+    Person.objects.bulk_create(new_people, batch_size=BATCH)
+    result.created += len(new_people)
+    for person in new_people:
+        audits.append(AuditEntry(at=now, actor=actor, channel="import", action="registry.person.created",
+                                 object_type="registry.person", object_id=person.pk, person_id=person.pk,
+                                 changes={f: [None, str(getattr(person, f))] for f in PERSON_AUDIT_FIELDS
+                                          if getattr(person, f, None) not in (None, "")}))
+    _write_memberships(cleaned, actor, now, audits, result)
+    _write_employments(cleaned, actor, now, audits, result)
+    AuditEntry.objects.bulk_create(audits, batch_size=BATCH)
+
+
+def _write_memberships(cleaned, actor, now, audits, result):
+    wanted = [r for r in cleaned.values() if r["membership"] and not r["existing_membership"]]
+    if not wanted:
+        return
+    person_ids = [r["existing"].pk for r in wanted]
+    in_force = set(Membership.objects.filter(person_id__in=person_ids, ends_on__isnull=True).values_list(
+        "person_id", flat=True))
+    wanted = [r for r in wanted if r["existing"].pk not in in_force]
+    numbers = iter(allocate_member_numbers(sum(1 for r in wanted if not r["member_number"])))
+    memberships = [Membership(person=r["existing"], member_number=r["member_number"] or next(numbers),
+                              status=MembershipStatus.ACTIVE, **r["membership"]) for r in wanted]
+    Membership.objects.bulk_create(memberships, batch_size=BATCH)
+    MembershipPeriod.objects.bulk_create([MembershipPeriod(membership=m, status=MembershipStatus.ACTIVE,
+                                                           valid_from=m.joined_on) for m in memberships],
+                                         batch_size=BATCH)
+    for m in memberships:
+        audits.append(AuditEntry(at=now, actor=actor, channel="import", action="registry.membership.created",
+                                 object_type="registry.membership", object_id=m.pk, person_id=m.person_id,
+                                 changes={"member_number": [None, m.member_number], "branch_id": [None, m.branch_id],
+                                          "joined_on": [None, m.joined_on.isoformat()]}))
+    result.memberships_created += len(memberships)
+
+
+def _write_employments(cleaned, actor, now, audits, result):
+    wanted = [r for r in cleaned.values() if r["employment"]]
+    if not wanted:
+        return
+    existing = set(Employment.objects.filter(person_id__in=[r["existing"].pk for r in wanted]).values_list(
+        "person_id", "workplace_id", "starts_on"))
+    new = [Employment(person=r["existing"], **r["employment"]) for r in wanted
+           if (r["existing"].pk, r["employment"]["workplace"].pk, r["employment"]["starts_on"]) not in existing]
+    Employment.objects.bulk_create(new, batch_size=BATCH)
+    for e in new:
+        audits.append(AuditEntry(at=now, actor=actor, channel="import", action="registry.employment.created",
+                                 object_type="registry.employment", object_id=e.pk, person_id=e.person_id,
+                                 changes={"workplace_id": [None, e.workplace_id],
+                                          "starts_on": [None, e.starts_on.isoformat()]}))
+    result.employments_created += len(new)

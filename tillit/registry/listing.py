@@ -1,0 +1,60 @@
+"""Filters for lists of people, shared by the staff UI, the API and exports."""
+
+from django.db.models import Q
+from django.utils import timezone
+
+from tillit.registry.models import Employer, Employment, Membership, MembershipStatus, OrgUnit
+from tillit.registry.search import search_people
+
+FILTERS = ("q", "unit", "workplace", "status", "membership_type")
+
+
+def clean_filters(params) -> dict:
+    """The known filters from a query dict, as strings, unknown values dropped."""
+    out = {}
+    for key in FILTERS:
+        value = (params.get(key) or "").strip()
+        if not value:
+            continue
+        if key in ("unit", "workplace") and not value.isdigit():
+            continue
+        if key == "status" and value not in MembershipStatus.values:
+            continue
+        out[key] = value
+    return out
+
+
+def filter_people(people, filters: dict):
+    """Narrow an already-scoped queryset of people by unit, workplace, status and membership type."""
+    membership_q = Q()
+    if "unit" in filters:
+        unit = OrgUnit.objects.filter(pk=filters["unit"]).first()
+        membership_q &= Q(branch__path__startswith=unit.path) if unit else Q(pk__in=[])
+    if "status" in filters:
+        membership_q &= Q(status=filters["status"])
+    if "membership_type" in filters:
+        membership_q &= Q(membership_type__code=filters["membership_type"])
+    if membership_q:
+        people = people.filter(pk__in=Membership.objects.filter(membership_q).values("person_id"))
+    if "workplace" in filters:
+        node = Employer.objects.filter(pk=filters["workplace"]).first()
+        today = timezone.localdate()
+        jobs = Employment.objects.current_on(today).filter(workplace__path__startswith=node.path) if node else \
+            Employment.objects.none()
+        people = people.filter(pk__in=jobs.values("person_id"))
+    return people
+
+
+def people_page(people, filters: dict, *, page: int, size: int = 50):
+    """One page of people and whether there is a next; a search orders by relevance, else by name.
+
+    No total count: counting a million rows costs more than the page itself.
+    """
+    people = filter_people(people, filters)
+    offset = (page - 1) * size
+    if filters.get("q"):
+        found = search_people(people, filters["q"], limit=offset + size + 1)
+        rows = found[offset:offset + size + 1]
+    else:
+        rows = list(people.order_by("last_name", "first_name", "id")[offset:offset + size + 1])
+    return rows[:size], len(rows) > size

@@ -1,0 +1,335 @@
+"""The registry: the two trees, people, memberships, employments and roles.
+
+Reads live here as QuerySet methods; every change goes through `services.py`.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tillit.core.models import TreeNode
+from tillit.core.scopes import VIEW, scope_for
+
+COUNTRIES = [("NO", _("Norway")), ("SE", _("Sweden"))]
+
+
+def month_bounds(year: int, month: int) -> tuple[datetime.date, datetime.date]:
+    start = datetime.date(year, month, 1)
+    end = datetime.date(year + (month == 12), month % 12 + 1, 1)
+    return start, end
+
+
+class OrgUnit(TreeNode):
+    """The organisation's own tree: national → region → branch → department/team."""
+
+    class Kind(models.TextChoices):
+        NATIONAL = "national", _("national")
+        REGION = "region", _("region")
+        BRANCH = "branch", _("branch")
+        DEPARTMENT = "department", _("department")
+        TEAM = "team", _("team")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    code = models.CharField(_("code"), max_length=20, blank=True)
+    country = models.CharField(_("country"), max_length=2, choices=COUNTRIES, default="NO")
+
+    class Meta:
+        verbose_name = _("org unit")
+        verbose_name_plural = _("org units")
+
+
+class Employer(TreeNode):
+    """Employers' tree: group (konsern) → company (organisation number) → workplace."""
+
+    class Kind(models.TextChoices):
+        GROUP = "group", _("group")
+        COMPANY = "company", _("company")
+        WORKPLACE = "workplace", _("workplace")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    org_number = models.CharField(_("organisation number"), max_length=12, blank=True, db_index=True)
+    country = models.CharField(_("country"), max_length=2, choices=COUNTRIES, default="NO")
+    region = models.ForeignKey(
+        OrgUnit, verbose_name=_("region"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="workplaces",
+    )
+    address = models.CharField(_("address"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("employer")
+        verbose_name_plural = _("employers")
+
+
+class PersonQuerySet(models.QuerySet):
+    def visible_to(self, user, perm: str = VIEW):
+        """People `user` may see (or act on, for `perm`): the one rule of access."""
+        if not user or not user.is_authenticated:
+            return self.none()
+        scope = scope_for(user, perm)
+        if scope.everything:
+            return self
+        q = Q(user_id=user.pk) if perm == VIEW else Q(pk__in=[])
+        today = timezone.localdate()
+        current_job = Q(ends_on__isnull=True) | Q(ends_on__gte=today)
+        org = scope.tree_q("org", "branch__")
+        if org is not None:
+            q |= Q(pk__in=Membership.objects.filter(org).values("person_id"))
+            q |= Q(pk__in=Employment.objects.filter(current_job).filter(
+                scope.tree_q("org", "workplace__region__")).values("person_id"))
+            q |= scope.tree_q("org", "unit__")
+        emp = scope.tree_q("employer", "workplace__")
+        if emp is not None:
+            q |= Q(pk__in=Employment.objects.filter(current_job).filter(emp).values("person_id"))
+        return self.filter(q)
+
+    def current(self):
+        """Leave out records merged into another person."""
+        return self.filter(merged_into__isnull=True)
+
+
+class Person(models.Model):
+    """Anyone in the registry; a member is a Person with a Membership."""
+
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100, db_index=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    national_id = models.CharField(_("national identity number"), max_length=12, null=True, blank=True,
+                                   unique=True)
+    email = models.EmailField(_("email"), blank=True, db_index=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    address_line = models.CharField(_("address"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=2, choices=COUNTRIES, default="NO")
+    preferred_language = models.CharField(_("preferred language"), max_length=5, choices=settings.LANGUAGES,
+                                          default="nb")
+    # The unit responsible for a person with no membership or employment (citizen, contact).
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("responsible unit"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="+")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="person")
+    # Lower-case "first last", the column the typo-tolerant name search indexes.
+    search_name = models.CharField(max_length=201, editable=False, db_index=True)
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    anonymised_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        indexes = [models.Index(fields=["last_name", "first_name", "id"], name="person_name_order")]
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}"
+
+    @staticmethod
+    def make_search_name(first_name: str, last_name: str) -> str:
+        return f"{first_name} {last_name}".strip().lower()
+
+
+class MembershipType(models.Model):
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("membership type")
+        verbose_name_plural = _("membership types")
+
+    def __str__(self):
+        return self.name
+
+
+class MembershipStatus(models.TextChoices):
+    ACTIVE = "active", _("active")
+    EXEMPT = "exempt", _("dues-exempt")
+    RESIGNING = "resigning", _("resigning")
+    ENDED = "ended", _("ended")
+
+
+class MembershipQuerySet(models.QuerySet):
+    def visible_to(self, user, perm: str = VIEW):
+        return self.filter(person__in=Person.objects.visible_to(user, perm).values("pk"))
+
+    def member_on(self, day: datetime.date):
+        """Memberships in force on `day` (active, exempt or resigning but not yet ended)."""
+        return self.filter(joined_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day))
+
+    def exempt_on(self, day: datetime.date):
+        return self.filter(pk__in=MembershipPeriod.objects.covering(day).filter(
+            status=MembershipStatus.EXEMPT).values("membership_id"))
+
+    def resigning_in_month(self, year: int, month: int):
+        """Memberships whose notice runs out in the month."""
+        start, end = month_bounds(year, month)
+        return self.filter(ends_on__gte=start, ends_on__lt=end, notice_on__isnull=False)
+
+    def joined_in_month(self, year: int, month: int):
+        start, end = month_bounds(year, month)
+        return self.filter(joined_on__gte=start, joined_on__lt=end)
+
+
+class Membership(models.Model):
+    """A person's membership; its status history is in MembershipPeriod."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="memberships")
+    membership_type = models.ForeignKey(MembershipType, verbose_name=_("membership type"),
+                                        on_delete=models.PROTECT)
+    branch = models.ForeignKey(OrgUnit, verbose_name=_("branch"), on_delete=models.PROTECT,
+                               related_name="memberships")
+    member_number = models.CharField(_("member number"), max_length=20, unique=True)
+    joined_on = models.DateField(_("joined on"))
+    notice_on = models.DateField(_("notice given on"), null=True, blank=True)
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=MembershipStatus.choices,
+                              default=MembershipStatus.ACTIVE)
+    version = models.PositiveIntegerField(default=1)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        indexes = [models.Index(fields=["branch", "status"]), models.Index(fields=["ends_on"]),
+                   models.Index(fields=["joined_on"])]
+
+    def __str__(self):
+        return self.member_number
+
+
+class PeriodQuerySet(models.QuerySet):
+    def covering(self, day: datetime.date):
+        return self.filter(valid_from__lte=day).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+
+
+class MembershipPeriod(models.Model):
+    """One dated status of a membership: [valid_from, valid_to); the open one is current."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="periods")
+    status = models.CharField(max_length=12, choices=MembershipStatus.choices)
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    objects = PeriodQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["valid_from", "id"]
+        indexes = [models.Index(fields=["membership", "valid_from"]),
+                   models.Index(fields=["status", "valid_from"])]
+
+    def __str__(self):
+        return f"{self.status} {self.valid_from}–{self.valid_to or ''}"
+
+
+class EmploymentQuerySet(models.QuerySet):
+    def visible_to(self, user, perm: str = VIEW):
+        return self.filter(person__in=Person.objects.visible_to(user, perm).values("pk"))
+
+    def current_on(self, day: datetime.date):
+        return self.filter(starts_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+
+    def in_work_on(self, day: datetime.date):
+        """Employed on `day` and not on leave."""
+        return self.current_on(day).exclude(
+            pk__in=LeavePeriod.objects.filter(starts_on__lte=day).filter(
+                Q(ends_on__isnull=True) | Q(ends_on__gte=day)).values("employment_id"))
+
+
+class Employment(models.Model):
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="employments")
+    workplace = models.ForeignKey(Employer, verbose_name=_("workplace"), on_delete=models.PROTECT,
+                                  related_name="employments")
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("to"), null=True, blank=True)
+    position = models.CharField(_("position"), max_length=100, blank=True)
+    percentage = models.DecimalField(_("percentage"), max_digits=5, decimal_places=2, default=100)
+    payroll_deduction = models.BooleanField(_("payroll deduction"), default=False)
+    version = models.PositiveIntegerField(default=1)
+
+    objects = EmploymentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("employment")
+        verbose_name_plural = _("employments")
+        indexes = [models.Index(fields=["workplace", "ends_on"])]
+
+    def __str__(self):
+        return f"{self.position} ({self.starts_on}–{self.ends_on or ''})"
+
+
+class LeavePeriod(models.Model):
+    employment = models.ForeignKey(Employment, on_delete=models.CASCADE, related_name="leaves")
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("to"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=100, blank=True)
+
+    def __str__(self):
+        return f"{self.starts_on}–{self.ends_on or ''}"
+
+
+class RoleType(models.Model):
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    # The access role a holder gets over the role's node while the term runs ("" for none).
+    grant_role = models.CharField(_("gives access as"), max_length=30, blank=True)
+
+    class Meta:
+        verbose_name = _("role type")
+        verbose_name_plural = _("role types")
+
+    def __str__(self):
+        return self.name
+
+
+class RoleQuerySet(models.QuerySet):
+    def visible_to(self, user, perm: str = VIEW):
+        return self.filter(person__in=Person.objects.visible_to(user, perm).values("pk"))
+
+    def current_on(self, day: datetime.date):
+        return self.filter(starts_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+
+
+class Role(models.Model):
+    """A person's elected or appointed role at an org unit or employer node, for a term."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="roles")
+    role_type = models.ForeignKey(RoleType, verbose_name=_("role type"), on_delete=models.PROTECT)
+    org_unit = models.ForeignKey(OrgUnit, verbose_name=_("org unit"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="roles")
+    employer = models.ForeignKey(Employer, verbose_name=_("employer"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="roles")
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("to"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    objects = RoleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(org_unit__isnull=True) & Q(employer__isnull=False))
+                | (Q(org_unit__isnull=False) & Q(employer__isnull=True)),
+                name="role_on_exactly_one_node",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.role_type} – {self.node}"
+
+    @property
+    def node(self):
+        return self.org_unit or self.employer

@@ -1,0 +1,417 @@
+"""Every change to the registry: validated, audited in the same transaction, conflict-checked."""
+
+import datetime
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tillit.core import audit
+from tillit.core.errors import ConflictError, DomainError, InvalidInput
+from tillit.core.models import Grant
+from tillit.core.services import grant_access, next_numbers, save_versioned
+from tillit.registry.identity import parse_org_number
+from tillit.registry.models import (
+    Employer,
+    Employment,
+    LeavePeriod,
+    Membership,
+    MembershipPeriod,
+    MembershipStatus,
+    MembershipType,
+    OrgUnit,
+    Person,
+    Role,
+    RoleType,
+)
+from tillit.registry.validation import Errors, clean_person, parse_bool, parse_date, parse_decimal
+
+PERSON_AUDIT_FIELDS = ["first_name", "last_name", "birth_date", "national_id", "email", "phone", "address_line",
+                       "postal_code", "city", "country", "preferred_language", "unit_id"]
+
+
+def _person_values(cleaned: dict) -> dict:
+    values = dict(cleaned)
+    if "unit" in values:
+        unit = values.pop("unit")
+        values["unit_id"] = getattr(unit, "pk", unit)
+    return values
+
+
+# --- trees -------------------------------------------------------------------------------------
+
+@transaction.atomic
+def create_org_unit(name: str, kind: str, *, parent: OrgUnit | None = None, code: str = "", country: str = "NO",
+                    actor=None, channel: str = "ui") -> OrgUnit:
+    """A new org unit under `parent` (a new root when None); audited."""
+    if kind not in OrgUnit.Kind.values:
+        raise InvalidInput(_("Unknown kind of org unit."), field_errors={"kind": [_("Unknown kind.")]})
+    values = {"name": name.strip(), "kind": kind, "code": code, "country": country}
+    unit = parent.add_child(**values) if parent else OrgUnit.add_root(**values)
+    audit.record("registry.orgunit.created", unit, actor=actor, channel=channel,
+                 changes=audit.snapshot(unit, ["name", "kind", "code", "country", "path"]))
+    return unit
+
+
+@transaction.atomic
+def create_employer(name: str, kind: str, *, parent: Employer | None = None, org_number: str = "",
+                    country: str = "NO", region: OrgUnit | None = None, address: str = "", actor=None,
+                    channel: str = "ui") -> Employer:
+    """A group, company or workplace. Companies need a valid organisation number; workplaces a region."""
+    errors = Errors()
+    if kind not in Employer.Kind.values:
+        errors.add("kind", _("Unknown kind."))
+    if kind == Employer.Kind.COMPANY:
+        try:
+            org_number, country = parse_org_number(org_number)
+        except ValueError as exc:
+            errors.add("org_number", str(exc))
+    if kind == Employer.Kind.WORKPLACE and region is None:
+        errors.add("region", _("A workplace lies in one region."))
+    if kind == Employer.Kind.WORKPLACE and (parent is None or parent.kind != Employer.Kind.COMPANY):
+        errors.add("parent", _("A workplace belongs to a company."))
+    errors.raise_if_any()
+    values = {"name": name.strip(), "kind": kind, "org_number": org_number, "country": country, "region": region,
+              "address": address}
+    node = parent.add_child(**values) if parent else Employer.add_root(**values)
+    audit.record("registry.employer.created", node, actor=actor, channel=channel,
+                 changes=audit.snapshot(node, ["name", "kind", "org_number", "country", "region_id", "path"]))
+    return node
+
+
+# --- people ------------------------------------------------------------------------------------
+
+def find_duplicates(cleaned: dict, *, exclude_pk=None, limit: int = 10) -> list[tuple[Person, list[str]]]:
+    """Existing people matching by national id, email, phone, or name and birth date."""
+    q = Q()
+    if cleaned.get("national_id"):
+        q |= Q(national_id=cleaned["national_id"])
+    if cleaned.get("email"):
+        q |= Q(email=cleaned["email"])
+    if cleaned.get("phone"):
+        q |= Q(phone=cleaned["phone"])
+    if cleaned.get("birth_date") and cleaned.get("first_name") and cleaned.get("last_name"):
+        q |= Q(search_name=Person.make_search_name(cleaned["first_name"], cleaned["last_name"]),
+               birth_date=cleaned["birth_date"])
+    if not q:
+        return []
+    people = Person.objects.current().filter(q)
+    if exclude_pk:
+        people = people.exclude(pk=exclude_pk)
+    found = []
+    for person in people[:limit]:
+        reasons = []
+        if cleaned.get("national_id") and person.national_id == cleaned["national_id"]:
+            reasons.append("national_id")
+        if cleaned.get("email") and person.email == cleaned["email"]:
+            reasons.append("email")
+        if cleaned.get("phone") and person.phone == cleaned["phone"]:
+            reasons.append("phone")
+        if person.birth_date and person.birth_date == cleaned.get("birth_date") and person.search_name == \
+                Person.make_search_name(cleaned.get("first_name", ""), cleaned.get("last_name", "")):
+            reasons.append("name_and_birth_date")
+        found.append((person, reasons))
+    return found
+
+
+@transaction.atomic
+def create_person(data: dict, *, actor, channel: str = "ui", allow_duplicate: bool = False) -> Person:
+    """Validate and create a person; refuses a likely duplicate unless `allow_duplicate`.
+
+    The same national id is never allowed twice, even with `allow_duplicate`.
+    """
+    cleaned = clean_person(data)
+    matches = find_duplicates(cleaned)
+    same_id = [p for p, reasons in matches if "national_id" in reasons]
+    if same_id or (matches and not allow_duplicate):
+        raise ConflictError(_("This person may already be registered."), matches=matches)
+    person = Person(**_person_values(cleaned))
+    person.search_name = Person.make_search_name(person.first_name, person.last_name)
+    person.save()
+    audit.record("registry.person.created", person, actor=actor, channel=channel, person_id=person.pk,
+                 changes=audit.snapshot(person, PERSON_AUDIT_FIELDS))
+    return person
+
+
+@transaction.atomic
+def update_person(person: Person, data: dict, *, actor, channel: str = "ui", expected_version: int | None = None
+                  ) -> Person:
+    """Change the given fields; refused with ConflictError if someone changed the person meanwhile."""
+    if person.anonymised_at:
+        raise DomainError(_("This person has been anonymised and cannot be changed."))
+    cleaned = clean_person(data, partial=True)
+    if cleaned.get("national_id") and Person.objects.filter(national_id=cleaned["national_id"]).exclude(
+            pk=person.pk).exists():
+        raise ConflictError(_("Another person has this national identity number."),
+                            field_errors={"national_id": [_("Another person has this national identity number.")]})
+    changes = audit.diff(person, _person_values(cleaned))
+    if "first_name" in changes or "last_name" in changes:
+        person.search_name = Person.make_search_name(person.first_name, person.last_name)
+        changes["search_name"] = [None, person.search_name]
+    if not changes:
+        if expected_version is not None and expected_version != person.version:
+            raise ConflictError(_("Someone else changed this record meanwhile. Reload it and make your change "
+                                  "again."))
+        return person
+    save_versioned(person, changes, expected_version)
+    changes.pop("search_name", None)
+    audit.record("registry.person.changed", person, actor=actor, channel=channel, person_id=person.pk,
+                 changes=changes)
+    return person
+
+
+@transaction.atomic
+def merge_persons(survivor: Person, duplicate: Person, *, actor, channel: str = "ui") -> Person:
+    """Move every link of `duplicate` to `survivor`, fill the survivor's blank fields, retire the duplicate.
+
+    The duplicate row stays (pointing at the survivor) so old references and the audit trail still resolve.
+    """
+    if survivor.pk == duplicate.pk:
+        raise DomainError(_("A person cannot be merged with themselves."))
+    if duplicate.merged_into_id or survivor.merged_into_id:
+        raise DomainError(_("One of these people has already been merged."))
+    moved = {
+        "memberships": list(Membership.objects.filter(person=duplicate).values_list("pk", flat=True)),
+        "employments": list(Employment.objects.filter(person=duplicate).values_list("pk", flat=True)),
+        "roles": list(Role.objects.filter(person=duplicate).values_list("pk", flat=True)),
+    }
+    Membership.objects.filter(person=duplicate).update(person=survivor)
+    Employment.objects.filter(person=duplicate).update(person=survivor)
+    Role.objects.filter(person=duplicate).update(person=survivor)
+    fill = {}
+    for field in ["birth_date", "email", "phone", "address_line", "postal_code", "city", "unit_id"]:
+        if getattr(survivor, field) in (None, "") and getattr(duplicate, field) not in (None, ""):
+            fill[field] = getattr(duplicate, field)
+    national_id = duplicate.national_id
+    user_id = duplicate.user_id
+    Person.objects.filter(pk=duplicate.pk).update(merged_into=survivor, national_id=None, user=None,
+                                                  version=duplicate.version + 1)
+    if national_id and not survivor.national_id:
+        fill["national_id"] = national_id
+    if user_id and not survivor.user_id:
+        fill["user_id"] = user_id
+    changes = audit.diff(survivor, fill)
+    if changes:
+        save_versioned(survivor, changes, None)
+    audit.record("registry.person.merged", survivor, actor=actor, channel=channel, person_id=survivor.pk,
+                 changes={"merged_from": [None, duplicate.pk], **changes, **{k: [None, v] for k, v in moved.items()}})
+    audit.record("registry.person.merged_into", duplicate, actor=actor, channel=channel, person_id=duplicate.pk,
+                 changes={"merged_into": [None, survivor.pk]})
+    duplicate.refresh_from_db()
+    survivor.refresh_from_db()
+    return survivor
+
+
+@transaction.atomic
+def anonymise_person(person: Person, *, actor, channel: str = "ui", reason: str) -> Person:
+    """Erasure: replace every identifying field; memberships and history stay as anonymous statistics."""
+    if not reason.strip():
+        raise InvalidInput(_("Give a reason for the erasure."), field_errors={"reason": [_("Required.")]})
+    values = {"first_name": "—", "last_name": f"#{person.pk}", "birth_date": None, "national_id": None, "email": "",
+              "phone": "", "address_line": "", "postal_code": "", "city": ""}
+    changes = {k: [None, None] for k in audit.diff(person, values)}  # no personal data in the trail either
+    person.search_name = ""
+    person.anonymised_at = timezone.now()
+    save_versioned(person, {**changes, "search_name": 1, "anonymised_at": 1}, None)
+    audit.record("registry.person.anonymised", person, actor=actor, channel=channel, person_id=person.pk,
+                 changes={**changes, "reason": [None, reason]})
+    return person
+
+
+# --- memberships -------------------------------------------------------------------------------
+
+def allocate_member_numbers(count: int) -> list[str]:
+    return [str(n) for n in next_numbers("registry.member_number", count, start=100001)]
+
+
+@transaction.atomic
+def add_membership(person: Person, *, membership_type: MembershipType, branch: OrgUnit, joined_on: datetime.date,
+                   member_number: str | None = None, actor, channel: str = "ui") -> Membership:
+    """A new active membership from `joined_on`, with its first status period."""
+    if Membership.objects.filter(person=person).filter(Q(ends_on__isnull=True) | Q(ends_on__gt=joined_on)).exists():
+        raise ConflictError(_("This person already has a membership in force."))
+    if member_number and Membership.objects.filter(member_number=member_number).exists():
+        raise ConflictError(_("Member number %(n)s is taken.") % {"n": member_number},
+                            field_errors={"member_number": [_("This member number is taken.")]})
+    membership = Membership.objects.create(
+        person=person, membership_type=membership_type, branch=branch, joined_on=joined_on,
+        member_number=member_number or allocate_member_numbers(1)[0], status=MembershipStatus.ACTIVE)
+    MembershipPeriod.objects.create(membership=membership, status=MembershipStatus.ACTIVE, valid_from=joined_on)
+    audit.record("registry.membership.created", membership, actor=actor, channel=channel, person_id=person.pk,
+                 changes=audit.snapshot(membership, ["member_number", "membership_type_id", "branch_id", "joined_on",
+                                                     "status"]))
+    return membership
+
+
+@transaction.atomic
+def change_membership_status(membership: Membership, status: str, *, on: datetime.date, actor, channel: str = "ui",
+                             reason: str = "", ends_on: datetime.date | None = None,
+                             expected_version: int | None = None) -> Membership:
+    """Close the current status period on `on` and open one with `status`.
+
+    resigning: notice given on `on`, membership ends on `ends_on`; exempt: needs a reason;
+    ended: the membership ends on `on`; active: back to active (ends an exemption or withdraws notice).
+    """
+    errors = Errors()
+    if status not in MembershipStatus.values:
+        errors.add("status", _("Unknown status."))
+    if membership.status == MembershipStatus.ENDED:
+        errors.add("status", _("This membership has ended; register a new one."))
+    if status == membership.status and status != MembershipStatus.EXEMPT:
+        errors.add("status", _("The membership already has this status."))
+    if status == MembershipStatus.EXEMPT and not reason.strip():
+        errors.add("reason", _("Give the reason for the exemption."))
+    if status == MembershipStatus.RESIGNING and (ends_on is None or ends_on <= on):
+        errors.add("ends_on", _("Give the date the membership ends, after the notice date."))
+    if on < membership.joined_on:
+        errors.add("on", _("The date is before the member joined."))
+    current = membership.periods.filter(valid_to__isnull=True).first()
+    if current and on < current.valid_from:
+        errors.add("on", _("The date is before the current status began (%(d)s).") % {"d": current.valid_from})
+    errors.raise_if_any()
+    if current:
+        current.valid_to = on
+        current.save(update_fields=["valid_to"])
+    MembershipPeriod.objects.create(membership=membership, status=status, valid_from=on, reason=reason.strip())
+    values = {"status": status}
+    if status == MembershipStatus.RESIGNING:
+        values.update(notice_on=on, ends_on=ends_on)
+    elif status == MembershipStatus.ENDED:
+        values.update(ends_on=on)
+    elif status == MembershipStatus.ACTIVE and membership.status == MembershipStatus.RESIGNING:
+        values.update(notice_on=None, ends_on=None)
+    changes = audit.diff(membership, values)
+    save_versioned(membership, changes, expected_version)
+    if reason:
+        changes["reason"] = [None, reason.strip()]
+    audit.record("registry.membership.status_changed", membership, actor=actor, channel=channel,
+                 person_id=membership.person_id, changes=changes)
+    return membership
+
+
+# --- employments -------------------------------------------------------------------------------
+
+def clean_employment(data: dict, *, partial: bool = False) -> dict:
+    errors = Errors()
+    out = {}
+    if not partial or "workplace" in data:
+        workplace = data.get("workplace")
+        if workplace is None:
+            errors.add("workplace", _("This field is required."))
+        elif workplace.kind != Employer.Kind.WORKPLACE:
+            errors.add("workplace", _("Choose a workplace, not a group or company."))
+        out["workplace"] = workplace
+    for key in ("starts_on", "ends_on"):
+        if not partial or key in data:
+            out[key] = parse_date(data.get(key), key, errors)
+    if not partial and out.get("starts_on") is None and "starts_on" not in errors.by_field:
+        errors.add("starts_on", _("This field is required."))
+    if out.get("starts_on") and out.get("ends_on") and out["ends_on"] < out["starts_on"]:
+        errors.add("ends_on", _("The end is before the start."))
+    if not partial or "position" in data:
+        out["position"] = str(data.get("position") or "").strip()[:100]
+    if not partial or "percentage" in data:
+        pct = parse_decimal(data.get("percentage"), "percentage", errors)
+        out["percentage"] = 100 if pct is None else pct
+    if not partial or "payroll_deduction" in data:
+        out["payroll_deduction"] = bool(parse_bool(data.get("payroll_deduction"), "payroll_deduction", errors))
+    errors.raise_if_any()
+    return out
+
+
+@transaction.atomic
+def add_employment(person: Person, data: dict, *, actor, channel: str = "ui") -> Employment:
+    cleaned = clean_employment(data)
+    employment = Employment.objects.create(person=person, **cleaned)
+    audit.record("registry.employment.created", employment, actor=actor, channel=channel, person_id=person.pk,
+                 changes=audit.snapshot(employment, ["workplace_id", "starts_on", "ends_on", "position", "percentage",
+                                                     "payroll_deduction"]))
+    return employment
+
+
+@transaction.atomic
+def update_employment(employment: Employment, data: dict, *, actor, channel: str = "ui",
+                      expected_version: int | None = None) -> Employment:
+    cleaned = clean_employment(data, partial=True)
+    starts = cleaned.get("starts_on", employment.starts_on)
+    ends = cleaned.get("ends_on", employment.ends_on)
+    if ends and ends < starts:
+        raise InvalidInput(_("The end is before the start."), field_errors={"ends_on": [_("The end is before the "
+                                                                                             "start.")]})
+    changes = audit.diff(employment, cleaned)
+    if changes:
+        save_versioned(employment, changes, expected_version)
+        audit.record("registry.employment.changed", employment, actor=actor, channel=channel,
+                     person_id=employment.person_id, changes=changes)
+    return employment
+
+
+@transaction.atomic
+def add_leave(employment: Employment, *, starts_on, ends_on=None, reason: str = "", actor, channel="ui") -> LeavePeriod:
+    errors = Errors()
+    starts = parse_date(starts_on, "starts_on", errors)
+    ends = parse_date(ends_on, "ends_on", errors)
+    if starts is None and "starts_on" not in errors.by_field:
+        errors.add("starts_on", _("This field is required."))
+    if starts and ends and ends < starts:
+        errors.add("ends_on", _("The end is before the start."))
+    errors.raise_if_any()
+    leave = LeavePeriod.objects.create(employment=employment, starts_on=starts, ends_on=ends, reason=reason[:100])
+    audit.record("registry.leave.created", leave, actor=actor, channel=channel, person_id=employment.person_id,
+                 changes=audit.snapshot(leave, ["employment_id", "starts_on", "ends_on", "reason"]))
+    return leave
+
+
+# --- roles -------------------------------------------------------------------------------------
+
+def _sync_role_grant(role: Role, *, actor, channel):
+    """A rep's role gives the linked user access over the role's node for the term, and only then."""
+    source = f"registry.role:{role.pk}"
+    Grant.objects.filter(source=source).delete()
+    user = role.person.user
+    if not role.role_type.grant_role or user is None:
+        return
+    tree, node = ("org", role.org_unit) if role.org_unit_id else ("employer", role.employer)
+    grant_access(user, role.role_type.grant_role, tree, node, actor=actor, channel=channel,
+                 valid_from=role.starts_on, valid_to=role.ends_on, source=source)
+
+
+@transaction.atomic
+def assign_role(person: Person, role_type: RoleType, node, *, starts_on: datetime.date,
+                ends_on: datetime.date | None = None, actor, channel: str = "ui") -> Role:
+    """Give `person` a role at an org unit or employer node for a term; a rep's role grants access."""
+    if ends_on and ends_on < starts_on:
+        raise InvalidInput(_("The end is before the start."), field_errors={"ends_on": [_("The end is before the "
+                                                                                             "start.")]})
+    role = Role.objects.create(
+        person=person, role_type=role_type, starts_on=starts_on, ends_on=ends_on,
+        org_unit=node if isinstance(node, OrgUnit) else None, employer=node if isinstance(node, Employer) else None)
+    audit.record("registry.role.created", role, actor=actor, channel=channel, person_id=person.pk,
+                 changes=audit.snapshot(role, ["role_type_id", "org_unit_id", "employer_id", "starts_on", "ends_on"]))
+    _sync_role_grant(role, actor=actor, channel=channel)
+    return role
+
+
+@transaction.atomic
+def end_role(role: Role, *, on: datetime.date, actor, channel: str = "ui") -> Role:
+    if on < role.starts_on:
+        raise InvalidInput(_("The end is before the start."), field_errors={"ends_on": [_("The end is before the "
+                                                                                             "start.")]})
+    changes = audit.diff(role, {"ends_on": on})
+    save_versioned(role, changes, None)
+    audit.record("registry.role.ended", role, actor=actor, channel=channel, person_id=role.person_id, changes=changes)
+    _sync_role_grant(role, actor=actor, channel=channel)
+    return role
+
+
+@transaction.atomic
+def link_user(person: Person, user, *, actor, channel: str = "ui") -> Person:
+    """Link a login to a person; their current rep roles start giving access."""
+    changes = audit.diff(person, {"user_id": user.pk})
+    save_versioned(person, changes, None)
+    audit.record("registry.person.user_linked", person, actor=actor, channel=channel, person_id=person.pk,
+                 changes=changes)
+    for role in person.roles.select_related("role_type", "org_unit", "employer", "person"):
+        _sync_role_grant(role, actor=actor, channel=channel)
+    return person

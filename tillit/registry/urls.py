@@ -1,0 +1,23 @@
+from django.urls import path
+
+from tillit.registry import views
+
+urlpatterns = [
+    path("people/", views.people, name="people"),
+    path("people/export.<str:fmt>", views.people_export, name="people_export"),
+    path("people/new/", views.person_new, name="person_new"),
+    path("people/<int:pk>/", views.person_detail, name="person"),
+    path("people/<int:pk>/edit/", views.person_edit, name="person_edit"),
+    path("people/<int:pk>/merge/", views.person_merge, name="person_merge"),
+    path("people/<int:pk>/memberships/new/", views.membership_new, name="membership_new"),
+    path("people/<int:pk>/memberships/<int:membership_pk>/status/", views.membership_status,
+         name="membership_status"),
+    path("people/<int:pk>/employments/new/", views.employment_new, name="employment_new"),
+    path("people/<int:pk>/roles/new/", views.role_new, name="role_new"),
+    path("org-units/", views.org_units, name="org_units"),
+    path("org-units/<int:pk>/", views.org_units, name="org_unit"),
+    path("employers/", views.employers, name="employers"),
+    path("employers/<int:pk>/", views.employers, name="employer"),
+    path("imports/", views.import_upload, name="import_upload"),
+    path("imports/rejected.csv", views.import_rejects, name="import_rejects"),
+]

@@ -1,0 +1,393 @@
+"""Staff UI for the registry. Thin: parse, authorise through visible_to, call one service, render."""
+
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Prefetch, prefetch_related_objects
+from django.db.models.functions import Substr
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tillit.core.audit import log_access
+from tillit.core.errors import ConflictError, DomainError
+from tillit.core.models import AuditEntry
+from tillit.core.scopes import EDIT, EXPORT, IMPORT, MERGE, VIEW, VIEW_NATIONAL_ID, channel_for, scope_for
+from tillit.registry import services
+from tillit.registry.forms import EmploymentForm, ImportForm, MembershipForm, PersonForm, RoleForm, StatusForm
+from tillit.registry.identity import format_national_id, format_phone, mask_national_id
+from tillit.registry.importer import ImportFileError, parse_mapping, run_import
+from tillit.registry.listing import clean_filters, people_page
+from tillit.registry.models import Employer, Membership, MembershipStatus, MembershipType, OrgUnit, Person
+
+PAGE_SIZE = 50
+
+
+def get_person_for_user(request, pk, perm=VIEW) -> Person:
+    """The person if `request.user` may see (or act on) them; 404 otherwise, never 403."""
+    return get_object_or_404(Person.objects.visible_to(request.user, perm), pk=pk)
+
+
+def _memberships_prefetch():
+    return Prefetch("memberships", queryset=Membership.objects.select_related("branch", "membership_type")
+                    .order_by("-joined_on"))
+
+
+@login_required
+def people(request):
+    filters = clean_filters(request.GET)
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    rows, has_next = people_page(Person.objects.visible_to(request.user).current(), filters, page=page,
+                                 size=PAGE_SIZE)
+    prefetch_related_objects(rows, _memberships_prefetch())
+    scope = scope_for(request.user, VIEW)
+    units = [u for u in OrgUnit.objects.order_by("path") if scope.covers_node("org", u.path)]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "registry/people.html", {
+        "rows": rows, "filters": filters, "page": page, "has_next": has_next, "query": query.urlencode(),
+        "units": units, "statuses": MembershipStatus.choices, "types": MembershipType.objects.all(),
+        "can_export": not scope_for(request.user, EXPORT).empty,
+        "can_create": not scope_for(request.user, EDIT).empty,
+    })
+
+
+@login_required
+def people_export(request, fmt):
+    from tillit.registry.export import export_response
+    from tillit.registry.listing import filter_people
+
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    filters = clean_filters(request.GET)
+    people = filter_people(Person.objects.visible_to(request.user, EXPORT).current(), filters)
+    if filters.get("q"):
+        from tillit.registry.search import search_people
+
+        people = Person.objects.filter(pk__in=[p.pk for p in search_people(people, filters["q"], limit=1000)])
+    return export_response(people, fmt, user=request.user, channel="ui", filters=filters)
+
+
+def _person_context(request, person):
+    can_see_id = scope_for(request.user, VIEW_NATIONAL_ID).everything or Person.objects.visible_to(
+        request.user, VIEW_NATIONAL_ID).filter(pk=person.pk).exists()
+    memberships = list(person.memberships.select_related("branch", "membership_type").prefetch_related("periods")
+                       .order_by("-joined_on"))
+    employments = list(person.employments.select_related("workplace").prefetch_related("leaves")
+                       .order_by("-starts_on"))
+    roles = list(person.roles.select_related("role_type", "org_unit", "employer").order_by("-starts_on"))
+    history = list(AuditEntry.objects.filter(person_id=person.pk).select_related("actor")[:200])
+    return {
+        "person": person,
+        "national_id": (format_national_id(person.national_id) if can_see_id else
+                        mask_national_id(person.national_id)) if person.national_id else "",
+        "phone": format_phone(person.phone),
+        "memberships": memberships, "employments": employments, "roles": roles, "history": history,
+        "can_edit": Person.objects.visible_to(request.user, EDIT).filter(pk=person.pk).exists(),
+        "can_merge": Person.objects.visible_to(request.user, MERGE).filter(pk=person.pk).exists(),
+        "today": timezone.localdate(),
+    }
+
+
+@login_required
+def person_detail(request, pk):
+    person = get_person_for_user(request, pk)
+    if person.merged_into_id:
+        messages.info(request, _("This record was merged into another person."))
+        return redirect("person", pk=person.merged_into_id)
+    if person.user_id != request.user.pk:
+        log_access(request.user, "person.view", channel="ui", person_id=person.pk)
+    return render(request, "registry/person.html", _person_context(request, person))
+
+
+def _initial(person):
+    return {f: getattr(person, f) or "" for f in ["first_name", "last_name", "email", "address_line", "postal_code",
+                                                  "city", "country", "preferred_language"]} | {
+        "birth_date": person.birth_date.isoformat() if person.birth_date else "",
+        "national_id": format_national_id(person.national_id or ""), "phone": person.phone,
+        "version": person.version}
+
+
+@login_required
+def person_edit(request, pk):
+    person = get_person_for_user(request, pk, EDIT)
+    if request.method == "POST":
+        form = PersonForm(request.POST)
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k not in ("version", "allow_duplicate")}
+            try:
+                services.update_person(person, data, actor=request.user, channel=channel_for(request.user),
+                                       expected_version=form.cleaned_data["version"])
+                messages.success(request, _("Saved."))
+                return redirect("person", pk=person.pk)
+            except ConflictError as exc:
+                form.add_domain_errors(exc)
+                person.refresh_from_db()
+            except DomainError as exc:
+                form.add_domain_errors(exc)
+    else:
+        form = PersonForm(initial=_initial(person))
+    return render(request, "registry/person_form.html", {"form": form, "person": person})
+
+
+@login_required
+def person_new(request):
+    if scope_for(request.user, EDIT).empty:
+        raise Http404
+    matches = []
+    if request.method == "POST":
+        form = PersonForm(request.POST)
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k not in ("version", "allow_duplicate")}
+            units = _units(request.user, EDIT)
+            data["unit"] = units[0] if units else None
+            try:
+                person = services.create_person(data, actor=request.user, channel=channel_for(request.user),
+                                                allow_duplicate=form.cleaned_data["allow_duplicate"])
+                messages.success(request, _("Registered."))
+                return redirect("person", pk=person.pk)
+            except ConflictError as exc:
+                visible = set(Person.objects.visible_to(request.user).filter(
+                    pk__in=[p.pk for p, _r in exc.matches]).values_list("pk", flat=True))
+                matches = [(p, reasons) for p, reasons in exc.matches if p.pk in visible]
+                hidden = len(exc.matches) - len(matches)
+                form.add_error(None, exc.message)
+                if hidden:
+                    form.add_error(None, _("A match is registered outside your part of the organisation; "
+                                           "ask the registry."))
+            except DomainError as exc:
+                form.add_domain_errors(exc)
+    else:
+        form = PersonForm()
+    return render(request, "registry/person_form.html", {"form": form, "matches": matches})
+
+
+@login_required
+def person_merge(request, pk):
+    person = get_person_for_user(request, pk, MERGE)
+    other = None
+    other_pk = request.POST.get("duplicate") or request.GET.get("duplicate")
+    if other_pk and other_pk.isdigit():
+        other = get_person_for_user(request, int(other_pk), MERGE)
+    if request.method == "POST" and other is not None and request.POST.get("confirm") == "yes":
+        try:
+            services.merge_persons(person, other, actor=request.user, channel="ui")
+            messages.success(request, _("Merged."))
+            return redirect("person", pk=person.pk)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    candidates = [p for p, _r in services.find_duplicates(
+        {"national_id": person.national_id, "email": person.email, "phone": person.phone,
+         "first_name": person.first_name, "last_name": person.last_name, "birth_date": person.birth_date},
+        exclude_pk=person.pk)]
+    visible = set(Person.objects.visible_to(request.user, MERGE).filter(
+        pk__in=[p.pk for p in candidates]).values_list("pk", flat=True))
+    return render(request, "registry/person_merge.html", {
+        "person": person, "other": other, "candidates": [p for p in candidates if p.pk in visible]})
+
+
+def _units(user, perm):
+    scope = scope_for(user, perm)
+    return [u for u in OrgUnit.objects.order_by("path") if scope.covers_node("org", u.path)]
+
+
+def _workplaces(user, perm, limit=500):
+    scope = scope_for(user, perm)
+    qs = Employer.objects.filter(kind=Employer.Kind.WORKPLACE).select_related("region").order_by("name")
+    if not scope.everything:
+        q = scope.tree_q("employer", "")
+        org = scope.tree_q("org", "region__")
+        if q is None and org is None:
+            return []
+        qs = qs.filter((q or org) | (org or q))
+    return list(qs[:limit])
+
+
+@login_required
+def membership_new(request, pk):
+    person = get_person_for_user(request, pk, EDIT)
+    units = {str(u.pk): u for u in _units(request.user, EDIT)}
+    form = MembershipForm(request.POST or None, initial={"joined_on": timezone.localdate()})
+    form.fields["branch"].choices = [(k, u.name) for k, u in units.items()]
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_membership(person, membership_type=form.cleaned_data["membership_type"],
+                                    branch=units[form.cleaned_data["branch"]], joined_on=form.cleaned_data["joined_on"],
+                                    actor=request.user, channel=channel_for(request.user))
+            return redirect("person", pk=person.pk)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+    return render(request, "registry/simple_form.html", {"form": form, "person": person,
+                                                         "title": _("New membership")})
+
+
+@login_required
+def membership_status(request, pk, membership_pk):
+    person = get_person_for_user(request, pk, EDIT)
+    membership = get_object_or_404(Membership, pk=membership_pk, person=person)
+    form = StatusForm(request.POST or None, initial={"on": timezone.localdate(), "version": membership.version,
+                                                     "status": membership.status})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.change_membership_status(membership, d["status"], on=d["on"], ends_on=d["ends_on"],
+                                              reason=d["reason"], actor=request.user,
+                                              channel=channel_for(request.user), expected_version=d["version"])
+            return redirect("person", pk=person.pk)
+        except DomainError as exc:
+            for field, msgs in exc.field_errors.items():
+                for m in msgs:
+                    form.add_error(field if field in form.fields else None, m)
+            if not exc.field_errors:
+                form.add_error(None, exc.message)
+    return render(request, "registry/simple_form.html", {"form": form, "person": person,
+                                                         "title": _("Change membership status")})
+
+
+@login_required
+def employment_new(request, pk):
+    person = get_person_for_user(request, pk, EDIT)
+    workplaces = {str(w.pk): w for w in _workplaces(request.user, EDIT)}
+    form = EmploymentForm(request.POST or None, initial={"starts_on": timezone.localdate()})
+    form.fields["workplace"].choices = [(k, f"{w.name}") for k, w in workplaces.items()]
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data, workplace=workplaces[form.cleaned_data["workplace"]])
+        try:
+            services.add_employment(person, data, actor=request.user, channel=channel_for(request.user))
+            return redirect("person", pk=person.pk)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+    return render(request, "registry/simple_form.html", {"form": form, "person": person,
+                                                         "title": _("New employment")})
+
+
+@login_required
+def role_new(request, pk):
+    person = get_person_for_user(request, pk, EDIT)
+    nodes = {f"org:{u.pk}": u for u in _units(request.user, EDIT)}
+    nodes.update({f"employer:{w.pk}": w for w in _workplaces(request.user, EDIT)})
+    form = RoleForm(request.POST or None, initial={"starts_on": timezone.localdate()})
+    form.fields["node"].choices = [(k, str(n)) for k, n in nodes.items()]
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.assign_role(person, d["role_type"], nodes[d["node"]], starts_on=d["starts_on"],
+                                 ends_on=d["ends_on"], actor=request.user, channel=channel_for(request.user))
+            return redirect("person", pk=person.pk)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+    return render(request, "registry/simple_form.html", {"form": form, "person": person, "title": _("New role")})
+
+
+# --- the two trees ---------------------------------------------------------------------------
+
+def _covered_node(request, model, tree, pk):
+    node = get_object_or_404(model, pk=pk)
+    if not scope_for(request.user, VIEW).covers_node(tree, node.path):
+        raise Http404
+    return node
+
+
+def _top_nodes(request, model, tree):
+    scope = scope_for(request.user, VIEW)
+    if scope.everything:
+        return list(model.get_root_nodes())
+    paths = sorted(scope.paths[tree])
+    tops = [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
+    return list(model.objects.filter(path__in=tops).order_by("name"))
+
+
+def _member_counts(request, parent_path, nodes, tree):
+    """Members in force today under each node (all nodes at one depth below `parent_path`).
+
+    One grouped query, counted within the user's own visibility.
+    """
+    if not nodes:
+        return {}
+    from tillit.registry.models import Employment
+
+    today = timezone.localdate()
+    length = len(nodes[0].path)
+    visible = Person.objects.visible_to(request.user).values("pk")
+    paths = [n.path for n in nodes]
+    if tree == "org":
+        rows = Membership.objects.member_on(today).filter(branch__path__startswith=parent_path, person__in=visible)
+        rows = rows.annotate(p=Substr("branch__path", 1, length)).filter(p__in=paths).values("p").annotate(
+            n=Count("id"))
+    else:
+        rows = Employment.objects.current_on(today).filter(workplace__path__startswith=parent_path,
+                                                           person__in=visible)
+        rows = rows.annotate(p=Substr("workplace__path", 1, length)).filter(p__in=paths).values("p").annotate(
+            n=Count("person", distinct=True))
+    return {r["p"]: r["n"] for r in rows}
+
+
+def _tree_page(request, model, tree, pk, template):
+    if pk is None:
+        node = None
+        nodes = _top_nodes(request, model, tree)
+        counts = {}
+        for top in nodes:  # the tops a user covers are few; one count each
+            counts.update(_member_counts(request, top.path, [top], tree))
+    else:
+        node = _covered_node(request, model, tree, pk)
+        nodes = list(node.get_children().order_by("name"))
+        counts = _member_counts(request, node.path, nodes, tree)
+    rows = [(n, counts.get(n.path, 0)) for n in nodes]
+    return render(request, template, {"node": node, "rows": rows, "tree": tree,
+                                      "ancestors": node.get_ancestors() if node else []})
+
+
+@login_required
+def org_units(request, pk=None):
+    return _tree_page(request, OrgUnit, "org", pk, "registry/tree.html")
+
+
+@login_required
+def employers(request, pk=None):
+    return _tree_page(request, Employer, "employer", pk, "registry/tree.html")
+
+
+# --- import --------------------------------------------------------------------------------
+
+@login_required
+def import_upload(request):
+    if scope_for(request.user, IMPORT).empty:
+        raise Http404
+    result = None
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > settings.TILLIT_IMPORT_MAX_BYTES:
+            form.add_error("file", _("The file is too large."))
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "upload"
+                with open(path, "wb") as fh:
+                    for chunk in upload.chunks():
+                        fh.write(chunk)
+                try:
+                    result = run_import(path, actor=request.user, mapping=parse_mapping(form.cleaned_data["mapping"]),
+                                        skip_invalid=form.cleaned_data["skip_invalid"], filename=upload.name)
+                except ImportFileError as exc:
+                    form.add_error("file", str(exc))
+            if result and result.applied and result.reject_rows:
+                request.session["import_rejects"] = result.reject_csv()
+    return render(request, "registry/import.html", {"form": form, "result": result})
+
+
+@login_required
+def import_rejects(request):
+    content = request.session.get("import_rejects")
+    if not content:
+        raise Http404
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="rejected-rows.csv"'
+    return response
