@@ -480,7 +480,7 @@ def _nodes_in_scope(user, model, tree):
 
 
 def _node_out(node):
-    parent = node.get_parent()
+    parent = type(node).objects.get_parent(node)
     return {**{f.name: getattr(node, f.name) for f in node._meta.concrete_fields if f.name != "region"},
             "region_id": getattr(node, "region_id", None), "parent_id": parent.pk if parent else None}
 

@@ -17,19 +17,18 @@ from stdnum.no import fodselsnummer
 from tillit.core.models import AuditEntry
 from tillit.registry import services
 from tillit.registry.models import (
-    Employer,
     Employment,
     LeavePeriod,
     Membership,
     MembershipPeriod,
     MembershipStatus,
     MembershipType,
-    OrgUnit,
     Person,
     RoleType,
 )
 
 CHUNK = 5000
+EXEMPT_REASONS = ["parental leave", "unemployed", "sick leave"]
 DEMO_PASSWORD = "tillit-demo"
 MEMBERSHIP_TYPES = [("ordinary", "Ordinær / Ordinarie"), ("student", "Student"), ("retired", "Pensjonist / Pensionär"),
                     ("associate", "Assosiert / Associerad")]
@@ -187,21 +186,21 @@ def _people_chunk(rng, fakers, trees, types, numbers, used_ids, count, today, no
         if roll < 0.08:  # dues-exempt since some time
             start = joined + (today - joined) / 2
             history = [(MembershipStatus.ACTIVE, joined, start, ""),
-                       (MembershipStatus.EXEMPT, start, None, rng.choice(["parental leave", "unemployed", "sick leave"]))]
+                       (MembershipStatus.EXEMPT, start, None, rng.choice(EXEMPT_REASONS))]
             m.status = MembershipStatus.EXEMPT
         elif roll < 0.12:  # resigning, ending this month or next
             notice = today - datetime.timedelta(days=rng.randint(1, 20))
             notice = max(notice, joined + datetime.timedelta(days=1))
-            first_of_month = today.replace(day=1)
-            ends = (first_of_month + datetime.timedelta(days=rng.choice([20, 45]))).replace(day=1) - \
-                datetime.timedelta(days=1) + datetime.timedelta(days=1)
+            # the last day is the end of this month or the next
+            ends = (today.replace(day=1) + datetime.timedelta(days=rng.choice([32, 62]))).replace(day=1) - \
+                datetime.timedelta(days=1)
             ends = max(ends, notice + datetime.timedelta(days=1))
             history = [(MembershipStatus.ACTIVE, joined, notice, ""), (MembershipStatus.RESIGNING, notice, None, "")]
             m.status, m.notice_on, m.ends_on = MembershipStatus.RESIGNING, notice, ends
         elif roll < 0.18 and joined < today - datetime.timedelta(days=60):  # former member
             ended = joined + (today - joined) / 2
             history = [(MembershipStatus.ACTIVE, joined, ended, ""), (MembershipStatus.ENDED, ended, None, "")]
-            m.status, m.ends_on = MembershipStatus.ENDED, ended
+            m.status, m.ends_on = MembershipStatus.ENDED, ended - datetime.timedelta(days=1)
         memberships.append(m)
         periods.append(history)
         if rng.random() < 0.85 and places[country]:

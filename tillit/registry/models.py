@@ -163,15 +163,15 @@ class MembershipQuerySet(models.QuerySet):
         return self.filter(person__in=Person.objects.visible_to(user, perm).values("pk"))
 
     def member_on(self, day: datetime.date):
-        """Memberships in force on `day` (active, exempt or resigning but not yet ended)."""
-        return self.filter(joined_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day))
+        """Memberships in force on `day` (active, exempt or resigning; `ends_on` is the last day)."""
+        return self.filter(joined_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
 
     def exempt_on(self, day: datetime.date):
         return self.filter(pk__in=MembershipPeriod.objects.covering(day).filter(
             status=MembershipStatus.EXEMPT).values("membership_id"))
 
     def resigning_in_month(self, year: int, month: int):
-        """Memberships whose notice runs out in the month."""
+        """Memberships under notice whose last day falls in the month."""
         start, end = month_bounds(year, month)
         return self.filter(ends_on__gte=start, ends_on__lt=end, notice_on__isnull=False)
 
@@ -191,7 +191,7 @@ class Membership(models.Model):
     member_number = models.CharField(_("member number"), max_length=20, unique=True)
     joined_on = models.DateField(_("joined on"))
     notice_on = models.DateField(_("notice given on"), null=True, blank=True)
-    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    ends_on = models.DateField(_("last day"), null=True, blank=True)  # inclusive
     status = models.CharField(_("status"), max_length=12, choices=MembershipStatus.choices,
                               default=MembershipStatus.ACTIVE)
     version = models.PositiveIntegerField(default=1)

@@ -1,7 +1,8 @@
 """Finding people by what a caller remembers: name (typo-tolerant), member number, email, phone, id.
 
-Name search uses PostgreSQL's pg_trgm word similarity, and on SQLite an FTS5 trigram index
-(substring match first, then a typo-tolerant pass that ranks candidates by shared trigrams).
+Names: substring match first, through a trigram index (pg_trgm GIN on PostgreSQL, FTS5 trigram
+on SQLite); with no hit, a typo-tolerant pass gathers candidates that share trigrams with the
+query or contain a one-typo variant of it, and ranks them by trigram and edit-distance score.
 """
 
 import re
@@ -15,6 +16,7 @@ from tillit.registry.models import Membership, Person
 
 _SEPARATORS = re.compile(r"[\s\-+.()]")
 FUZZY_CANDIDATES = 400
+MIN_SCORE = 0.6
 
 
 def trigrams(word: str) -> set[str]:
@@ -22,17 +24,43 @@ def trigrams(word: str) -> set[str]:
     return {padded[i:i + 3] for i in range(len(padded) - 2)}
 
 
-def name_similarity(query: str, name: str) -> float:
-    """Mean over the query's words of the best trigram similarity with one of the name's words."""
+def edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions, adjacent swaps."""
+    prev2, prev = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if prev2 is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], prev2[j - 2] + 1)
+        prev2, prev = prev, row
+    return prev[len(b)]
+
+
+def word_score(query: str, word: str) -> float:
+    if word.startswith(query):
+        return 1.0
+    qt, wt = trigrams(query), trigrams(word)
+    by_trigram = len(qt & wt) / len(qt | wt)
+    by_edits = 1 - edit_distance(query, word[:len(query) + 1] if len(word) > len(query) + 1 else word) / max(
+        len(query), 1)
+    return max(by_trigram, by_edits)
+
+
+def name_score(query: str, name: str) -> float:
+    """Mean over the query's words of the best match with one of the name's words (0..1)."""
     words = name.split()
-    if not words:
-        return 0.0
-    total = 0.0
     query_words = query.split()
-    for q in query_words:
-        qt = trigrams(q)
-        total += max(len(qt & trigrams(w)) / len(qt | trigrams(w)) for w in words)
-    return total / len(query_words)
+    if not words or not query_words:
+        return 0.0
+    return sum(max(word_score(q, w) for w in words) for q in query_words) / len(query_words)
+
+
+def typo_variants(word: str) -> set[str]:
+    """The word with one adjacent swap or one letter left out: what fingers most often do."""
+    out = {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1)}
+    out |= {word[:i] + word[i + 1:] for i in range(len(word))}
+    return {v for v in out if len(v) >= 3}
 
 
 def _ordered(qs, ids):
@@ -40,41 +68,70 @@ def _ordered(qs, ids):
     return qs.filter(pk__in=ids).order_by(order)
 
 
-def _fts_phrase(words):
-    return " AND ".join('"' + w.replace('"', "") + '"' for w in words)
+def _quote(term: str) -> str:
+    return '"' + term.replace('"', "") + '"'
 
 
-def _search_names_sqlite(qs, text: str, limit: int):
-    words = [w for w in text.split() if w]
-    if all(len(w) >= 3 for w in words):
-        exact = qs.filter(pk__in=RawSQL(
-            "SELECT rowid FROM registry_person_fts WHERE registry_person_fts MATCH %s", [_fts_phrase(words)]))
-        exact = exact.order_by("last_name", "first_name", "id")[:limit]
-        found = list(exact)
-        if found:
-            return found
-    grams = set()
-    for w in words:
-        grams |= {g for g in trigrams(w) if g.strip() and " " not in g}
-    if not grams:
-        return list(qs.filter(search_name__contains=text)[:limit])
-    expr = " OR ".join('"' + g.replace('"', "") + '"' for g in sorted(grams))
-    candidates = list(qs.filter(pk__in=RawSQL(
+def _fts(qs, expr: str, limit: int):
+    return qs.filter(pk__in=RawSQL(
         "SELECT rowid FROM registry_person_fts WHERE registry_person_fts MATCH %s ORDER BY rank LIMIT %s",
-        [expr, FUZZY_CANDIDATES])).values_list("pk", "search_name"))
-    scored = sorted(((name_similarity(text, name), pk) for pk, name in candidates), reverse=True)
-    ids = [pk for score, pk in scored if score >= 0.3][:limit]
-    return list(_ordered(qs, ids))
+        [expr, limit]))
 
 
-def _search_names_postgres(qs, text: str, limit: int):
+def _exact(qs, words):
+    """Every word of the query as a substring of the name."""
+    if connection.vendor == "sqlite":
+        return qs.filter(pk__in=RawSQL("SELECT rowid FROM registry_person_fts WHERE registry_person_fts MATCH %s",
+                                       [" AND ".join(_quote(w) for w in words)]))
+    q = Q()
+    for w in words:
+        q &= Q(search_name__contains=w)
+    return qs.filter(q)
+
+
+def _candidates(qs, words):
+    """Names sharing trigrams with the query, or containing a one-typo variant of a query word."""
+    variants = set()
+    for w in words:
+        variants |= typo_variants(w)
+    grams = {g for w in words for g in trigrams(w) if " " not in g}
+    found = set()
+    if connection.vendor == "sqlite":
+        if grams:
+            found |= set(_fts(qs, " OR ".join(_quote(g) for g in sorted(grams)), FUZZY_CANDIDATES).values_list(
+                "pk", "search_name"))
+        if variants:
+            found |= set(_fts(qs, " OR ".join(_quote(v) for v in sorted(variants)), FUZZY_CANDIDATES).values_list(
+                "pk", "search_name"))
+        return found
     from django.contrib.postgres.search import TrigramWordSimilarity
 
-    return list(
-        qs.filter(search_name__trigram_word_similar=text)
-        .annotate(score=TrigramWordSimilarity(text, "search_name"))
-        .order_by("-score", "last_name", "id")[:limit]
-    )
+    text = " ".join(words)
+    found |= set(qs.filter(search_name__trigram_word_similar=text).annotate(
+        score=TrigramWordSimilarity(text, "search_name")).order_by("-score").values_list(
+        "pk", "search_name")[:FUZZY_CANDIDATES])
+    if variants:
+        q = Q()
+        for v in variants:
+            q |= Q(search_name__contains=v)
+        found |= set(qs.filter(q).values_list("pk", "search_name")[:FUZZY_CANDIDATES])
+    return found
+
+
+def search_names(qs, text: str, limit: int):
+    """Exact substrings first (ordered by name); with none, the closest names by typo-tolerant score."""
+    words = [w for w in text.split() if w]
+    if all(len(w) >= 3 for w in words):
+        found = list(_exact(qs, words).order_by("last_name", "first_name", "id")[:limit])
+        if found:
+            return found
+    else:
+        found = list(qs.filter(search_name__startswith=text).order_by("last_name", "first_name", "id")[:limit])
+        if found:
+            return found
+    scored = sorted(((name_score(text, name), pk) for pk, name in _candidates(qs, words)), reverse=True)
+    ids = [pk for score, pk in scored if score >= MIN_SCORE][:limit]
+    return list(_ordered(qs, ids))
 
 
 def search_people(qs, text: str, *, limit: int = 50) -> list[Person]:
@@ -97,6 +154,4 @@ def search_people(qs, text: str, *, limit: int = 50) -> list[Person]:
         except ValueError:
             pass
         return list(qs.filter(q).order_by("last_name", "first_name", "id")[:limit])
-    if connection.vendor == "postgresql":
-        return _search_names_postgres(qs, text, limit)
-    return _search_names_sqlite(qs, text, limit)
+    return search_names(qs, text, limit)

@@ -48,7 +48,7 @@ def create_org_unit(name: str, kind: str, *, parent: OrgUnit | None = None, code
     if kind not in OrgUnit.Kind.values:
         raise InvalidInput(_("Unknown kind of org unit."), field_errors={"kind": [_("Unknown kind.")]})
     values = {"name": name.strip(), "kind": kind, "code": code, "country": country}
-    unit = parent.add_child(**values) if parent else OrgUnit.add_root(**values)
+    unit = OrgUnit.objects.add_child(parent, values) if parent else OrgUnit.objects.add_root(values)
     audit.record("registry.orgunit.created", unit, actor=actor, channel=channel,
                  changes=audit.snapshot(unit, ["name", "kind", "code", "country", "path"]))
     return unit
@@ -74,7 +74,7 @@ def create_employer(name: str, kind: str, *, parent: Employer | None = None, org
     errors.raise_if_any()
     values = {"name": name.strip(), "kind": kind, "org_number": org_number, "country": country, "region": region,
               "address": address}
-    node = parent.add_child(**values) if parent else Employer.add_root(**values)
+    node = Employer.objects.add_child(parent, values) if parent else Employer.objects.add_root(values)
     audit.record("registry.employer.created", node, actor=actor, channel=channel,
                  changes=audit.snapshot(node, ["name", "kind", "org_number", "country", "region_id", "path"]))
     return node
@@ -229,7 +229,7 @@ def allocate_member_numbers(count: int) -> list[str]:
 def add_membership(person: Person, *, membership_type: MembershipType, branch: OrgUnit, joined_on: datetime.date,
                    member_number: str | None = None, actor, channel: str = "ui") -> Membership:
     """A new active membership from `joined_on`, with its first status period."""
-    if Membership.objects.filter(person=person).filter(Q(ends_on__isnull=True) | Q(ends_on__gt=joined_on)).exists():
+    if Membership.objects.filter(person=person).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=joined_on)).exists():
         raise ConflictError(_("This person already has a membership in force."))
     if member_number and Membership.objects.filter(member_number=member_number).exists():
         raise ConflictError(_("Member number %(n)s is taken.") % {"n": member_number},
@@ -250,8 +250,9 @@ def change_membership_status(membership: Membership, status: str, *, on: datetim
                              expected_version: int | None = None) -> Membership:
     """Close the current status period on `on` and open one with `status`.
 
-    resigning: notice given on `on`, membership ends on `ends_on`; exempt: needs a reason;
-    ended: the membership ends on `on`; active: back to active (ends an exemption or withdraws notice).
+    resigning: notice given on `on`, `ends_on` is the last day of membership; exempt: needs a reason;
+    ended: no longer a member from `on` (the last day is the day before); active: back to active
+    (ends an exemption or withdraws a notice).
     """
     errors = Errors()
     if status not in MembershipStatus.values:
@@ -262,8 +263,8 @@ def change_membership_status(membership: Membership, status: str, *, on: datetim
         errors.add("status", _("The membership already has this status."))
     if status == MembershipStatus.EXEMPT and not reason.strip():
         errors.add("reason", _("Give the reason for the exemption."))
-    if status == MembershipStatus.RESIGNING and (ends_on is None or ends_on <= on):
-        errors.add("ends_on", _("Give the date the membership ends, after the notice date."))
+    if status == MembershipStatus.RESIGNING and (ends_on is None or ends_on < on):
+        errors.add("ends_on", _("Give the last day of membership, on or after the notice date."))
     if on < membership.joined_on:
         errors.add("on", _("The date is before the member joined."))
     current = membership.periods.filter(valid_to__isnull=True).first()
@@ -278,7 +279,7 @@ def change_membership_status(membership: Membership, status: str, *, on: datetim
     if status == MembershipStatus.RESIGNING:
         values.update(notice_on=on, ends_on=ends_on)
     elif status == MembershipStatus.ENDED:
-        values.update(ends_on=on)
+        values.update(ends_on=on - datetime.timedelta(days=1))
     elif status == MembershipStatus.ACTIVE and membership.status == MembershipStatus.RESIGNING:
         values.update(notice_on=None, ends_on=None)
     changes = audit.diff(membership, values)

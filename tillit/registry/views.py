@@ -298,7 +298,7 @@ def _covered_node(request, model, tree, pk):
 def _top_nodes(request, model, tree):
     scope = scope_for(request.user, VIEW)
     if scope.everything:
-        return list(model.get_root_nodes())
+        return list(model.objects.get_root_nodes())
     paths = sorted(scope.paths[tree])
     tops = [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
     return list(model.objects.filter(path__in=tops).order_by("name"))
@@ -338,11 +338,11 @@ def _tree_page(request, model, tree, pk, template):
             counts.update(_member_counts(request, top.path, [top], tree))
     else:
         node = _covered_node(request, model, tree, pk)
-        nodes = list(node.get_children().order_by("name"))
+        nodes = list(model.objects.get_children(node).order_by("name"))
         counts = _member_counts(request, node.path, nodes, tree)
     rows = [(n, counts.get(n.path, 0)) for n in nodes]
     return render(request, template, {"node": node, "rows": rows, "tree": tree,
-                                      "ancestors": node.get_ancestors() if node else []})
+                                      "ancestors": model.objects.get_ancestors(node) if node else []})
 
 
 @login_required

@@ -1,0 +1,22 @@
+import datetime
+
+import pytest
+from django.conf import settings
+
+from tests.factories import World, build_world
+
+
+def pytest_configure(config):
+    # Argon2 is what production uses (see test_settings); tests hash fast.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(db) -> World:
+    """Two disjoint scopes, A and B, each with a region, branch, company, workplace, members and a rep."""
+    return build_world()
+
+
+@pytest.fixture
+def today():
+    return datetime.date.today()

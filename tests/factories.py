@@ -1,0 +1,106 @@
+"""Test data built through the real services, so tests see what users would create."""
+
+import dataclasses
+import datetime
+import itertools
+
+from django.contrib.auth import get_user_model
+
+from tillit.core.services import grant_access
+from tillit.registry import services
+from tillit.registry.demo import norwegian_id, norwegian_org_number
+from tillit.registry.models import Employer, MembershipType, OrgUnit, Person, RoleType
+
+_counter = itertools.count(1)
+PASSWORD = "correct-horse-battery"
+
+
+def user(username=None, **kwargs):
+    username = username or f"user{next(_counter)}"
+    return get_user_model().objects.create_user(username=username, password=PASSWORD, **kwargs)
+
+
+def national_id(birth=datetime.date(1985, 6, 15)):
+    import random
+
+    return norwegian_id(random.Random(next(_counter) * 7919), birth)
+
+
+def person(actor=None, channel="system", **fields) -> Person:
+    n = next(_counter)
+    data = {"first_name": f"Kari{n}", "last_name": f"Nordmann{n}", "email": f"kari{n}@example.no"} | fields
+    return services.create_person(data, actor=actor, channel=channel, allow_duplicate=True)
+
+
+def membership_type(code="ordinary"):
+    return MembershipType.objects.get_or_create(code=code, defaults={"name": code.title()})[0]
+
+
+def role_type(code="workplace_rep", grant_role="rep"):
+    return RoleType.objects.get_or_create(code=code, defaults={"name": code, "grant_role": grant_role})[0]
+
+
+def member(branch, *, joined_on=datetime.date(2020, 1, 1), **fields):
+    p = person(**fields)
+    m = services.add_membership(p, membership_type=membership_type(), branch=branch, joined_on=joined_on,
+                                actor=None, channel="system")
+    return p, m
+
+
+@dataclasses.dataclass
+class Side:
+    region: OrgUnit
+    branch: OrgUnit
+    company: Employer
+    workplace: Employer
+    members: list
+    staff: object  # case handler with a grant on the region
+    rep: object  # login of a workplace rep (through a role)
+    rep_person: Person
+    marker: str  # a string that appears only in this side's personal data
+
+
+@dataclasses.dataclass
+class World:
+    national: OrgUnit
+    a: Side
+    b: Side
+    admin: object
+
+
+def _side(national, label, region_name):
+    region = services.create_org_unit(region_name, "region", parent=national, channel="system")
+    national.refresh_from_db()
+    branch = services.create_org_unit(f"{region_name} avdeling", "branch", parent=region, channel="system")
+    import random
+
+    company = services.create_employer(f"{label} Bedrift AS", "company",
+                                       org_number=norwegian_org_number(random.Random(len(label) + ord(label[0]))),
+                                       channel="system")
+    workplace = services.create_employer(f"{label} Verksted", "workplace", parent=company, region=region,
+                                         channel="system")
+    marker = f"Zq{label}marker"
+    members = []
+    for i in range(3):
+        p, m = member(branch, first_name=f"{marker}{i}", last_name=f"{label}sen",
+                      email=f"{marker.lower()}{i}@example.no", national_id=national_id())
+        services.add_employment(p, {"workplace": workplace, "starts_on": "2021-01-01", "position": "Fagarbeider"},
+                                actor=None, channel="system")
+        members.append((p, m))
+    staff = user(f"staff_{label.lower()}")
+    grant_access(staff, "case_handler", "org", region, actor=None, channel="system")
+    rep_person = members[0][0]
+    rep = user(f"rep_{label.lower()}")
+    services.link_user(rep_person, rep, actor=None, channel="system")
+    services.assign_role(rep_person, role_type(), workplace, starts_on=datetime.date(2022, 1, 1), actor=None,
+                         channel="system")
+    return Side(region, branch, company, workplace, members, staff, rep, rep_person, marker)
+
+
+def build_world() -> World:
+    national = services.create_org_unit("Forbundet", "national", channel="system")
+    a = _side(national, "Alfa", "Region Alfa")
+    national.refresh_from_db()
+    b = _side(national, "Beta", "Region Beta")
+    admin = user("admin", is_superuser=True, is_staff=True)
+    return World(national, a, b, admin)

@@ -1,0 +1,173 @@
+"""The one rule of access, checked everywhere: a user of scope A sees nothing of scope B.
+
+Visits every GET page and every GET API endpoint as a user of scope A, with the ids of A's
+objects and of B's, and fails if anything of B appears (body, count, file) or if B's objects
+answer anything but 404. A new page or endpoint fails this test until it is added to ROUTES.
+"""
+
+import io
+
+import openpyxl
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.factories import World
+from tillit.api.main import api
+from tillit.core.services import create_token
+from tillit.registry.models import Membership
+
+pytestmark = pytest.mark.django_db
+
+SKIP_NAMESPACES = {"admin", "api"}
+NOT_PERSONAL = {"login", "logout", "healthz", "set_language", "home", "import_rejects"}
+
+
+def _person_ids(side):
+    return [{"pk": p.pk} for p, _m in side.members]
+
+
+ROUTES = {
+    "people": lambda s: [{}],
+    "people_export": lambda s: [{"fmt": "csv"}, {"fmt": "xlsx"}],
+    "person_new": lambda s: [{}],
+    "person": _person_ids,
+    "person_edit": _person_ids,
+    "person_merge": _person_ids,
+    "membership_new": _person_ids,
+    "membership_status": lambda s: [{"pk": p.pk, "membership_pk": m.pk} for p, m in s.members],
+    "employment_new": _person_ids,
+    "role_new": _person_ids,
+    "org_units": lambda s: [{}],
+    "org_unit": lambda s: [{"pk": s.region.pk}, {"pk": s.branch.pk}],
+    "employers": lambda s: [{}],
+    "employer": lambda s: [{"pk": s.company.pk}, {"pk": s.workplace.pk}],
+    "import_upload": lambda s: [{}],
+}
+# Query strings that try to reach B through filters and search.
+PROBES = ["?q={marker}", "?q={email}", "?q={member_number}", "?unit={branch}", "?workplace={workplace}",
+          "?status=active"]
+
+
+def _named_routes(patterns=None, namespace=None):
+    for p in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(p, URLResolver):
+            if p.namespace in SKIP_NAMESPACES or str(p.pattern).startswith(("admin/", "api/", "i18n/")):
+                continue
+            yield from _named_routes(p.url_patterns, p.namespace)
+        elif isinstance(p, URLPattern) and p.name:
+            yield p.name
+
+
+def secrets_of(side) -> list[str]:
+    out = [side.marker]
+    for p, m in side.members:
+        out += [p.email, p.national_id, p.national_id[:6] + " " + p.national_id[6:], m.member_number, p.first_name]
+    return out
+
+
+def _body(response) -> str:
+    if response.get("Content-Type", "").startswith("application/vnd.openxmlformats"):
+        data = b"".join(response.streaming_content) if response.streaming else response.content
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+        return "\n".join(str(c) for row in book.worksheets[0].iter_rows(values_only=True) for c in row)
+    if response.streaming:
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
+
+
+def _without_echo(text, query):
+    """The page may repeat what was typed into the search box; that is not a leak."""
+    if "=" in query:
+        from urllib.parse import quote_plus
+
+        value = query.split("=", 1)[1]
+        text = text.replace(value, "").replace(quote_plus(value), "")
+    return text
+
+
+def _assert_clean(text, secrets, where):
+    for secret in secrets:
+        assert secret not in text, f"{where} shows {secret!r} of the other scope"
+
+
+def _probes(side):
+    return [p.format(marker=side.marker, email=side.members[0][0].email, member_number=side.members[0][1].member_number,
+                     branch=side.branch.pk, workplace=side.workplace.pk) for p in PROBES]
+
+
+def test_every_page_is_in_the_crawl():
+    assert set(_named_routes()) - NOT_PERSONAL == set(ROUTES)
+
+
+@pytest.mark.parametrize("who", ["staff", "rep"])
+def test_a_user_of_one_scope_sees_nothing_of_another_on_any_page(client, world: World, who):
+    from django.urls import reverse
+
+    user = getattr(world.a, who)
+    client.force_login(user)
+    secrets = secrets_of(world.b)
+    visited = 0
+    for name, kwargs_for in ROUTES.items():
+        for kwargs in kwargs_for(world.a):
+            url = reverse(name, kwargs=kwargs)
+            for query in ["", *(_probes(world.b) if not kwargs else [])]:
+                response = client.get(url + query)
+                assert response.status_code in (200, 404), f"{url}{query}: {response.status_code}"
+                _assert_clean(_without_echo(_body(response), query), secrets, url + query)
+                visited += 1
+        for kwargs in kwargs_for(world.b):
+            if kwargs and "fmt" not in kwargs:
+                response = client.get(reverse(name, kwargs=kwargs))
+                assert response.status_code == 404, f"{name} {kwargs} of scope B answered {response.status_code}"
+    assert visited > 40
+
+
+def _api_paths():
+    schema = api.get_openapi_schema()
+    return [path for path, ops in schema["paths"].items() if "get" in ops]
+
+
+def _fill(path, side):
+    person, membership = side.members[0]
+    ids = {
+        "person_id": person.pk, "membership_id": membership.pk,
+        "employment_id": person.employments.first().pk, "role_id": side.rep_person.roles.first().pk,
+        "unit_id": side.branch.pk, "employer_id": side.workplace.pk,
+    }
+    for key, value in ids.items():
+        path = path.replace("{" + key + "}", str(value))
+    assert "{" not in path, f"no test id for {path}"
+    return path
+
+
+def test_every_api_endpoint_shows_nothing_of_another_scope(client, world: World):
+    _token, raw = create_token(world.a.staff)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    secrets = secrets_of(world.b)
+    b_ids = {str(v) for p, m in world.b.members for v in (p.pk, m.pk)}
+    paths = _api_paths()
+    assert len(paths) >= 12
+    for path in paths:
+        mine = _fill(path, world.a)
+        for query in ["", *(_probes(world.b) if "{" not in path else [])]:
+            response = client.get(mine + query, **auth)
+            assert response.status_code == 200, f"{mine}{query}: {response.status_code} {response.content[:200]}"
+            _assert_clean(_without_echo(response.content.decode(), query), secrets, mine + query)
+            if "{" not in path and "items" in response.json():
+                ids = {str(item["id"]) for item in response.json()["items"]}
+                if path.endswith(("persons", "memberships")):
+                    assert not ids & b_ids, f"{mine}{query} lists ids of scope B"
+        if "{" in path:
+            theirs = _fill(path, world.b)
+            response = client.get(theirs, **auth)
+            assert response.status_code == 404, f"{theirs} of scope B answered {response.status_code}"
+
+
+def test_counts_on_the_tree_pages_only_count_what_the_user_may_see(client, world: World):
+    from django.urls import reverse
+
+    client.force_login(world.a.staff)
+    response = client.get(reverse("org_units"))
+    rows = response.context["rows"]
+    assert [(n.pk, count) for n, count in rows] == [(world.a.region.pk, Membership.objects.filter(
+        branch=world.a.branch).count())]
