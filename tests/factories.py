@@ -20,10 +20,13 @@ def user(username=None, **kwargs):
     return get_user_model().objects.create_user(username=username, password=PASSWORD, **kwargs)
 
 
-def national_id(birth=datetime.date(1985, 6, 15)):
+def national_id(birth=None):
+    """A valid fødselsnummer, unique in the test run (each call has its own birth date unless given)."""
     import random
 
-    return norwegian_id(random.Random(next(_counter) * 7919), birth)
+    n = next(_counter)
+    birth = birth or datetime.date(1950, 1, 1) + datetime.timedelta(days=n * 3)
+    return norwegian_id(random.Random(n), birth)
 
 
 def person(actor=None, channel="system", **fields) -> Person:

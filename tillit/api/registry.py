@@ -7,12 +7,12 @@ from pathlib import Path
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from tillit.core.audit import log_access
 from tillit.core.errors import ConflictError, InvalidInput
-from tillit.core.scopes import EDIT, IMPORT, VIEW, VIEW_NATIONAL_ID, channel_for, scope_for
+from tillit.core.scopes import EDIT, IMPORT, VIEW_NATIONAL_ID, channel_for, scope_for
 from tillit.registry import services
 from tillit.registry.identity import format_national_id, mask_national_id
 from tillit.registry.importer import ImportFileError, parse_mapping, run_import
@@ -26,6 +26,8 @@ from tillit.registry.models import (
     Person,
     Role,
     RoleType,
+    employers_in_scope,
+    units_in_scope,
 )
 from tillit.registry.validation import Errors, parse_date
 
@@ -138,13 +140,13 @@ def _require(user, perm):
 def create_person(request, payload: PersonIn, force: bool = False):
     _require(request.user, EDIT)
     data = payload.model_dump()
-    units = [u for u in OrgUnit.objects.order_by("path") if scope_for(request.user, EDIT).covers_node("org", u.path)]
+    units = units_in_scope(request.user, EDIT)
     data["unit"] = units[0] if units else None
     try:
         person = services.create_person(data, actor=request.user, channel="api", allow_duplicate=force)
     except ConflictError as exc:
         raise _visible_conflict(exc, request.user) from None
-    return 201, _person_out(person, request.user)
+    return Status(201, _person_out(person, request.user))
 
 
 @router.patch("/persons/{person_id}", response={200: PersonOut, 409: Message, 422: Message})
@@ -154,7 +156,7 @@ def update_person(request, person_id: int, payload: PersonPatch):
     version = data.pop("version")
     services.update_person(person, data, actor=request.user, channel=channel_for(request.user, "api"),
                            expected_version=version)
-    return 200, _person_out(person, request.user)
+    return Status(200, _person_out(person, request.user))
 
 
 class MergeIn(Schema):
@@ -168,7 +170,7 @@ def merge_person(request, person_id: int, payload: MergeIn):
     survivor = get_object_or_404(Person.objects.visible_to(request.user, MERGE), pk=person_id)
     duplicate = get_object_or_404(Person.objects.visible_to(request.user, MERGE), pk=payload.duplicate_id)
     services.merge_persons(survivor, duplicate, actor=request.user, channel="api")
-    return 200, _person_out(survivor, request.user)
+    return Status(200, _person_out(survivor, request.user))
 
 
 # --- memberships ------------------------------------------------------------------------------
@@ -256,7 +258,7 @@ def create_membership(request, payload: MembershipIn):
     errors.raise_if_any()
     membership = services.add_membership(person, membership_type=mtype, branch=branch, joined_on=joined,
                                          member_number=payload.member_number, actor=request.user, channel="api")
-    return 201, membership
+    return Status(201, membership)
 
 
 @router.post("/memberships/{membership_id}/status", response={200: MembershipOut, 409: Message, 422: Message})
@@ -267,7 +269,7 @@ def change_status(request, membership_id: int, payload: StatusIn):
     ends_on = parse_date(payload.ends_on, "ends_on", Errors()) if payload.ends_on else None
     services.change_membership_status(membership, payload.status, on=on, ends_on=ends_on, reason=payload.reason,
                                       actor=request.user, channel="api", expected_version=payload.version)
-    return 200, membership
+    return Status(200, membership)
 
 
 # --- employments ------------------------------------------------------------------------------
@@ -308,9 +310,7 @@ class EmploymentPatch(Schema):
 
 def _workplace_for(user, workplace_id):
     node = Employer.objects.filter(pk=workplace_id).select_related("region").first()
-    scope = scope_for(user, EDIT)
-    if node is None or not (scope.covers_node("employer", node.path) or (
-            node.region_id and scope.covers_node("org", node.region.path))):
+    if node is None or not node.in_scope(scope_for(user, EDIT)):
         raise InvalidInput("Unknown workplace.", field_errors={"workplace_id": ["Unknown workplace, or outside your "
                                                                                 "scope."]})
     return node
@@ -338,7 +338,7 @@ def create_employment(request, payload: EmploymentIn):
     data = payload.model_dump()
     data["workplace"] = _workplace_for(request.user, data.pop("workplace_id"))
     data.pop("person_id")
-    return 201, services.add_employment(person, data, actor=request.user, channel="api")
+    return Status(201, services.add_employment(person, data, actor=request.user, channel="api"))
 
 
 @router.patch("/employments/{employment_id}", response={200: EmploymentOut, 409: Message, 422: Message})
@@ -346,8 +346,9 @@ def update_employment(request, employment_id: int, payload: EmploymentPatch):
     employment = get_object_or_404(Employment.objects.visible_to(request.user, EDIT), pk=employment_id)
     data = payload.model_dump(exclude_unset=True)
     version = data.pop("version")
-    return 200, services.update_employment(employment, data, actor=request.user, channel="api",
-                                           expected_version=version)
+    employment = services.update_employment(employment, data, actor=request.user, channel="api",
+                                            expected_version=version)
+    return Status(200, employment)
 
 
 # --- roles ------------------------------------------------------------------------------------
@@ -408,16 +409,17 @@ def create_role(request, payload: RoleIn):
         if node is None or not scope.covers_node("org", node.path):
             errors.add("org_unit_id", "Unknown org unit, or outside your scope.")
     elif payload.employer_id is not None:
-        node = Employer.objects.filter(pk=payload.employer_id).first()
-        if node is None or not scope.covers_node("employer", node.path):
+        node = Employer.objects.filter(pk=payload.employer_id).select_related("region").first()
+        if node is None or not node.in_scope(scope):
             errors.add("employer_id", "Unknown employer, or outside your scope.")
     starts = parse_date(payload.starts_on, "starts_on", errors)
     ends = parse_date(payload.ends_on, "ends_on", errors)
     if starts is None and "starts_on" not in errors.by_field:
         errors.add("starts_on", "This field is required.")
     errors.raise_if_any()
-    return 201, services.assign_role(person, role_type, node, starts_on=starts, ends_on=ends, actor=request.user,
-                                     channel="api")
+    role = services.assign_role(person, role_type, node, starts_on=starts, ends_on=ends, actor=request.user,
+                                channel="api")
+    return Status(201, role)
 
 
 # --- the two trees ----------------------------------------------------------------------------
@@ -469,14 +471,9 @@ class EmployerIn(Schema):
 
 
 def _nodes_in_scope(user, model, tree):
-    scope = scope_for(user, VIEW)
-    if scope.everything:
-        return model.objects.all()
-    q = scope.tree_q(tree, "")
     if tree == "employer":
-        org = scope.tree_q("org", "region__")
-        q = q | org if q is not None and org is not None else (q or org)
-    return model.objects.filter(q) if q is not None else model.objects.none()
+        return employers_in_scope(user)
+    return OrgUnit.objects.filter(pk__in=[u.pk for u in units_in_scope(user)])
 
 
 def _node_out(node):
@@ -507,7 +504,7 @@ def create_org_unit(request, payload: OrgUnitIn):
         raise Http404
     node = services.create_org_unit(payload.name, payload.kind, parent=parent, code=payload.code,
                                     country=payload.country, actor=request.user, channel="api")
-    return 201, _node_out(node)
+    return Status(201, _node_out(node))
 
 
 @router.get("/employers", response=EmployerPage)
@@ -539,7 +536,7 @@ def create_employer(request, payload: EmployerIn):
     node = services.create_employer(payload.name, payload.kind, parent=parent, org_number=payload.org_number,
                                     country=payload.country, region=region, address=payload.address,
                                     actor=request.user, channel="api")
-    return 201, _node_out(node)
+    return Status(201, _node_out(node))
 
 
 # --- import -----------------------------------------------------------------------------------
@@ -578,4 +575,4 @@ def create_import(request, file: File[UploadedFile], mapping: Form[str] = "", sk
                                 filename=file.name or "")
         except ImportFileError as exc:
             raise InvalidInput(str(exc), field_errors={"file": [str(exc)]}) from None
-    return (200 if result.applied else 422), result.as_dict()
+    return Status(200 if result.applied else 422, result.as_dict())

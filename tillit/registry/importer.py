@@ -175,10 +175,8 @@ class _Lookups:
     def workplace(self, key: str):
         key = str(key).strip()
         if key not in self._workplaces:
-            node = Employer.objects.filter(pk=int(key)).first() if key.isdigit() else None
-            ok = node is not None and node.kind == Employer.Kind.WORKPLACE and (
-                self.scope.covers_node("employer", node.path)
-                or (node.region_id and self.scope.covers_node("org", node.region.path)))
+            node = Employer.objects.filter(pk=int(key)).select_related("region").first() if key.isdigit() else None
+            ok = node is not None and node.kind == Employer.Kind.WORKPLACE and node.in_scope(self.scope)
             self._workplaces[key] = node if ok else None
         return self._workplaces[key]
 

@@ -42,6 +42,28 @@ class OrgUnit(TreeNode):
         verbose_name_plural = _("org units")
 
 
+def units_in_scope(user, perm: str = VIEW) -> list["OrgUnit"]:
+    """Org units the user covers for `perm`, in tree order."""
+    scope = scope_for(user, perm)
+    units = OrgUnit.objects.order_by("path")
+    if scope.everything:
+        return list(units)
+    q = scope.tree_q("org", "")
+    return list(units.filter(q)) if q is not None else []
+
+
+def employers_in_scope(user, perm: str = VIEW):
+    """Employer nodes the user covers: their employer subtrees, and workplaces in their regions."""
+    scope = scope_for(user, perm)
+    qs = Employer.objects.all()
+    if scope.everything:
+        return qs
+    q, org = scope.tree_q("employer", ""), scope.tree_q("org", "region__")
+    if q is None and org is None:
+        return qs.none()
+    return qs.filter(q | org if q is not None and org is not None else (q or org))
+
+
 class Employer(TreeNode):
     """Employers' tree: group (konsern) → company (organisation number) → workplace."""
 
@@ -62,6 +84,11 @@ class Employer(TreeNode):
     class Meta:
         verbose_name = _("employer")
         verbose_name_plural = _("employers")
+
+    def in_scope(self, scope) -> bool:
+        """Covered by a grant on this employer subtree, or (a workplace) on the region it lies in."""
+        return scope.covers_node("employer", self.path) or bool(
+            self.region_id and scope.covers_node("org", self.region.path))
 
 
 class PersonQuerySet(models.QuerySet):

@@ -22,7 +22,16 @@ from tillit.registry.forms import EmploymentForm, ImportForm, MembershipForm, Pe
 from tillit.registry.identity import format_national_id, format_phone, mask_national_id
 from tillit.registry.importer import ImportFileError, parse_mapping, run_import
 from tillit.registry.listing import clean_filters, people_page
-from tillit.registry.models import Employer, Membership, MembershipStatus, MembershipType, OrgUnit, Person
+from tillit.registry.models import (
+    Employer,
+    Membership,
+    MembershipStatus,
+    MembershipType,
+    OrgUnit,
+    Person,
+    employers_in_scope,
+    units_in_scope,
+)
 
 PAGE_SIZE = 50
 
@@ -47,8 +56,7 @@ def people(request):
     rows, has_next = people_page(Person.objects.visible_to(request.user).current(), filters, page=page,
                                  size=PAGE_SIZE)
     prefetch_related_objects(rows, _memberships_prefetch())
-    scope = scope_for(request.user, VIEW)
-    units = [u for u in OrgUnit.objects.order_by("path") if scope.covers_node("org", u.path)]
+    units = units_in_scope(request.user)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "registry/people.html", {
@@ -194,20 +202,11 @@ def person_merge(request, pk):
 
 
 def _units(user, perm):
-    scope = scope_for(user, perm)
-    return [u for u in OrgUnit.objects.order_by("path") if scope.covers_node("org", u.path)]
+    return units_in_scope(user, perm)
 
 
 def _workplaces(user, perm, limit=500):
-    scope = scope_for(user, perm)
-    qs = Employer.objects.filter(kind=Employer.Kind.WORKPLACE).select_related("region").order_by("name")
-    if not scope.everything:
-        q = scope.tree_q("employer", "")
-        org = scope.tree_q("org", "region__")
-        if q is None and org is None:
-            return []
-        qs = qs.filter((q or org) | (org or q))
-    return list(qs[:limit])
+    return list(employers_in_scope(user, perm).filter(kind=Employer.Kind.WORKPLACE).order_by("name")[:limit])
 
 
 @login_required
@@ -289,19 +288,20 @@ def role_new(request, pk):
 # --- the two trees ---------------------------------------------------------------------------
 
 def _covered_node(request, model, tree, pk):
-    node = get_object_or_404(model, pk=pk)
-    if not scope_for(request.user, VIEW).covers_node(tree, node.path):
-        raise Http404
-    return node
+    if tree == "employer":
+        return get_object_or_404(employers_in_scope(request.user), pk=pk)
+    return get_object_or_404(model.objects.filter(pk__in=[u.pk for u in units_in_scope(request.user)]), pk=pk)
 
 
 def _top_nodes(request, model, tree):
+    """The highest nodes the user covers; for staff of a region, the workplaces in it."""
     scope = scope_for(request.user, VIEW)
     if scope.everything:
         return list(model.objects.get_root_nodes())
-    paths = sorted(scope.paths[tree])
-    tops = [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
-    return list(model.objects.filter(path__in=tops).order_by("name"))
+    nodes = list(employers_in_scope(request.user)) if tree == "employer" else units_in_scope(request.user)
+    paths = {n.path for n in nodes}
+    return sorted((n for n in nodes if not any(n.path != p and n.path.startswith(p) for p in paths)),
+                  key=lambda n: n.name)
 
 
 def _member_counts(request, parent_path, nodes, tree):
