@@ -9,6 +9,8 @@ from tests.factories import World, build_world
 def pytest_configure(config):
     # Argon2 is what production uses (see test_settings); tests hash fast.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests read English; the language tests switch to bokmål and Swedish explicitly.
+    settings.LANGUAGE_CODE = "en"
 
 
 @pytest.fixture

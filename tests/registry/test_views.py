@@ -1,0 +1,163 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests import factories
+from tillit.core.models import AccessLogEntry, AuditEntry
+from tillit.registry.models import Person
+
+pytestmark = pytest.mark.django_db
+
+
+def _form(person, **changes):
+    data = {"first_name": person.first_name, "last_name": person.last_name, "email": person.email,
+            "phone": person.phone, "country": person.country, "preferred_language": person.preferred_language,
+            "birth_date": person.birth_date.isoformat() if person.birth_date else "",
+            "national_id": person.national_id or "", "version": person.version}
+    return data | changes
+
+
+def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(client, world):
+    wrong = client.post(reverse("login"), {"username": world.a.staff.username, "password": "nope-nope-nope"})
+    unknown = client.post(reverse("login"), {"username": "nobody-here", "password": "nope-nope-nope"})
+    assert wrong.status_code == unknown.status_code == 200
+    marker = "Wrong username or password"
+    assert marker in wrong.content.decode() and marker in unknown.content.decode()
+
+
+def test_repeated_failures_lock_the_account_even_for_the_right_password(client, world, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": world.a.staff.username, "password": "wrong-password!"})
+    response = client.post(reverse("login"), {"username": world.a.staff.username,
+                                              "password": factories.PASSWORD})
+    assert "_auth_user_id" not in client.session
+    assert "Wrong username or password" in response.content.decode()
+
+
+def test_viewing_a_person_is_in_the_access_log_but_looking_at_yourself_is_not(client, world):
+    person = world.a.members[1][0]
+    client.force_login(world.a.staff)
+    assert client.get(reverse("person", args=[person.pk])).status_code == 200
+    assert AccessLogEntry.objects.filter(user=world.a.staff, person_id=person.pk, action="person.view").count() == 1
+    client.force_login(world.a.rep)
+    client.get(reverse("person", args=[world.a.rep_person.pk]))
+    assert not AccessLogEntry.objects.filter(user=world.a.rep, person_id=world.a.rep_person.pk).exists()
+
+
+def test_the_national_id_is_masked_for_a_rep_and_shown_to_a_case_handler(client, world):
+    person = world.a.members[1][0]
+    client.force_login(world.a.rep)
+    body = client.get(reverse("person", args=[person.pk])).content.decode()
+    assert person.national_id not in body and person.national_id[:6] + "*****" in body
+    client.force_login(world.a.staff)
+    assert person.national_id in client.get(reverse("person", args=[person.pk])).content.decode()
+
+
+def test_a_bad_field_is_shown_beside_the_field_and_nothing_is_saved(client, world):
+    person = world.a.members[1][0]
+    client.force_login(world.a.staff)
+    response = client.post(reverse("person_edit", args=[person.pk]), _form(person, phone="12", city="Oslo"))
+    body = response.content.decode()
+    assert response.status_code == 200 and 'id="phone-error"' in body
+    person.refresh_from_db()
+    assert person.city == ""
+
+
+def test_an_edit_based_on_an_old_version_is_refused_and_the_newer_edit_kept(client, world):
+    person = world.a.members[1][0]
+    client.force_login(world.a.staff)
+    first = client.post(reverse("person_edit", args=[person.pk]), _form(person, city="Hamar"))
+    assert first.status_code == 302
+    second = client.post(reverse("person_edit", args=[person.pk]), _form(person, city="Gjøvik"))
+    assert second.status_code == 200 and "Someone else changed" in second.content.decode()
+    person.refresh_from_db()
+    assert person.city == "Hamar"
+
+
+def test_a_reps_correction_is_recorded_with_the_rep_channel(client, world):
+    person = world.a.members[1][0]
+    client.force_login(world.a.rep)
+    client.post(reverse("person_edit", args=[person.pk]), _form(person, city="Lillehammer"))
+    entry = AuditEntry.objects.filter(object_id=person.pk, action="registry.person.changed").latest("id")
+    assert entry.channel == "rep" and entry.changes["city"] == ["", "Lillehammer"]
+
+
+def test_registering_a_likely_duplicate_shows_the_match_and_can_be_overridden(client, world):
+    existing = world.a.members[1][0]
+    client.force_login(world.a.staff)
+    data = {"first_name": "Ny", "last_name": "Person", "email": existing.email, "country": "NO",
+            "preferred_language": "nb"}
+    response = client.post(reverse("person_new"), data)
+    assert response.status_code == 200 and reverse("person", args=[existing.pk]) in response.content.decode()
+    response = client.post(reverse("person_new"), data | {"allow_duplicate": "on"})
+    assert response.status_code == 302 and Person.objects.filter(last_name="Person").exists()
+
+
+def test_the_people_list_takes_a_fixed_number_of_queries(client, world):
+    client.force_login(world.admin)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("people"))
+    for _ in range(10):
+        factories.member(world.a.branch)
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("people"))
+    assert len(many) == len(few) <= 12
+
+
+def test_search_finds_a_name_with_a_typo_and_a_member_number(client, world):
+    person, membership = world.a.members[1]
+    client.force_login(world.a.staff)
+    typo = person.last_name[0] + person.last_name[2] + person.last_name[1] + person.last_name[3:]
+    assert person.first_name in client.get(reverse("people"), {"q": typo}).content.decode()
+    body = client.get(reverse("people"), {"q": membership.member_number}).content.decode()
+    assert person.first_name in body
+
+
+def test_an_export_is_in_the_access_log_with_its_size(client, world):
+    client.force_login(world.a.staff)
+    response = client.get(reverse("people_export", args=["csv"]), {"status": "active"})
+    body = b"".join(response.streaming_content).decode()
+    assert world.a.members[0][0].email in body
+    entry = AccessLogEntry.objects.get(action="person.export")
+    assert entry.detail["count"] == 3 and entry.detail["filters"] == {"status": "active"}
+
+
+def test_the_import_page_lists_the_rows_at_fault(client, world):
+    client.force_login(world.a.staff)
+    upload = SimpleUploadedFile("p.csv", b"first_name,last_name,birth_date\nA,B,1990-02-30\n")
+    response = client.post(reverse("import_upload"), {"file": upload})
+    body = response.content.decode()
+    assert "1990-02-30" in body and "birth_date" in body and not Person.objects.filter(first_name="A").exists()
+
+
+def test_the_tree_pages_count_members_per_node(client, world):
+    client.force_login(world.admin)
+    response = client.get(reverse("org_unit", args=[world.national.pk]))
+    counts = {n.pk: c for n, c in response.context["rows"]}
+    assert counts == {world.a.region.pk: 3, world.b.region.pk: 3}
+
+
+def test_the_ui_speaks_swedish_after_switching(client, world):
+    client.force_login(world.admin)
+    client.post(reverse("set_language"), {"language": "sv", "next": "/people/"})
+    body = client.get(reverse("people")).content.decode()
+    assert 'lang="sv"' in body and "Personer" in body
+    client.post(reverse("set_language"), {"language": "nb", "next": "/people/"})
+    assert "Personer" in client.get(reverse("people")).content.decode()
+    client.post(reverse("set_language"), {"language": "en", "next": "/people/"})
+    assert "People" in client.get(reverse("people")).content.decode()
+
+
+def test_production_settings_hash_with_argon2_and_keep_sqlite_durable():
+    import importlib
+
+    import tillit.settings as production
+
+    importlib.reload(production)
+    assert production.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            assert cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            assert cursor.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
