@@ -21,7 +21,7 @@ class TreeNode(MP_Node):
     """A node of one of the two trees; a subtree is one indexed prefix query on `path`."""
 
     name = models.CharField(_("name"), max_length=200)
-    node_order_by = ["name"]
+    # No node_order_by: keeping siblings sorted rewrites paths on every insert; lists sort by name.
 
     class Meta:
         abstract = True

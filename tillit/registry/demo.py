@@ -14,6 +14,7 @@ from faker import Faker
 from stdnum import luhn
 from stdnum.no import fodselsnummer
 
+from tillit.core.bulk import insert_with_ids
 from tillit.core.models import AuditEntry
 from tillit.registry import services
 from tillit.registry.models import (
@@ -70,6 +71,21 @@ def norwegian_org_number(rng: random.Random) -> str:
 def swedish_org_number(rng: random.Random) -> str:
     base = "55" + "".join(str(rng.randint(0, 9)) for _ in range(7))
     return base + luhn.calc_check_digit(base)
+
+
+class Pool:
+    """Faker is slow per call; draw names and addresses from pools made once per country."""
+
+    def __init__(self, fake: Faker, rng: random.Random, size: int = 3000):
+        self.rng = rng
+        self.first = [fake.first_name() for _ in range(size)]
+        self.last = [fake.last_name() for _ in range(size)]
+        self.street = [fake.street_address() for _ in range(size)]
+        self.place = [(fake.postcode(), fake.city()) for _ in range(size // 3)]
+        self.job = [fake.job()[:100] for _ in range(size // 10)]
+
+    def pick(self, values):
+        return values[self.rng.randrange(len(values))]
 
 
 def _audits(objs, action, object_type, person_attr, now):
@@ -139,10 +155,11 @@ def load_demo(*, members: int, seed: int, progress: Callable[[str], None] = lamb
     numbers = iter(services.allocate_member_numbers(members))
     used_ids = set()
     made = 0
+    pools = {country: Pool(fake, rng) for country, fake in fakers.items()}
     while made < members:
         count = min(CHUNK, members - made)
         with transaction.atomic():
-            _people_chunk(rng, fakers, trees, types, numbers, used_ids, count, today, now)
+            _people_chunk(rng, pools, trees, types, numbers, used_ids, count, today, now)
         made += count
         progress(f"{made} members")
     users = _demo_users(trees, rng, today)
@@ -150,26 +167,27 @@ def load_demo(*, members: int, seed: int, progress: Callable[[str], None] = lamb
     return {"trees": trees, "users": users}
 
 
-def _people_chunk(rng, fakers, trees, types, numbers, used_ids, count, today, now):
+def _people_chunk(rng, pools, trees, types, numbers, used_ids, count, today, now):
     people, plans = [], []
     for _ in range(count):
         country = "SE" if rng.random() < 0.3 else "NO"
-        fake = fakers[country]
+        pool = pools[country]
         birth = today - datetime.timedelta(days=rng.randint(19 * 365, 75 * 365))
         while True:
             nid = swedish_id(rng, birth) if country == "SE" else norwegian_id(rng, birth)
             if nid not in used_ids:
                 used_ids.add(nid)
                 break
-        first, last = fake.first_name(), fake.last_name()
+        first, last = pool.pick(pool.first), pool.pick(pool.last)
+        postcode, city = pool.pick(pool.place)
         email = f"{first}.{last}.{len(used_ids)}@example.{country.lower()}".lower().replace(" ", "")
         phone = f"+47{rng.randint(40000000, 49999999)}" if country == "NO" else f"+4670{rng.randint(1000000, 9999999)}"
         people.append(Person(first_name=first, last_name=last, birth_date=birth, national_id=nid, email=email,
-                             phone=phone, address_line=fake.street_address(), postal_code=fake.postcode(),
-                             city=fake.city(), country=country, preferred_language="sv" if country == "SE" else "nb",
+                             phone=phone, address_line=pool.pick(pool.street), postal_code=postcode,
+                             city=city, country=country, preferred_language="sv" if country == "SE" else "nb",
                              search_name=Person.make_search_name(first, last), created_at=now, updated_at=now))
         plans.append(country)
-    Person.objects.bulk_create(people, batch_size=CHUNK)
+    insert_with_ids(Person, people)
     memberships, periods, employments, leaves = [], [], [], []
     branches = {c: [b for b in trees["branches"] if b.country == c] for c in ("NO", "SE")}
     places = {c: [w for w in trees["workplaces"] if w.country == c] for c in ("NO", "SE")}
@@ -180,7 +198,7 @@ def _people_chunk(rng, fakers, trees, types, numbers, used_ids, count, today, no
         mtype = types["retired"] if age > 67 else types["student"] if age < 24 else types[
             rng.choice(["ordinary"] * 9 + ["associate"])]
         roll = rng.random()
-        m = Membership(person=person, membership_type=mtype, branch=rng.choice(branches[country]),
+        m = Membership(person_id=person.pk, membership_type=mtype, branch=rng.choice(branches[country]),
                        member_number=next(numbers), joined_on=joined, status=MembershipStatus.ACTIVE)
         history = [(MembershipStatus.ACTIVE, joined, None, "")]
         if roll < 0.08:  # dues-exempt since some time
@@ -205,25 +223,28 @@ def _people_chunk(rng, fakers, trees, types, numbers, used_ids, count, today, no
         periods.append(history)
         if rng.random() < 0.85 and places[country]:
             starts = joined - datetime.timedelta(days=rng.randint(0, 2000))
-            e = Employment(person=person, workplace=rng.choice(places[country]), starts_on=starts,
-                           position=fakers[country].job()[:100], percentage=rng.choice([100, 100, 100, 80, 60, 50]),
+            e = Employment(person_id=person.pk, workplace=rng.choice(places[country]), starts_on=starts,
+                           position=pools[country].pick(pools[country].job),
+                           percentage=rng.choice([100, 100, 100, 80, 60, 50]),
                            payroll_deduction=rng.random() < 0.6)
             employments.append(e)
-    Membership.objects.bulk_create(memberships, batch_size=CHUNK)
-    MembershipPeriod.objects.bulk_create(
-        [MembershipPeriod(membership=m, status=s, valid_from=f, valid_to=t, reason=r)
-         for m, history in zip(memberships, periods, strict=True) for s, f, t, r in history], batch_size=CHUNK)
-    Employment.objects.bulk_create(employments, batch_size=CHUNK)
+    insert_with_ids(Membership, memberships)
+    insert_with_ids(MembershipPeriod, [MembershipPeriod(membership_id=m.pk, status=s, valid_from=f, valid_to=t,
+                                                        reason=r)
+                                       for m, history in zip(memberships, periods, strict=True)
+                                       for s, f, t, r in history])
+    insert_with_ids(Employment, employments)
     for e in employments:
         if rng.random() < 0.05:
-            leaves.append(LeavePeriod(employment=e, starts_on=today - datetime.timedelta(days=rng.randint(1, 100)),
+            starts = today - datetime.timedelta(days=rng.randint(1, 100))
+            leaves.append(LeavePeriod(employment_id=e.pk, starts_on=starts,
                                       ends_on=today + datetime.timedelta(days=rng.randint(1, 200)),
                                       reason=rng.choice(["parental leave", "sick leave", "leave of absence"])))
-    LeavePeriod.objects.bulk_create(leaves, batch_size=CHUNK)
+    insert_with_ids(LeavePeriod, leaves)
     audits = _audits(people, "registry.person.created", "registry.person", "pk", now)
     audits += _audits(memberships, "registry.membership.created", "registry.membership", "person_id", now)
     audits += _audits(employments, "registry.employment.created", "registry.employment", "person_id", now)
-    AuditEntry.objects.bulk_create(audits, batch_size=CHUNK)
+    insert_with_ids(AuditEntry, audits)
 
 
 def _demo_users(trees, rng, today):
