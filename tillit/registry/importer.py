@@ -10,6 +10,8 @@ import csv
 import dataclasses
 import io
 import itertools
+import pickle
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tillit.core.bulk import insert_with_ids
 from tillit.core.models import AuditEntry
 from tillit.core.scopes import EDIT, IMPORT, scope_for
 from tillit.registry.models import (
@@ -172,12 +175,20 @@ class _Lookups:
                     self.branches[unit.code] = unit
         self._workplaces = {}
 
+    def load_workplaces(self, keys):
+        """Resolve a batch's workplace ids in one query; ones outside the scope resolve to None."""
+        wanted = {str(k).strip() for k in keys} - set(self._workplaces)
+        ids = [int(k) for k in wanted if k.isdigit()]
+        found = {str(node.pk): node for node in Employer.objects.filter(pk__in=ids).select_related("region")}
+        for key in wanted:
+            node = found.get(key)
+            ok = node is not None and node.kind == Employer.Kind.WORKPLACE and node.in_scope(self.scope)
+            self._workplaces[key] = node if ok else None
+
     def workplace(self, key: str):
         key = str(key).strip()
         if key not in self._workplaces:
-            node = Employer.objects.filter(pk=int(key)).select_related("region").first() if key.isdigit() else None
-            ok = node is not None and node.kind == Employer.Kind.WORKPLACE and node.in_scope(self.scope)
-            self._workplaces[key] = node if ok else None
+            self.load_workplaces([key])
         return self._workplaces[key]
 
 
@@ -234,6 +245,8 @@ def _batches(iterator, size=BATCH):
 def _validate_batch(batch, mapping, lookups, seen_ids, seen_numbers, actor):
     """Clean a batch of rows; return {row number: cleaned row} and the errors."""
     cleaned, errors = {}, []
+    column = next((c for c, f in mapping.items() if f == "workplace"), "workplace")
+    lookups.load_workplaces(raw[column] for _n, raw in batch if raw.get(column))
     for number, raw in batch:
         row, row_errors = _clean_row(raw, mapping, lookups, number)
         nid = row["person"].get("national_id")
@@ -335,28 +348,39 @@ def run_import(path: Path, *, actor, mapping: dict | None = None, skip_invalid: 
         if required not in mapped:
             raise ImportFileError(_("The file has no column for the field “%(field)s”.") % {"field": required})
     lookups = _Lookups(actor)
-    seen_ids, seen_numbers, bad_rows = {}, {}, set()
-    for batch in _batches(rows):
-        result.rows += len(batch)
-        _cleaned, errors = _validate_batch(batch, mapping, lookups, seen_ids, seen_numbers, actor)
-        result.errors.extend(errors)
-        bad_rows.update(e.row for e in errors)
-    result.rejected = len(bad_rows)
-    if bad_rows and not skip_invalid:
-        return result
-    _header, rows = read_rows(path, filename)
-    with transaction.atomic():
+    seen_ids, seen_numbers = {}, {}
+    # Pass 1 keeps the cleaned good rows in a spool file, so pass 2 does not validate twice.
+    with tempfile.TemporaryFile() as spool:
         for batch in _batches(rows):
-            good = [(n, raw) for n, raw in batch if n not in bad_rows]
-            if skip_invalid:
-                result.reject_rows.extend({**raw, "error": "; ".join(
-                    f"{e.column}: {e.message}" for e in result.errors if e.row == n)} for n, raw in batch
-                    if n in bad_rows)
-            cleaned, late_errors = _validate_batch(good, mapping, lookups, {}, {}, actor)
-            if late_errors:  # the data changed between the passes: write nothing rather than half
-                raise ImportFileError(_("Row %(row)d: %(message)s") % {"row": late_errors[0].row,
-                                                                       "message": late_errors[0].message})
-            _write_batch(cleaned, actor, result)
+            result.rows += len(batch)
+            cleaned, errors = _validate_batch(batch, mapping, lookups, seen_ids, seen_numbers, actor)
+            result.errors.extend(errors)
+            if errors and skip_invalid:
+                by_row = {}
+                for e in errors:
+                    by_row.setdefault(e.row, []).append(f"{e.column}: {e.message}")
+                result.reject_rows.extend({**raw, "error": "; ".join(by_row[n])} for n, raw in batch if n in by_row)
+            for row in cleaned.values():
+                row.pop("existing", None)
+                row.pop("existing_membership", None)
+            pickle.dump(cleaned, spool, protocol=pickle.HIGHEST_PROTOCOL)
+        result.rejected = len({e.row for e in result.errors})
+        if result.rejected and not skip_invalid:
+            result.reject_rows = []
+            return result
+        spool.seek(0)
+        with transaction.atomic():
+            while True:
+                try:
+                    cleaned = pickle.load(spool)
+                except EOFError:
+                    break
+                late_errors = []
+                _match_batch(cleaned, late_errors, actor)
+                if late_errors:  # the data changed between the passes: write nothing rather than half
+                    raise ImportFileError(_("Row %(row)d: %(message)s") % {"row": late_errors[0].row,
+                                                                           "message": late_errors[0].message})
+                _write_batch(cleaned, actor, result)
     result.applied = True
     return result
 
@@ -391,7 +415,7 @@ def _write_batch(cleaned: dict, actor, result: ImportResult):
             result.updated += 1
         else:
             result.unchanged += 1
-    Person.objects.bulk_create(new_people, batch_size=BATCH)
+    insert_with_ids(Person, new_people)
     result.created += len(new_people)
     for person in new_people:
         audits.append(AuditEntry(at=now, actor=actor, channel="import", action="registry.person.created",
@@ -400,7 +424,7 @@ def _write_batch(cleaned: dict, actor, result: ImportResult):
                                           if getattr(person, f, None) not in (None, "")}))
     _write_memberships(cleaned, actor, now, audits, result)
     _write_employments(cleaned, actor, now, audits, result)
-    AuditEntry.objects.bulk_create(audits, batch_size=BATCH)
+    insert_with_ids(AuditEntry, audits)
 
 
 def _write_memberships(cleaned, actor, now, audits, result):
@@ -414,10 +438,9 @@ def _write_memberships(cleaned, actor, now, audits, result):
     numbers = iter(allocate_member_numbers(sum(1 for r in wanted if not r["member_number"])))
     memberships = [Membership(person=r["existing"], member_number=r["member_number"] or next(numbers),
                               status=MembershipStatus.ACTIVE, **r["membership"]) for r in wanted]
-    Membership.objects.bulk_create(memberships, batch_size=BATCH)
-    MembershipPeriod.objects.bulk_create([MembershipPeriod(membership=m, status=MembershipStatus.ACTIVE,
-                                                           valid_from=m.joined_on) for m in memberships],
-                                         batch_size=BATCH)
+    insert_with_ids(Membership, memberships)
+    insert_with_ids(MembershipPeriod, [MembershipPeriod(membership=m, status=MembershipStatus.ACTIVE,
+                                                        valid_from=m.joined_on) for m in memberships])
     for m in memberships:
         audits.append(AuditEntry(at=now, actor=actor, channel="import", action="registry.membership.created",
                                  object_type="registry.membership", object_id=m.pk, person_id=m.person_id,
@@ -434,7 +457,7 @@ def _write_employments(cleaned, actor, now, audits, result):
         "person_id", "workplace_id", "starts_on"))
     new = [Employment(person=r["existing"], **r["employment"]) for r in wanted
            if (r["existing"].pk, r["employment"]["workplace"].pk, r["employment"]["starts_on"]) not in existing]
-    Employment.objects.bulk_create(new, batch_size=BATCH)
+    insert_with_ids(Employment, new)
     for e in new:
         audits.append(AuditEntry(at=now, actor=actor, channel="import", action="registry.employment.created",
                                  object_type="registry.employment", object_id=e.pk, person_id=e.person_id,

@@ -7,7 +7,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -102,12 +102,16 @@ class PersonQuerySet(models.QuerySet):
         q = Q(user_id=user.pk) if perm == VIEW else Q(pk__in=[])
         today = timezone.localdate()
         current_job = Q(ends_on__isnull=True) | Q(ends_on__gte=today)
-        org = scope.tree_q("org", "branch__")
+        org = scope.tree_q("org", "")
         if org is not None:
-            q |= Q(pk__in=Membership.objects.filter(org).values("person_id"))
-            q |= Q(pk__in=Employment.objects.filter(current_job).filter(
-                scope.tree_q("org", "workplace__region__")).values("person_id"))
-            q |= scope.tree_q("org", "unit__")
+            # Org-unit scopes (a region, a branch) are large: a correlated EXISTS lets the database
+            # walk the requested order and stop after one page, instead of collecting the whole
+            # scope and sorting it. The covered units are resolved to ids once.
+            units = list(OrgUnit.objects.filter(org).values_list("pk", flat=True))
+            q |= Exists(Membership.objects.filter(person_id=OuterRef("pk"), branch_id__in=units))
+            q |= Exists(Employment.objects.filter(current_job).filter(person_id=OuterRef("pk"),
+                                                                      workplace__region_id__in=units))
+            q |= Q(unit_id__in=units)
         emp = scope.tree_q("employer", "workplace__")
         if emp is not None:
             q |= Q(pk__in=Employment.objects.filter(current_job).filter(emp).values("person_id"))
@@ -141,7 +145,9 @@ class Person(models.Model):
                                 related_name="person")
     # Lower-case "first last", the column the typo-tolerant name search indexes.
     search_name = models.CharField(max_length=201, editable=False, db_index=True)
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # No index: merges are rare, and an index here tempts the planner away from the name order.
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                    db_index=False)
     anonymised_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)

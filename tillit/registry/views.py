@@ -21,7 +21,7 @@ from tillit.registry import services
 from tillit.registry.forms import EmploymentForm, ImportForm, MembershipForm, PersonForm, RoleForm, StatusForm
 from tillit.registry.identity import format_national_id, format_phone, mask_national_id
 from tillit.registry.importer import ImportFileError, parse_mapping, run_import
-from tillit.registry.listing import clean_filters, people_page
+from tillit.registry.listing import FILTERS, clean_filters, people_page
 from tillit.registry.models import (
     Employer,
     Membership,
@@ -60,7 +60,9 @@ def people(request):
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "registry/people.html", {
-        "rows": rows, "filters": filters, "page": page, "has_next": has_next, "query": query.urlencode(),
+        "rows": rows, "page": page,
+        "filters": {key: filters.get(key, "") for key in FILTERS},  # every key, so templates never miss
+        "has_next": has_next, "query": query.urlencode(),
         "units": units, "statuses": MembershipStatus.choices, "types": MembershipType.objects.all(),
         "can_export": not scope_for(request.user, EXPORT).empty,
         "can_create": not scope_for(request.user, EDIT).empty,

@@ -1,4 +1,10 @@
-"""The name search index: pg_trgm GIN on PostgreSQL, an FTS5 trigram table on SQLite."""
+"""The name search index: pg_trgm GIN on PostgreSQL, an FTS5 trigram table on SQLite.
+
+Beware on SQLite: a later migration that alters a field of registry_person makes Django
+rebuild the table, which drops these triggers. Such a migration must end with
+RunPython(forward, backward) from this module's `recreate_triggers`, and
+tests/registry/test_search.py fails if the index stops following changes.
+"""
 
 from django.db import migrations
 
@@ -24,6 +30,17 @@ POSTGRES = [
     "CREATE INDEX registry_person_search_trgm ON registry_person USING gin (search_name gin_trgm_ops)",
 ]
 POSTGRES_REVERSE = ["DROP INDEX registry_person_search_trgm"]
+
+
+def recreate_triggers(apps, schema_editor):
+    """Re-create the SQLite triggers after a table rebuild and re-index every name."""
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    for sql in SQLITE_REVERSE[:3]:
+        schema_editor.execute(sql.replace("DROP TRIGGER", "DROP TRIGGER IF EXISTS"))
+    for sql in SQLITE[1:]:
+        schema_editor.execute(sql)
+    schema_editor.execute("INSERT INTO registry_person_fts(registry_person_fts) VALUES ('rebuild')")
 
 
 def forward(apps, schema_editor):
