@@ -141,3 +141,28 @@ def test_import_endpoint_reports_errors_per_row_and_changes_nothing(api, world):
     errors = response.json()["errors"]
     assert {(e["row"], e["column"]) for e in errors} == {(3, "first_name"), (3, "email")}
     assert Person.objects.count() == before
+
+
+def test_every_resource_can_be_updated_and_each_update_is_audited(api, world):
+    _person, membership = world.a.members[1]
+    factories.membership_type("student")
+    response = api.patch(f"/memberships/{membership.pk}", {"membership_type": "student",
+                                                           "version": membership.version})
+    assert response.status_code == 200 and response.json()["membership_type"] == "student"
+    stale = api.patch(f"/memberships/{membership.pk}", {"membership_type": "ordinary",
+                                                        "version": membership.version})
+    assert stale.status_code == 409
+    role = world.a.rep_person.roles.get()
+    response = api.patch(f"/roles/{role.pk}", {"ends_on": "2020-01-01"})
+    assert response.status_code == 422 and "ends_on" in response.json()["errors"]  # before it started
+    response = api.patch(f"/roles/{role.pk}", {"ends_on": "2030-12-31"})
+    assert response.status_code == 200 and response.json()["ends_on"] == "2030-12-31"
+    response = api.patch(f"/org-units/{world.a.branch.pk}", {"name": "Ny avdeling"})
+    assert response.status_code == 200 and response.json()["name"] == "Ny avdeling"
+    assert api.patch(f"/org-units/{world.b.branch.pk}", {"name": "X"}).status_code == 404
+    response = api.patch(f"/employers/{world.a.workplace.pk}", {"address": "Storgata 1"})
+    assert response.status_code == 200
+    assert api.patch(f"/employers/{world.a.workplace.pk}", {"name": ""}).status_code == 422
+    actions = set(AuditEntry.objects.filter(channel="api").values_list("action", flat=True))
+    assert {"registry.membership.changed", "registry.role.ended", "registry.orgunit.changed",
+            "registry.employer.changed"} <= actions

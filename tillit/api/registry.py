@@ -261,6 +261,32 @@ def create_membership(request, payload: MembershipIn):
     return Status(201, membership)
 
 
+class MembershipPatch(Schema):
+    membership_type: str | None = None
+    branch_id: int | None = None
+    version: int
+
+
+@router.patch("/memberships/{membership_id}", response={200: MembershipOut, 409: Message, 422: Message})
+def update_membership(request, membership_id: int, payload: MembershipPatch):
+    membership = get_object_or_404(Membership.objects.visible_to(request.user, EDIT).select_related(
+        "membership_type"), pk=membership_id)
+    errors = Errors()
+    mtype = branch = None
+    if payload.membership_type is not None:
+        mtype = MembershipType.objects.filter(code=payload.membership_type).first()
+        if mtype is None:
+            errors.add("membership_type", "Unknown membership type.")
+    if payload.branch_id is not None:
+        branch = OrgUnit.objects.filter(pk=payload.branch_id).first()
+        if branch is None or not scope_for(request.user, EDIT).covers_node("org", branch.path):
+            errors.add("branch_id", "Unknown org unit, or outside your scope.")
+    errors.raise_if_any()
+    services.update_membership(membership, membership_type=mtype, branch=branch, actor=request.user, channel="api",
+                               expected_version=payload.version)
+    return Status(200, membership)
+
+
 @router.post("/memberships/{membership_id}/status", response={200: MembershipOut, 409: Message, 422: Message})
 def change_status(request, membership_id: int, payload: StatusIn):
     membership = get_object_or_404(Membership.objects.visible_to(request.user, EDIT).select_related(
@@ -422,6 +448,18 @@ def create_role(request, payload: RoleIn):
     return Status(201, role)
 
 
+class RolePatch(Schema):
+    ends_on: str
+
+
+@router.patch("/roles/{role_id}", response={200: RoleOut, 422: Message})
+def end_role(request, role_id: int, payload: RolePatch):
+    role = get_object_or_404(Role.objects.visible_to(request.user, EDIT).select_related("role_type", "person"),
+                             pk=role_id)
+    role = services.end_role(role, on=_date(payload.ends_on, "ends_on"), actor=request.user, channel="api")
+    return Status(200, role)
+
+
 # --- the two trees ----------------------------------------------------------------------------
 
 class NodeOut(Schema):
@@ -505,6 +543,39 @@ def create_org_unit(request, payload: OrgUnitIn):
     node = services.create_org_unit(payload.name, payload.kind, parent=parent, code=payload.code,
                                     country=payload.country, actor=request.user, channel="api")
     return Status(201, _node_out(node))
+
+
+class NodePatch(Schema):
+    name: str | None = None
+    code: str | None = None
+    address: str | None = None
+    region_id: int | None = None
+
+
+def _patch_node(request, node, payload: NodePatch):
+    data = payload.model_dump(exclude_unset=True)
+    if "region_id" in data:
+        region = OrgUnit.objects.filter(pk=data.pop("region_id")).first()
+        if region is None or not scope_for(request.user, EDIT).covers_node("org", region.path):
+            raise InvalidInput("Unknown region.", field_errors={"region_id": ["Unknown org unit, or outside your "
+                                                                              "scope."]})
+        data["region"] = region
+    return services.update_node(node, data, actor=request.user, channel="api")
+
+
+@router.patch("/org-units/{unit_id}", response={200: OrgUnitOut, 422: Message})
+def update_org_unit(request, unit_id: int, payload: NodePatch):
+    scope = scope_for(request.user, EDIT)
+    node = get_object_or_404(_nodes_in_scope(request.user, OrgUnit, "org"), pk=unit_id)
+    if not scope.covers_node("org", node.path):
+        raise Http404
+    return Status(200, _node_out(_patch_node(request, node, payload)))
+
+
+@router.patch("/employers/{employer_id}", response={200: EmployerOut, 422: Message})
+def update_employer(request, employer_id: int, payload: NodePatch):
+    node = get_object_or_404(employers_in_scope(request.user, EDIT), pk=employer_id)
+    return Status(200, _node_out(_patch_node(request, node, payload)))
 
 
 @router.get("/employers", response=EmployerPage)

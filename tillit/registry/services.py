@@ -80,6 +80,28 @@ def create_employer(name: str, kind: str, *, parent: Employer | None = None, org
     return node
 
 
+@transaction.atomic
+def update_node(node, data: dict, *, actor, channel: str = "ui"):
+    """Rename or re-describe an org unit or employer (not move it); audited."""
+    allowed = {"name", "code", "address", "region"} & {f.name for f in node._meta.fields}
+    unknown = set(data) - allowed
+    errors = Errors()
+    for field in unknown:
+        errors.add(field, _("This field cannot be changed here."))
+    if "name" in data and not str(data["name"] or "").strip():
+        errors.add("name", _("This field is required."))
+    if isinstance(node, Employer) and node.kind == Employer.Kind.WORKPLACE and "region" in data and \
+            data["region"] is None:
+        errors.add("region", _("A workplace lies in one region."))
+    errors.raise_if_any()
+    values = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items()}
+    changes = audit.diff(node, values)
+    if changes:
+        node.save(update_fields=[k for k in values if k in changes])
+        audit.record(f"registry.{node._meta.model_name}.changed", node, actor=actor, channel=channel, changes=changes)
+    return node
+
+
 # --- people ------------------------------------------------------------------------------------
 
 def find_duplicates(cleaned: dict, *, exclude_pk=None, limit: int = 10) -> list[tuple[Person, list[str]]]:
@@ -288,6 +310,24 @@ def change_membership_status(membership: Membership, status: str, *, on: datetim
         changes["reason"] = [None, reason.strip()]
     audit.record("registry.membership.status_changed", membership, actor=actor, channel=channel,
                  person_id=membership.person_id, changes=changes)
+    return membership
+
+
+@transaction.atomic
+def update_membership(membership: Membership, *, membership_type: MembershipType | None = None,
+                      branch: OrgUnit | None = None, actor, channel: str = "ui",
+                      expected_version: int | None = None) -> Membership:
+    """Move a membership to another type or branch; its status history stays as it is."""
+    values = {}
+    if membership_type is not None:
+        values["membership_type"] = membership_type
+    if branch is not None:
+        values["branch"] = branch
+    changes = audit.diff(membership, values)
+    if changes:
+        save_versioned(membership, {k: v for k, v in changes.items()}, expected_version)
+        audit.record("registry.membership.changed", membership, actor=actor, channel=channel,
+                     person_id=membership.person_id, changes=changes)
     return membership
 
 

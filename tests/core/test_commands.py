@@ -1,0 +1,51 @@
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from tillit.core.models import ApiToken, hash_token
+from tillit.core.services import user_for_token
+
+pytestmark = pytest.mark.django_db
+
+
+def test_token_create_prints_the_token_once_and_keeps_only_its_hash(django_user_model):
+    user = django_user_model.objects.create_user("ops", password="long-enough-pw")
+    out = io.StringIO()
+    call_command("token", "create", user="ops", stdout=out, stderr=io.StringIO())
+    raw = out.getvalue().strip()
+    token = ApiToken.objects.get(user=user)
+    assert token.token_hash == hash_token(raw) and raw not in (token.prefix, token.name)
+    assert user_for_token(raw) == user
+    assert user_for_token(raw + "x") is None
+    with pytest.raises(CommandError, match="no user"):
+        call_command("token", "create", user="nobody", stdout=io.StringIO())
+
+
+def test_createuser_enforces_the_password_rules(django_user_model):
+    with pytest.raises(CommandError):
+        call_command("createuser", "weak", password="short", stdout=io.StringIO())
+    call_command("createuser", "boss", password="a-long-passphrase-2026", superuser=True, stdout=io.StringIO())
+    assert django_user_model.objects.get(username="boss").is_superuser
+
+
+def test_check_reports_an_up_to_date_database():
+    out = io.StringIO()
+    call_command("tillit_check", stdout=out, stderr=io.StringIO())
+    assert "migrations: up to date" in out.getvalue()
+
+
+def test_the_cli_maps_check_to_the_wider_check(monkeypatch):
+    from tillit import cli
+
+    seen = []
+    monkeypatch.setattr("django.core.management.execute_from_command_line", lambda argv: seen.append(argv))
+    cli.main(["check"])
+    cli.main(["django-check"])
+    assert seen == [["tillit", "tillit_check"], ["tillit", "check"]]
+
+
+def test_health_and_static_files_are_served_by_the_app(client):
+    assert client.get("/healthz").json() == {"database": "ok"}
+    response = client.get("/static/tillit/tillit.css")
+    assert response.status_code == 200 and b"--accent" in b"".join(response.streaming_content)

@@ -1,0 +1,50 @@
+import datetime
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import transaction
+
+from tillit.core.models import Grant
+from tillit.registry.identity import parse_national_id, parse_org_number
+from tillit.registry.models import Employer, Membership, MembershipStatus, Person, Role
+
+pytestmark = pytest.mark.django_db
+
+
+def _fingerprint():
+    return list(Person.objects.order_by("pk").values_list("first_name", "last_name", "national_id", "email",
+                                                          "birth_date")[:100])
+
+
+def test_the_same_seed_gives_the_same_people():
+    with transaction.atomic():
+        call_command("demo", members=120, seed=7)
+        first = _fingerprint()
+        transaction.set_rollback(True)
+    call_command("demo", members=120, seed=7)
+    assert first and _fingerprint() == first
+
+
+def test_demo_data_covers_what_users_meet():
+    call_command("demo", members=300, seed=7)
+    assert set(Membership.objects.values_list("status", flat=True)) == set(MembershipStatus.values)
+    for nid in Person.objects.values_list("national_id", flat=True)[:100]:
+        assert parse_national_id(nid)[0] == nid
+    for org in Employer.objects.filter(kind="company").values_list("org_number", flat=True):
+        assert parse_org_number(org)[0] == org
+    assert set(Person.objects.values_list("country", flat=True)) == {"NO", "SE"}
+    today = datetime.date.today()
+    reps = Role.objects.filter(role_type__code="workplace_rep")
+    assert reps.current_on(today).exists()
+    assert reps.filter(ends_on__lt=today).exists()  # workplaces that lost their rep
+    assert Grant.objects.filter(user__username="rep", source__startswith="registry.role:").exists()
+    assert Membership.objects.resigning_in_month(today.year, today.month).exists() or \
+        Membership.objects.filter(status="resigning", ends_on__gt=today).exists()
+
+
+def test_demo_data_goes_only_into_an_empty_registry():
+    call_command("demo", members=20, seed=1)
+    with pytest.raises(CommandError):
+        call_command("demo", members=20, seed=1)
+    call_command("demo", members=20, seed=1, if_empty=True)  # what `make run` does the second time
+    assert Person.objects.count() == 20
