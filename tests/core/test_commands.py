@@ -49,3 +49,30 @@ def test_health_and_static_files_are_served_by_the_app(client):
     assert client.get("/healthz").json() == {"database": "ok"}
     response = client.get("/static/tillit/tillit.css")
     assert response.status_code == 200 and b"--accent" in b"".join(response.streaming_content)
+
+
+def test_the_admin_is_for_system_owners_and_holds_no_personal_data(client, django_user_model):
+    from django.contrib import admin
+
+    staff = django_user_model.objects.create_user("clerk", password="long-enough-pw", is_staff=True)
+    client.force_login(staff)
+    assert client.get("/admin/").status_code == 302  # to the admin login
+    registered = {model._meta.label for model in admin.site._registry}
+    assert not registered & {"registry.Person", "registry.Membership", "registry.Employment", "registry.Role",
+                             "core.AuditEntry", "core.AccessLogEntry"}
+
+
+def test_a_grant_given_in_the_admin_is_audited(client, django_user_model):
+    from tillit.core.models import AuditEntry, Grant
+    from tillit.registry.services import create_org_unit
+
+    owner = django_user_model.objects.create_superuser("owner", password="long-enough-pw")
+    clerk = django_user_model.objects.create_user("clerk2", password="long-enough-pw")
+    unit = create_org_unit("Forbundet", "national", actor=None, channel="system")
+    client.force_login(owner)
+    response = client.post("/admin/core/grant/add/", {"user": clerk.pk, "role": "viewer", "tree": "org",
+                                                      "node_id": unit.pk})
+    assert response.status_code == 302
+    grant = Grant.objects.get(user=clerk)
+    entry = AuditEntry.objects.get(action="core.grant.created", object_id=grant.pk)
+    assert entry.actor == owner and entry.changes["role"] == [None, "viewer"]
