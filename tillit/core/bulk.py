@@ -57,16 +57,19 @@ def insert_rows(model, objs) -> int:
     converters = [(f.attname, _converter(f)) for f in fields]
     rows = ([conv(getattr(o, name)) if conv and getattr(o, name) is not None else getattr(o, name)
              for name, conv in converters] for o in objs)
-    table = model._meta.db_table
+    _write(model._meta.db_table, columns, len(fields), rows)
+    return len(objs)
+
+
+def _write(table: str, columns: str, width: int, rows) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
                 for row in rows:
                     copy.write_row(row)
         else:
-            marks = ", ".join(["%s"] * len(fields))
+            marks = ", ".join(["%s"] * width)
             cursor.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', list(rows))  # noqa: S608
-    return len(objs)
 
 
 def insert_with_ids(model, objs) -> list:
@@ -75,3 +78,24 @@ def insert_with_ids(model, objs) -> list:
         obj.pk = pk
     insert_rows(model, objs)
     return objs
+
+
+def insert_dicts(model, rows: list[dict]) -> list[dict]:
+    """Insert rows given as {attname: value}; missing fields take their defaults. Sets each row's "id"."""
+    if not rows:
+        return rows
+    fields = [f for f in model._meta.concrete_fields]
+    defaults = {f.attname: f.get_default() for f in fields if f.attname != "id"}
+    for row, pk in zip(rows, reserve_ids(model, len(rows)), strict=True):
+        row["id"] = pk
+    columns = ", ".join(f'"{f.column}"' for f in fields)
+    converters = [(f.attname, _converter(f), defaults.get(f.attname)) for f in fields]
+    values = []
+    for row in rows:
+        out = []
+        for name, conv, default in converters:
+            value = row.get(name, default)
+            out.append(conv(value) if conv and value is not None else value)
+        values.append(out)
+    _write(model._meta.db_table, columns, len(fields), values)
+    return rows

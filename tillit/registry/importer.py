@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tillit.core.bulk import insert_with_ids
+from tillit.core.bulk import insert_dicts
 from tillit.core.models import AuditEntry
 from tillit.core.scopes import EDIT, IMPORT, scope_for
 from tillit.registry.models import (
@@ -385,67 +385,74 @@ def run_import(path: Path, *, actor, mapping: dict | None = None, skip_invalid: 
     return result
 
 
+def _audit_row(now, actor, action, object_type, object_id, person_id, changes):
+    return {"at": now, "actor_id": actor.pk if actor else None, "channel": "import", "action": action,
+            "object_type": object_type, "object_id": object_id, "person_id": person_id, "changes": changes}
+
+
 def _write_batch(cleaned: dict, actor, result: ImportResult):
+    """Write one batch of matched rows: plain row inserts (COPY on PostgreSQL), audited."""
     now = timezone.now()
-    audits, new_people, new_rows = [], [], []
+    audits, new_people = [], []
     for row in cleaned.values():
         values = row["person"]
         person = row["existing"]
         if person is None:
-            person = Person(**values, search_name=Person.make_search_name(values["first_name"], values["last_name"]),
-                            created_at=now, updated_at=now)
-            new_people.append(person)
-            new_rows.append(row)
-            row["existing"] = person
+            new = {**values, "search_name": Person.make_search_name(values["first_name"], values["last_name"]),
+                   "created_at": now, "updated_at": now}
+            new_people.append(new)
+            row["new_person"] = new
             continue
+        row["person_id"] = person.pk
         changes = {}
-        for field, new in values.items():
+        for field, value in values.items():
             old = getattr(person, field)
-            if new not in (None, "") and old != new:
-                changes[field] = [str(old) if old is not None else None, str(new)]
-                setattr(person, field, new)
+            if value not in (None, "") and old != value:
+                changes[field] = [str(old) if old is not None else None, str(value)]
+                setattr(person, field, value)
         if changes:
             person.search_name = Person.make_search_name(person.first_name, person.last_name)
             person.version += 1
             person.updated_at = now
             person.save(update_fields=[*changes, "search_name", "version", "updated_at"])
-            audits.append(AuditEntry(at=now, actor=actor, channel="import", action="registry.person.changed",
-                                     object_type="registry.person", object_id=person.pk, person_id=person.pk,
-                                     changes=changes))
+            audits.append(_audit_row(now, actor, "registry.person.changed", "registry.person", person.pk, person.pk,
+                                     changes))
             result.updated += 1
         else:
             result.unchanged += 1
-    insert_with_ids(Person, new_people)
+    insert_dicts(Person, new_people)
     result.created += len(new_people)
-    for person in new_people:
-        audits.append(AuditEntry(at=now, actor=actor, channel="import", action="registry.person.created",
-                                 object_type="registry.person", object_id=person.pk, person_id=person.pk,
-                                 changes={f: [None, str(getattr(person, f))] for f in PERSON_AUDIT_FIELDS
-                                          if getattr(person, f, None) not in (None, "")}))
+    for row in cleaned.values():
+        if "new_person" in row:
+            new = row.pop("new_person")
+            row["person_id"] = new["id"]
+            audits.append(_audit_row(now, actor, "registry.person.created", "registry.person", new["id"], new["id"],
+                                     {f: [None, str(new[f])] for f in PERSON_AUDIT_FIELDS
+                                      if new.get(f) not in (None, "")}))
     _write_memberships(cleaned, actor, now, audits, result)
     _write_employments(cleaned, actor, now, audits, result)
-    insert_with_ids(AuditEntry, audits)
+    insert_dicts(AuditEntry, audits)
 
 
 def _write_memberships(cleaned, actor, now, audits, result):
     wanted = [r for r in cleaned.values() if r["membership"] and not r["existing_membership"]]
     if not wanted:
         return
-    person_ids = [r["existing"].pk for r in wanted]
-    in_force = set(Membership.objects.filter(person_id__in=person_ids, ends_on__isnull=True).values_list(
-        "person_id", flat=True))
-    wanted = [r for r in wanted if r["existing"].pk not in in_force]
+    in_force = set(Membership.objects.filter(person_id__in=[r["person_id"] for r in wanted], ends_on__isnull=True)
+                   .values_list("person_id", flat=True))
+    wanted = [r for r in wanted if r["person_id"] not in in_force]
     numbers = iter(allocate_member_numbers(sum(1 for r in wanted if not r["member_number"])))
-    memberships = [Membership(person=r["existing"], member_number=r["member_number"] or next(numbers),
-                              status=MembershipStatus.ACTIVE, **r["membership"]) for r in wanted]
-    insert_with_ids(Membership, memberships)
-    insert_with_ids(MembershipPeriod, [MembershipPeriod(membership=m, status=MembershipStatus.ACTIVE,
-                                                        valid_from=m.joined_on) for m in memberships])
+    memberships = insert_dicts(Membership, [{
+        "person_id": r["person_id"], "member_number": r["member_number"] or next(numbers),
+        "status": MembershipStatus.ACTIVE, "membership_type_id": r["membership"]["membership_type"].pk,
+        "branch_id": r["membership"]["branch"].pk, "joined_on": r["membership"]["joined_on"]} for r in wanted])
+    insert_dicts(MembershipPeriod, [{"membership_id": m["id"], "status": MembershipStatus.ACTIVE,
+                                     "valid_from": m["joined_on"]} for m in memberships])
     for m in memberships:
-        audits.append(AuditEntry(at=now, actor=actor, channel="import", action="registry.membership.created",
-                                 object_type="registry.membership", object_id=m.pk, person_id=m.person_id,
-                                 changes={"member_number": [None, m.member_number], "branch_id": [None, m.branch_id],
-                                          "joined_on": [None, m.joined_on.isoformat()]}))
+        audits.append(_audit_row(now, actor, "registry.membership.created", "registry.membership", m["id"],
+                                 m["person_id"], {"member_number": [None, m["member_number"]],
+                                                  "branch_id": [None, m["branch_id"]],
+                                                  "joined_on": [None, m["joined_on"].isoformat()]}))
     result.memberships_created += len(memberships)
 
 
@@ -453,14 +460,17 @@ def _write_employments(cleaned, actor, now, audits, result):
     wanted = [r for r in cleaned.values() if r["employment"]]
     if not wanted:
         return
-    existing = set(Employment.objects.filter(person_id__in=[r["existing"].pk for r in wanted]).values_list(
+    existing = set(Employment.objects.filter(person_id__in=[r["person_id"] for r in wanted]).values_list(
         "person_id", "workplace_id", "starts_on"))
-    new = [Employment(person=r["existing"], **r["employment"]) for r in wanted
-           if (r["existing"].pk, r["employment"]["workplace"].pk, r["employment"]["starts_on"]) not in existing]
-    insert_with_ids(Employment, new)
-    for e in new:
-        audits.append(AuditEntry(at=now, actor=actor, channel="import", action="registry.employment.created",
-                                 object_type="registry.employment", object_id=e.pk, person_id=e.person_id,
-                                 changes={"workplace_id": [None, e.workplace_id],
-                                          "starts_on": [None, e.starts_on.isoformat()]}))
-    result.employments_created += len(new)
+    rows = []
+    for r in wanted:
+        e = dict(r["employment"])
+        e["workplace_id"] = e.pop("workplace").pk
+        if (r["person_id"], e["workplace_id"], e["starts_on"]) not in existing:
+            rows.append({**e, "person_id": r["person_id"]})
+    insert_dicts(Employment, rows)
+    for e in rows:
+        audits.append(_audit_row(now, actor, "registry.employment.created", "registry.employment", e["id"],
+                                 e["person_id"], {"workplace_id": [None, e["workplace_id"]],
+                                                  "starts_on": [None, e["starts_on"].isoformat()]}))
+    result.employments_created += len(rows)
