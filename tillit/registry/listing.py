@@ -1,6 +1,6 @@
 """Filters for lists of people, shared by the staff UI, the API and exports."""
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from tillit.registry.models import Employer, Employment, Membership, MembershipStatus, OrgUnit
@@ -26,22 +26,27 @@ def clean_filters(params) -> dict:
 
 def filter_people(people, filters: dict):
     """Narrow an already-scoped queryset of people by unit, workplace, status and membership type."""
+    # Correlated EXISTS, so a page in name order stops after its 50 rows instead of sorting the
+    # whole filtered set; subtrees are resolved to ids first.
     membership_q = Q()
     if "unit" in filters:
         unit = OrgUnit.objects.filter(pk=filters["unit"]).first()
-        membership_q &= Q(branch__path__startswith=unit.path) if unit else Q(pk__in=[])
+        units = list(OrgUnit.objects.filter(path__startswith=unit.path).values_list("pk", flat=True)) if unit else []
+        membership_q &= Q(branch_id__in=units)
     if "status" in filters:
         membership_q &= Q(status=filters["status"])
     if "membership_type" in filters:
         membership_q &= Q(membership_type__code=filters["membership_type"])
     if membership_q:
-        people = people.filter(pk__in=Membership.objects.filter(membership_q).values("person_id"))
+        people = people.filter(Exists(Membership.objects.filter(membership_q, person_id=OuterRef("pk"))))
     if "workplace" in filters:
         node = Employer.objects.filter(pk=filters["workplace"]).first()
+        places = list(Employer.objects.filter(path__startswith=node.path, kind=Employer.Kind.WORKPLACE)
+                      .values_list("pk", flat=True)) if node else []
         today = timezone.localdate()
-        jobs = Employment.objects.current_on(today).filter(workplace__path__startswith=node.path) if node else \
-            Employment.objects.none()
-        people = people.filter(pk__in=jobs.values("person_id"))
+        # A workplace's staff is a small set: collect it (IN) rather than probe every person.
+        people = people.filter(pk__in=Employment.objects.current_on(today).filter(workplace_id__in=places)
+                               .values("person_id"))
     return people
 
 

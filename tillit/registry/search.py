@@ -5,6 +5,7 @@ on SQLite); with no hit, a typo-tolerant pass gathers candidates that share trig
 query or contain a one-typo variant of it, and ranks them by trigram and edit-distance score.
 """
 
+import functools
 import re
 
 from django.db import connection
@@ -37,7 +38,10 @@ def edit_distance(a: str, b: str) -> int:
     return prev[len(b)]
 
 
+@functools.lru_cache(maxsize=65536)
 def word_score(query: str, word: str) -> float:
+    """1.0 for a prefix, else the better of trigram overlap and edit-distance similarity (cached:
+    the same names come back for query after query)."""
     if word.startswith(query):
         return 1.0
     qt, wt = trigrams(query), trigrams(word)
@@ -89,32 +93,46 @@ def _exact(qs, words):
     return qs.filter(q)
 
 
-def _candidates(qs, words):
-    """Names sharing trigrams with the query, or containing a one-typo variant of a query word."""
-    variants = set()
+def _variant_groups(words):
+    """Per query word: the word itself and its one-typo variants (only parts of 3+ letters index)."""
+    groups = []
     for w in words:
-        variants |= typo_variants(w)
+        options = {v for v in {w} | typo_variants(w) if len(v) >= 3}
+        if options:
+            groups.append(sorted(options))
+    return groups
+
+
+def _candidates(qs, words):
+    """Names in which every query word appears as typed or with one swap or extra letter undone;
+    failing that, names sharing the most trigrams with the query (catches a wrong letter)."""
+    groups = _variant_groups(words)
     grams = {g for w in words for g in trigrams(w) if " " not in g}
-    found = set()
     if connection.vendor == "sqlite":
-        if grams:
-            found |= set(_fts(qs, " OR ".join(_quote(g) for g in sorted(grams)), FUZZY_CANDIDATES).values_list(
-                "pk", "search_name"))
-        if variants:
-            found |= set(_fts(qs, " OR ".join(_quote(v) for v in sorted(variants)), FUZZY_CANDIDATES).values_list(
+        found = set()
+        if groups:
+            expr = " AND ".join("(" + " OR ".join(_quote(v) for v in group) + ")" for group in groups)
+            found = set(_fts(qs, expr, FUZZY_CANDIDATES).values_list("pk", "search_name"))
+        if not found and grams:
+            found = set(_fts(qs, " OR ".join(_quote(g) for g in sorted(grams)), FUZZY_CANDIDATES).values_list(
                 "pk", "search_name"))
         return found
     from django.contrib.postgres.search import TrigramWordSimilarity
 
-    text = " ".join(words)
-    found |= set(qs.filter(search_name__trigram_word_similar=text).annotate(
-        score=TrigramWordSimilarity(text, "search_name")).order_by("-score").values_list(
-        "pk", "search_name")[:FUZZY_CANDIDATES])
-    if variants:
+    found = set()
+    if groups:
         q = Q()
-        for v in variants:
-            q |= Q(search_name__contains=v)
-        found |= set(qs.filter(q).values_list("pk", "search_name")[:FUZZY_CANDIDATES])
+        for group in groups:
+            either = Q()
+            for v in group:
+                either |= Q(search_name__contains=v)
+            q &= either
+        found = set(qs.filter(q).values_list("pk", "search_name")[:FUZZY_CANDIDATES])
+    if not found:
+        text = " ".join(words)
+        found = set(qs.filter(search_name__trigram_word_similar=text).annotate(
+            score=TrigramWordSimilarity(text, "search_name")).order_by("-score").values_list(
+            "pk", "search_name")[:FUZZY_CANDIDATES])
     return found
 
 
