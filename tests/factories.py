@@ -107,3 +107,33 @@ def build_world() -> World:
     b = _side(national, "Beta", "Region Beta")
     admin = user("admin", is_superuser=True, is_staff=True)
     return World(national, a, b, admin)
+
+
+SIMPLE_STATES = [
+    {"code": "new", "name": "New", "category": "new", "deadline_days": 2},
+    {"code": "open", "name": "In progress", "category": "in_progress", "deadline_days": 10},
+    {"code": "waiting", "name": "Waiting for the member", "category": "waiting", "remind_after_days": 5},
+    {"code": "closed", "name": "Closed", "category": "closed"},
+]
+SIMPLE_TRANSITIONS = [
+    {"code": "start", "label": "Start", "from": "new", "to": "open"},
+    {"code": "wait", "label": "Ask the member", "from": "open", "to": "waiting"},
+    {"code": "resume", "label": "Answer received", "from": "waiting", "to": "open"},
+    {"code": "close", "label": "Close", "from": "open", "to": "closed"},
+    {"code": "reopen", "label": "Reopen", "from": "closed", "to": "open", "roles": ["admin"]},
+]
+
+
+def case_type(unit, name="Membership question", **kwargs):
+    from tillit.cases.services import create_case_type
+
+    return create_case_type(name, default_unit=unit, states=SIMPLE_STATES, transitions=SIMPLE_TRANSITIONS,
+                            deadline_days=kwargs.pop("deadline_days", 15), **kwargs)
+
+
+def case(world_side, title="Question about dues", **kwargs):
+    from tillit.cases.services import open_case
+
+    ctype = kwargs.pop("case_type", None) or case_type(world_side.branch)
+    return open_case(ctype, title=title, actor=None, channel="system",
+                     subjects=kwargs.pop("subjects", [world_side.members[1][0]]), **kwargs)

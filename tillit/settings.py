@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "treebeard",
     "tillit.core",
     "tillit.registry",
+    "tillit.cases",
     "tillit.api",
 ]
 

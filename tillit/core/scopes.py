@@ -124,3 +124,13 @@ def has_perm_anywhere(user, perm: str) -> bool:
 def channel_for(user, default: str = "ui") -> str:
     """Edits by someone acting only through a rep's role are recorded as channel "rep"."""
     return "rep" if scope_for(user, EDIT).via_rep_only else default
+
+
+def roles_over(user, tree: str, path: str) -> set[str]:
+    """The roles whose grants cover the node at `path` (every role for a superuser)."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return set()
+    if user.is_superuser:
+        return set(ROLES)
+    return {role for role, grant_tree, grant_path in _grant_rows(user)
+            if grant_tree == tree and path.startswith(grant_path)}

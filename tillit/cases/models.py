@@ -1,0 +1,209 @@
+"""Case types with versioned processes, cases, and the append-only case timeline."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tillit.core.scopes import VIEW, scope_for
+from tillit.registry.models import Employer, OrgUnit, Person
+
+
+class CaseType(models.Model):
+    """A kind of case (also a service in the members' and citizens' catalogue)."""
+
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    default_unit = models.ForeignKey(OrgUnit, verbose_name=_("default responsible unit"), on_delete=models.PROTECT,
+                                     related_name="+")
+    subject_can_see = models.BooleanField(_("the subject can follow it in the portal"), default=True)
+    required_fields = models.JSONField(_("required fields"), default=list, blank=True)
+    deadline_days = models.PositiveIntegerField(_("deadline for the whole case (business days)"), null=True,
+                                                blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("case type")
+        verbose_name_plural = _("case types")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def process(self) -> "Process":
+        """The current process version; open cases keep the version they started with."""
+        return self.processes.order_by("-version").first()
+
+
+class Process(models.Model):
+    """One version of a case type's process. Published versions never change."""
+
+    case_type = models.ForeignKey(CaseType, on_delete=models.CASCADE, related_name="processes")
+    version = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case_type", "version"], name="one_process_per_version")]
+
+    def __str__(self):
+        return f"{self.case_type} v{self.version}"
+
+    def initial_state(self) -> "State":
+        return self.states.order_by("order", "pk").first()
+
+
+class State(models.Model):
+    class Category(models.TextChoices):
+        NEW = "new", _("new")
+        IN_PROGRESS = "in_progress", _("in progress")
+        WAITING = "waiting", _("waiting for someone")
+        CLOSED = "closed", _("closed")
+
+    process = models.ForeignKey(Process, on_delete=models.CASCADE, related_name="states")
+    code = models.SlugField(max_length=40)
+    name = models.CharField(_("name"), max_length=80)
+    category = models.CharField(_("category"), max_length=12, choices=Category.choices)
+    deadline_days = models.PositiveIntegerField(_("deadline (business days)"), null=True, blank=True)
+    remind_after_days = models.PositiveIntegerField(_("remind after (days)"), null=True, blank=True)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        constraints = [models.UniqueConstraint(fields=["process", "code"], name="state_code_unique_in_process")]
+
+    def __str__(self):
+        return self.name
+
+
+class Transition(models.Model):
+    process = models.ForeignKey(Process, on_delete=models.CASCADE, related_name="transitions")
+    code = models.SlugField(max_length=40)
+    label = models.CharField(_("label"), max_length=80)
+    from_state = models.ForeignKey(State, on_delete=models.CASCADE, related_name="transitions_out")
+    to_state = models.ForeignKey(State, on_delete=models.CASCADE, related_name="transitions_in")
+    # Access roles (see core.scopes.ROLES) that may take it; empty means anyone who may edit the case.
+    roles = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.UniqueConstraint(fields=["process", "code", "from_state"],
+                                               name="transition_unique_from_state")]
+
+    def __str__(self):
+        return self.label
+
+
+class CaseQuerySet(models.QuerySet):
+    def visible_to(self, user, perm: str = VIEW):
+        """Cases of the user's org units' subtrees, cases they handle, and cases shared with them."""
+        if not user or not user.is_authenticated:
+            return self.none()
+        scope = scope_for(user, perm)
+        if scope.everything:
+            return self
+        q = Q(handler=user) | Q(Exists(CaseShare.objects.filter(case=OuterRef("pk"), user=user)))
+        org = scope.tree_q("org", "")
+        if org is not None:
+            q |= Q(responsible_unit_id__in=list(OrgUnit.objects.filter(org).values_list("pk", flat=True)))
+        return self.filter(q)
+
+    def open(self):
+        return self.exclude(state__category=State.Category.CLOSED)
+
+    def overdue(self, today):
+        return self.open().filter(due_on__lt=today)
+
+
+class Case(models.Model):
+    class Priority(models.IntegerChoices):
+        LOW = 1, _("low")
+        NORMAL = 2, _("normal")
+        HIGH = 3, _("high")
+        URGENT = 4, _("urgent")
+
+    number = models.CharField(_("case number"), max_length=12, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    case_type = models.ForeignKey(CaseType, verbose_name=_("case type"), on_delete=models.PROTECT)
+    process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="+")
+    state = models.ForeignKey(State, verbose_name=_("state"), on_delete=models.PROTECT, related_name="+")
+    state_since = models.DateTimeField(default=timezone.now)
+    responsible_unit = models.ForeignKey(OrgUnit, verbose_name=_("responsible unit"), on_delete=models.PROTECT,
+                                         related_name="cases")
+    handler = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("handler"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="handled_cases")
+    subjects = models.ManyToManyField(Person, verbose_name=_("about"), blank=True, related_name="cases")
+    employer = models.ForeignKey(Employer, verbose_name=_("employer"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="cases")
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    related = models.ManyToManyField("self", verbose_name=_("related cases"), blank=True, symmetrical=True)
+    opened_at = models.DateTimeField(_("opened"), default=timezone.now)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    due_on = models.DateField(_("due"), null=True, blank=True)
+    state_due_on = models.DateField(_("state due"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        indexes = [models.Index(fields=["responsible_unit", "closed_at", "due_on"]),
+                   models.Index(fields=["handler", "closed_at"]),
+                   models.Index(fields=["opened_at"])]
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+
+class CaseShare(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="shares")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "user"], name="share_once")]
+
+    def __str__(self):
+        return f"{self.case_id} → {self.user_id}"
+
+
+class CaseEvent(models.Model):
+    """One entry of the timeline. Append-only: a correction is a new entry."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("opened")
+        NOTE = "note", _("internal note")
+        MESSAGE_OUT = "message_out", _("message to the subject")
+        MESSAGE_IN = "message_in", _("message from the subject")
+        STATE = "state", _("state change")
+        ASSIGNMENT = "assignment", _("assignment")
+        TRANSFER = "transfer", _("transfer")
+        DEADLINE = "deadline", _("deadline change")
+        LINK = "link", _("link")
+        REMINDER = "reminder", _("reminder")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    public = models.BooleanField(default=False)  # shown to the subject in the portal
+    body = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["case", "at"])]
+
+    def __str__(self):
+        return f"{self.case_id} {self.kind}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("The case timeline is append-only; add a correcting entry instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("The case timeline is append-only.")

@@ -1,0 +1,270 @@
+"""Every change to a case: validated, on the timeline and in the audit trail, conflict-checked."""
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tillit.cases.deadlines import add_business_days
+from tillit.cases.models import Case, CaseEvent, CaseShare, CaseType, Process, State, Transition
+from tillit.core import audit
+from tillit.core.errors import ConflictError, DomainError, InvalidInput
+from tillit.core.scopes import EDIT, roles_over
+from tillit.core.services import next_numbers, save_versioned
+from tillit.registry.models import OrgUnit
+from tillit.registry.validation import Errors
+
+
+class CaseError(DomainError):
+    """A case rule refused the operation."""
+
+
+def _record(case, kind, *, actor, body="", public=False, data=None) -> CaseEvent:
+    return CaseEvent.objects.create(case=case, kind=kind, actor=actor if getattr(actor, "pk", None) else None,
+                                    body=body, public=public, data=data or {})
+
+
+def _audit(case, action, *, actor, channel, changes):
+    audit.record(f"cases.case.{action}", case, actor=actor, channel=channel, changes=changes)
+
+
+def _due(start: datetime.date, days, unit: OrgUnit):
+    return add_business_days(start, days, unit.country) if days else None
+
+
+# --- case types and processes -------------------------------------------------------------
+
+@transaction.atomic
+def define_process(case_type: CaseType, *, states: list[dict], transitions: list[dict], actor=None,
+                   channel: str = "ui") -> Process:
+    """Publish a new version of the case type's process. Open cases keep the version they started with.
+
+    states: [{"code", "name", "category", "deadline_days"?, "remind_after_days"?}], the first is initial;
+    transitions: [{"code", "label", "from", "to", "roles"?}].
+    """
+    errors = Errors()
+    codes = [s.get("code") for s in states]
+    if not states:
+        errors.add("states", _("A process needs at least one state."))
+    if len(set(codes)) != len(codes):
+        errors.add("states", _("State codes must be unique."))
+    for s in states:
+        if s.get("category") not in State.Category.values:
+            errors.add("states", _("Unknown category “%(c)s”.") % {"c": s.get("category")})
+    if states and not any(s.get("category") == State.Category.CLOSED for s in states):
+        errors.add("states", _("A process needs a closed state."))
+    for t in transitions:
+        if t.get("from") not in codes or t.get("to") not in codes:
+            errors.add("transitions", _("Transition “%(t)s” names an unknown state.") % {"t": t.get("code")})
+    errors.raise_if_any()
+    latest = case_type.processes.order_by("-version").first()
+    process = Process.objects.create(case_type=case_type, version=(latest.version + 1) if latest else 1)
+    by_code = {}
+    for order, s in enumerate(states):
+        by_code[s["code"]] = State.objects.create(
+            process=process, code=s["code"], name=s["name"], category=s["category"], order=order,
+            deadline_days=s.get("deadline_days"), remind_after_days=s.get("remind_after_days"))
+    for t in transitions:
+        Transition.objects.create(process=process, code=t["code"], label=t["label"], from_state=by_code[t["from"]],
+                                  to_state=by_code[t["to"]], roles=t.get("roles", []))
+    audit.record("cases.process.published", process, actor=actor, channel=channel,
+                 changes={"version": [None, process.version], "states": [None, codes]})
+    return process
+
+
+@transaction.atomic
+def create_case_type(name: str, *, default_unit: OrgUnit, states: list[dict], transitions: list[dict],
+                     description: str = "", subject_can_see: bool = True, deadline_days: int | None = None,
+                     required_fields=(), actor=None, channel: str = "ui") -> CaseType:
+    if not name.strip():
+        raise InvalidInput(_("Give the case type a name."), field_errors={"name": [_("This field is required.")]})
+    case_type = CaseType.objects.create(name=name.strip(), description=description, default_unit=default_unit,
+                                        subject_can_see=subject_can_see, deadline_days=deadline_days,
+                                        required_fields=list(required_fields))
+    audit.record("cases.casetype.created", case_type, actor=actor, channel=channel,
+                 changes=audit.snapshot(case_type, ["name", "default_unit_id", "subject_can_see", "deadline_days"]))
+    define_process(case_type, states=states, transitions=transitions, actor=actor, channel=channel)
+    return case_type
+
+
+# --- cases -----------------------------------------------------------------------------------
+
+def allocate_case_number(year: int) -> str:
+    return f"{year}/{next_numbers(f'cases.case.{year}', 1)[0]:05d}"
+
+
+@transaction.atomic
+def open_case(case_type: CaseType, *, title: str, actor, channel: str = "ui", subjects=(), employer=None,
+              unit: OrgUnit | None = None, body: str = "", priority: int = Case.Priority.NORMAL,
+              tags=(), now=None) -> Case:
+    """Open a case of `case_type` in its process's first state, numbered `YYYY/NNNNN` (never reused).
+
+    The one way in for the staff UI, the API, email and (later) the portal.
+    """
+    errors = Errors()
+    if not title.strip():
+        errors.add("title", _("This field is required."))
+    if not case_type.active:
+        errors.add("case_type", _("This case type is no longer in use."))
+    if "subject" in case_type.required_fields and not subjects:
+        errors.add("subjects", _("This case type needs the person it is about."))
+    if "employer" in case_type.required_fields and employer is None:
+        errors.add("employer", _("This case type needs an employer."))
+    if priority not in Case.Priority.values:
+        errors.add("priority", _("Unknown priority."))
+    errors.raise_if_any()
+    now = now or timezone.now()
+    process = case_type.process
+    state = process.initial_state()
+    unit = unit or case_type.default_unit
+    today = timezone.localtime(now).date()
+    case = Case.objects.create(
+        number=allocate_case_number(today.year), title=title.strip(), case_type=case_type, process=process,
+        state=state, state_since=now, responsible_unit=unit, employer=employer, priority=priority,
+        tags=sorted(set(tags)), opened_at=now, due_on=_due(today, case_type.deadline_days, unit),
+        state_due_on=_due(today, state.deadline_days, unit))
+    if subjects:
+        case.subjects.set(subjects)
+    _record(case, CaseEvent.Kind.OPENED, actor=actor, body=body, public=True,
+            data={"state": state.code, "unit": unit.pk, "channel": channel})
+    _audit(case, "opened", actor=actor, channel=channel, changes={
+        "number": [None, case.number], "case_type_id": [None, case_type.pk], "responsible_unit_id": [None, unit.pk],
+        "subjects": [None, [p.pk for p in subjects]]})
+    return case
+
+
+def _check_version(case: Case, expected_version):
+    if expected_version is not None and expected_version != case.version:
+        raise ConflictError(_("Someone else changed this case meanwhile. Reload it; nothing you wrote is lost."))
+
+
+def available_transitions(case: Case, user) -> list[Transition]:
+    """The transitions from the case's state that `user` may take."""
+    roles = roles_over(user, "org", case.responsible_unit.path)
+    if case.handler_id == getattr(user, "pk", None):
+        roles |= {"case_handler"}
+    out = []
+    for t in Transition.objects.filter(process_id=case.process_id, from_state_id=case.state_id).select_related(
+            "to_state"):
+        if not t.roles or roles & set(t.roles):
+            out.append(t)
+    return out
+
+
+@transaction.atomic
+def transition_case(case: Case, code: str, *, actor, channel: str = "ui", note: str = "",
+                    expected_version: int | None = None, now=None) -> Case:
+    """Move the case along one of its process's transitions; closing sets closed_at."""
+    _check_version(case, expected_version)
+    allowed = {t.code: t for t in available_transitions(case, actor)}
+    if code not in allowed:
+        raise CaseError(_("“%(t)s” is not possible from “%(s)s”, or not for you.") % {"t": code, "s": case.state.name},
+                        field_errors={"transition": [_("Not possible now.")]})
+    t = allowed[code]
+    now = now or timezone.now()
+    old = case.state
+    case.state = t.to_state
+    case.state_since = now
+    case.state_due_on = _due(timezone.localtime(now).date(), t.to_state.deadline_days, case.responsible_unit)
+    changes = {"state": [old.code, t.to_state.code]}
+    fields = ["state", "state_since", "state_due_on"]
+    if t.to_state.category == State.Category.CLOSED:
+        case.closed_at = now
+        fields.append("closed_at")
+    elif case.closed_at:
+        case.closed_at = None
+        fields.append("closed_at")
+    save_versioned(case, {f: 1 for f in fields}, expected_version)
+    _record(case, CaseEvent.Kind.STATE, actor=actor, body=note, public=case.case_type.subject_can_see,
+            data={"from": old.code, "to": t.to_state.code, "transition": code,
+                  "from_name": old.name, "to_name": t.to_state.name})
+    _audit(case, "state_changed", actor=actor, channel=channel, changes=changes)
+    return case
+
+
+@transaction.atomic
+def assign_case(case: Case, handler, *, actor, channel: str = "ui", expected_version: int | None = None) -> Case:
+    """Give the case to `handler` (None: back to the unit's queue). The handler must be able to see it."""
+    _check_version(case, expected_version)
+    if handler is not None and not Case.objects.visible_to(handler, EDIT).filter(pk=case.pk).exists():
+        raise CaseError(_("%(user)s cannot work on cases of %(unit)s.") % {
+            "user": handler.get_username(), "unit": case.responsible_unit.name},
+            field_errors={"handler": [_("Not in this unit.")]})
+    old = case.handler_id
+    if old == (handler.pk if handler else None):
+        return case
+    case.handler = handler
+    save_versioned(case, {"handler": 1}, expected_version)
+    _record(case, CaseEvent.Kind.ASSIGNMENT, actor=actor, data={"from": old, "to": handler.pk if handler else None,
+                                                                "to_name": handler.get_username() if handler else ""})
+    _audit(case, "assigned", actor=actor, channel=channel, changes={"handler_id": [old, case.handler_id]})
+    return case
+
+
+@transaction.atomic
+def transfer_case(case: Case, unit: OrgUnit, *, actor, reason: str, channel: str = "ui",
+                  expected_version: int | None = None) -> Case:
+    """Hand the case to another unit with its whole timeline; the old unit and handler no longer hold it."""
+    _check_version(case, expected_version)
+    if not reason.strip():
+        raise InvalidInput(_("Say why the case moves."), field_errors={"reason": [_("This field is required.")]})
+    if unit.pk == case.responsible_unit_id:
+        raise CaseError(_("The case is already with %(unit)s.") % {"unit": unit.name},
+                        field_errors={"unit": [_("Choose another unit.")]})
+    old_unit, old_handler = case.responsible_unit, case.handler_id
+    case.responsible_unit = unit
+    case.handler = None
+    save_versioned(case, {"responsible_unit": 1, "handler": 1}, expected_version)
+    _record(case, CaseEvent.Kind.TRANSFER, actor=actor, body=reason.strip(), public=False,
+            data={"from": old_unit.pk, "to": unit.pk, "from_name": old_unit.name, "to_name": unit.name})
+    if case.case_type.subject_can_see:
+        _record(case, CaseEvent.Kind.TRANSFER, actor=actor, public=True,
+                body=_("Moved to %(unit)s") % {"unit": unit.name}, data={"to_name": unit.name})
+    _audit(case, "transferred", actor=actor, channel=channel, changes={
+        "responsible_unit_id": [old_unit.pk, unit.pk], "handler_id": [old_handler, None], "reason": [None, reason]})
+    return case
+
+
+@transaction.atomic
+def add_note(case: Case, body: str, *, actor, channel: str = "ui", public: bool = False) -> CaseEvent:
+    """An internal note (or, `public`, an entry the subject sees in the portal)."""
+    if not body.strip():
+        raise InvalidInput(_("Write something."), field_errors={"body": [_("This field is required.")]})
+    # Notes never conflict with each other or with edits: the case's version stays.
+    event = _record(case, CaseEvent.Kind.NOTE, actor=actor, body=body.strip(), public=public)
+    _audit(case, "note_added", actor=actor, channel=channel, changes={"event_id": [None, event.pk]})
+    return event
+
+
+@transaction.atomic
+def set_deadline(case: Case, due_on: datetime.date | None, *, actor, reason: str, channel: str = "ui",
+                 expected_version: int | None = None) -> Case:
+    _check_version(case, expected_version)
+    if not reason.strip():
+        raise InvalidInput(_("Say why the deadline changes."), field_errors={"reason": [_("This field is required.")]})
+    old = case.due_on
+    case.due_on = due_on
+    save_versioned(case, {"due_on": 1}, expected_version)
+    _record(case, CaseEvent.Kind.DEADLINE, actor=actor, body=reason.strip(),
+            data={"from": old.isoformat() if old else None, "to": due_on.isoformat() if due_on else None})
+    _audit(case, "deadline_changed", actor=actor, channel=channel, changes={"due_on": [
+        old.isoformat() if old else None, due_on.isoformat() if due_on else None]})
+    return case
+
+
+@transaction.atomic
+def link_cases(case: Case, other: Case, *, actor, channel: str = "ui") -> None:
+    if case.pk == other.pk:
+        raise CaseError(_("A case cannot be related to itself."))
+    case.related.add(other)
+    for a, b in ((case, other), (other, case)):
+        _record(a, CaseEvent.Kind.LINK, actor=actor, data={"case": b.pk, "number": b.number})
+    _audit(case, "linked", actor=actor, channel=channel, changes={"related": [None, other.pk]})
+
+
+@transaction.atomic
+def share_case(case: Case, user, *, actor, channel: str = "ui") -> None:
+    """Let one more user see and work on the case, whatever their unit."""
+    CaseShare.objects.get_or_create(case=case, user=user)
+    _audit(case, "shared", actor=actor, channel=channel, changes={"shared_with": [None, user.pk]})
