@@ -42,9 +42,20 @@ ROUTES = {
     "employers": lambda s: [{}],
     "employer": lambda s: [{"pk": s.company.pk}, {"pk": s.workplace.pk}],
     "import_upload": lambda s: [{}],
+    "cases": lambda s: [{}],
+    "case_new": lambda s: [{}],
+    "case": lambda s: [{"pk": s.case.pk}],
+}
+# Actions: POST only. As A, B's case must be a 404 and nothing may change.
+POST_ROUTES = {
+    "case_transition": {"transition": "start"},
+    "case_assign": {"to": "me"},
+    "case_note": {"body": "probe"},
+    "case_transfer": {"unit": "{unit}", "reason": "probe"},
 }
 # Query strings that try to reach B through filters and search.
-PROBES = ["?q={marker}", "?q={email}", "?q={member_number}", "?unit={branch}", "?workplace={workplace}",
+PROBES = ["?q={marker}", "?q={case_number}", "?queue=closed", "?queue=overdue",
+          "?q={email}", "?q={member_number}", "?unit={branch}", "?workplace={workplace}",
           "?status=active"]
 
 
@@ -59,7 +70,7 @@ def _named_routes(patterns=None, namespace=None):
 
 
 def secrets_of(side) -> list[str]:
-    out = [side.marker]
+    out = [side.marker, side.case.number]
     for p, m in side.members:
         out += [p.email, p.national_id, p.national_id[:6] + " " + p.national_id[6:], m.member_number, p.first_name]
     return out
@@ -92,11 +103,36 @@ def _assert_clean(text, secrets, where):
 
 def _probes(side):
     return [p.format(marker=side.marker, email=side.members[0][0].email, member_number=side.members[0][1].member_number,
-                     branch=side.branch.pk, workplace=side.workplace.pk) for p in PROBES]
+                     branch=side.branch.pk, workplace=side.workplace.pk, case_number=side.case.number)
+            for p in PROBES]
+
+
+@pytest.fixture
+def world(world):
+    from tests import factories
+
+    for side in (world.a, world.b):
+        side.case = factories.case(side, title=f"Case of {side.marker}")
+    return world
 
 
 def test_every_page_is_in_the_crawl():
-    assert set(_named_routes()) - NOT_PERSONAL == set(ROUTES)
+    assert set(_named_routes()) - NOT_PERSONAL == set(ROUTES) | set(POST_ROUTES)
+
+
+@pytest.mark.parametrize("who", ["staff", "rep"])
+def test_no_action_reaches_a_case_of_another_scope(client, world: World, who):
+    from django.urls import reverse
+
+    from tillit.cases.models import CaseEvent
+
+    client.force_login(getattr(world.a, who))
+    before = CaseEvent.objects.filter(case=world.b.case).count()
+    for name, data in POST_ROUTES.items():
+        data = {k: v.format(unit=world.a.branch.pk) for k, v in data.items()}
+        response = client.post(reverse(name, kwargs={"pk": world.b.case.pk}), data)
+        assert response.status_code == 404, f"{name} on scope B answered {response.status_code}"
+    assert CaseEvent.objects.filter(case=world.b.case).count() == before
 
 
 @pytest.mark.parametrize("who", ["staff", "rep"])

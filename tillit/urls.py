@@ -6,5 +6,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("tillit.core.urls")),
     path("", include("tillit.registry.urls")),
+    path("", include("tillit.cases.urls")),
     path("api/v1/", include("tillit.api.urls")),
 ]

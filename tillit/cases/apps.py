@@ -6,3 +6,9 @@ class CasesConfig(AppConfig):
     name = "tillit.cases"
     label = "cases"
     verbose_name = _("Cases")
+
+    def ready(self):
+        from tillit.cases.panels import person_cases
+        from tillit.registry.panels import register_person_panel
+
+        register_person_panel(person_cases)

@@ -32,6 +32,7 @@ from tillit.registry.models import (
     employers_in_scope,
     units_in_scope,
 )
+from tillit.registry.panels import person_panels
 
 PAGE_SIZE = 50
 
@@ -100,6 +101,7 @@ def _person_context(request, person):
                         mask_national_id(person.national_id)) if person.national_id else "",
         "phone": format_phone(person.phone),
         "memberships": memberships, "employments": employments, "roles": roles, "history": history,
+        "panels": person_panels(request, person),
         "can_edit": Person.objects.visible_to(request.user, EDIT).filter(pk=person.pk).exists(),
         "can_merge": Person.objects.visible_to(request.user, MERGE).filter(pk=person.pk).exists(),
         "today": timezone.localdate(),

@@ -1,0 +1,75 @@
+import pytest
+from django.urls import reverse
+
+from tests import factories
+from tillit.cases.models import Case
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_case_is_opened_from_the_person_page_and_shows_there(client, world):
+    person = world.a.members[1][0]
+    factories.case_type(world.a.branch, name="Legal aid")
+    client.force_login(world.a.staff)
+    page = client.get(reverse("case_new"), {"subject": person.pk})
+    ctype = page.context["form"].fields["case_type"].queryset.get(name="Legal aid")
+    response = client.post(reverse("case_new"), {"case_type": ctype.pk, "title": "Dismissal", "body": "Fired",
+                                                 "priority": 3, "subject": person.pk})
+    case = Case.objects.get(title="Dismissal")
+    assert response.status_code == 302 and list(case.subjects.all()) == [person]
+    assert case.number in client.get(reverse("person", args=[person.pk])).content.decode()
+
+
+def test_the_queues_sort_out_mine_unassigned_and_overdue(client, world):
+    import datetime
+
+    from tillit.cases import services
+
+    mine = factories.case(world.a, title="Mine")
+    services.assign_case(mine, world.a.staff, actor=world.a.staff)
+    late = factories.case(world.a, title="Late", case_type=mine.case_type)
+    services.set_deadline(late, datetime.date(2020, 1, 1), actor=world.a.staff, reason="test")
+    client.force_login(world.a.staff)
+
+    def titles(queue):
+        return [c.title for c in client.get(reverse("cases"), {"queue": queue}).context["rows"]]
+
+    assert titles("mine") == ["Mine"]
+    assert titles("unassigned") == ["Late"]
+    assert titles("overdue") == ["Late"]
+    assert set(titles("unit")) == {"Mine", "Late"}
+
+
+def test_the_case_page_walks_the_case_and_reports_a_conflict(client, world):
+    case = factories.case(world.a)
+    client.force_login(world.a.staff)
+    url = reverse("case", args=[case.pk])
+    assert "Start" in client.get(url).content.decode()
+    client.post(reverse("case_transition", args=[case.pk]), {"transition": "start", "version": case.version})
+    stale = client.post(reverse("case_transfer", args=[case.pk]), {"unit": world.b.branch.pk, "reason": "x",
+                                                                   "version": case.version}, follow=True)
+    assert "Someone else changed this case" in stale.content.decode()
+    case.refresh_from_db()
+    assert case.state.code == "open" and case.responsible_unit == world.a.branch
+    client.post(reverse("case_note", args=[case.pk]), {"body": "Spoke to the employer"})
+    client.post(reverse("case_transfer", args=[case.pk]), {"unit": world.b.branch.pk, "reason": "Their region",
+                                                           "version": case.version})
+    case.refresh_from_db()
+    assert case.responsible_unit == world.b.branch
+    assert client.get(url).status_code == 404  # no longer ours
+    client.force_login(world.b.staff)
+    body = client.get(url).content.decode()
+    assert "Spoke to the employer" in body and "Their region" in body
+
+
+def test_the_case_queue_takes_a_fixed_number_of_queries(client, world, django_assert_max_num_queries):
+    ctype = factories.case_type(world.a.branch)
+    for i in range(3):
+        factories.case(world.a, case_type=ctype, title=f"C{i}")
+    client.force_login(world.a.staff)
+    with django_assert_max_num_queries(10):
+        client.get(reverse("cases"))
+    for i in range(10):
+        factories.case(world.a, case_type=ctype, title=f"D{i}")
+    with django_assert_max_num_queries(10):
+        client.get(reverse("cases"))

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from tillit.cases import views
+
+urlpatterns = [
+    path("cases/", views.queue, name="cases"),
+    path("cases/new/", views.case_new, name="case_new"),
+    path("cases/<int:pk>/", views.case_detail, name="case"),
+    path("cases/<int:pk>/transition/", views.case_transition, name="case_transition"),
+    path("cases/<int:pk>/assign/", views.case_assign, name="case_assign"),
+    path("cases/<int:pk>/note/", views.case_note, name="case_note"),
+    path("cases/<int:pk>/transfer/", views.case_transfer, name="case_transfer"),
+]

@@ -1,0 +1,160 @@
+"""Staff UI for cases: queues, the case page with its timeline, and the actions on it."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tillit.cases import services
+from tillit.cases.forms import NewCaseForm, NoteForm, TransferForm
+from tillit.cases.models import Case, State
+from tillit.core.errors import DomainError
+from tillit.core.scopes import EDIT, scope_for
+from tillit.registry.models import OrgUnit, Person, units_in_scope
+
+QUEUES = {
+    "unit": lambda qs, user, today: qs.open(),
+    "unassigned": lambda qs, user, today: qs.open().filter(handler__isnull=True),
+    "mine": lambda qs, user, today: qs.open().filter(handler=user),
+    "overdue": lambda qs, user, today: qs.overdue(today),
+    "waiting": lambda qs, user, today: qs.open().filter(state__category=State.Category.WAITING),
+    "closed": lambda qs, user, today: qs.filter(state__category=State.Category.CLOSED),
+}
+SORTS = {"due": ["due_on", "pk"], "-priority": ["-priority", "due_on", "pk"], "opened": ["opened_at", "pk"],
+         "-opened": ["-opened_at", "-pk"], "number": ["number"]}
+PAGE = 50
+
+
+def get_case_for_user(request, pk, perm="view") -> Case:
+    """The case if the user may see it; 404 otherwise."""
+    return get_object_or_404(Case.objects.visible_to(request.user, perm).select_related(
+        "case_type", "state", "responsible_unit", "handler", "employer"), pk=pk)
+
+
+@login_required
+def queue(request):
+    name = request.GET.get("queue", "unit")
+    if name not in QUEUES:
+        name = "unit"
+    today = timezone.localdate()
+    cases = QUEUES[name](Case.objects.visible_to(request.user), request.user, today)
+    unit = request.GET.get("unit", "")
+    if unit.isdigit():
+        node = OrgUnit.objects.filter(pk=unit).first()
+        cases = cases.filter(responsible_unit__path__startswith=node.path) if node else cases.none()
+    if request.GET.get("q"):
+        q = request.GET["q"].strip()
+        cases = cases.filter(Q(number=q) | Q(title__icontains=q))
+    sort = request.GET.get("sort", "due")
+    cases = cases.order_by(*SORTS.get(sort, SORTS["due"]))
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    rows = list(cases.select_related("state", "case_type", "responsible_unit", "handler")
+                [(page - 1) * PAGE:page * PAGE + 1])
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "cases/queue.html", {
+        "rows": rows[:PAGE], "has_next": len(rows) > PAGE, "page": page, "queue": name, "queues": list(QUEUES),
+        "sort": sort, "units": units_in_scope(request.user), "unit": unit, "today": today, "query": query.urlencode(),
+        "can_open": not scope_for(request.user, EDIT).empty})
+
+
+@login_required
+def case_new(request):
+    units = units_in_scope(request.user, EDIT)
+    if not units:
+        raise Http404
+    subject = None
+    subject_id = request.POST.get("subject") or request.GET.get("subject")
+    if subject_id and str(subject_id).isdigit():
+        subject = get_object_or_404(Person.objects.visible_to(request.user), pk=subject_id)
+    form = NewCaseForm(request.POST or None, initial={"subject": subject.pk if subject else None})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        unit = d["case_type"].default_unit
+        if unit not in units:
+            unit = units[0]
+        try:
+            case = services.open_case(d["case_type"], title=d["title"], body=d["body"], priority=d["priority"],
+                                      subjects=[subject] if subject else [], unit=unit, actor=request.user)
+            return redirect("case", pk=case.pk)
+        except DomainError as exc:
+            for field, msgs in exc.field_errors.items():
+                for m in msgs:
+                    form.add_error(field if field in form.fields else None, m)
+    return render(request, "cases/case_new.html", {"form": form, "subject": subject})
+
+
+@login_required
+def case_detail(request, pk):
+    case = get_case_for_user(request, pk)
+    can_edit = Case.objects.visible_to(request.user, EDIT).filter(pk=case.pk).exists()
+    transfer = TransferForm(initial={"version": case.version})
+    transfer.fields["unit"].choices = [(u.pk, u.name) for u in OrgUnit.objects.exclude(pk=case.responsible_unit_id)
+                                       .order_by("path")]
+    return render(request, "cases/case.html", {
+        "case": case, "events": case.events.select_related("actor"),
+        "subjects": case.subjects.all(), "related": case.related.all(),
+        "transitions": services.available_transitions(case, request.user) if can_edit else [],
+        "can_edit": can_edit, "note_form": NoteForm(), "transfer_form": transfer,
+        "today": timezone.localdate()})
+
+
+def _act(request, pk, action):
+    case = get_case_for_user(request, pk, EDIT)
+    version = request.POST.get("version")
+    expected = int(version) if version and version.isdigit() else None
+    try:
+        action(case, expected)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("case", pk=case.pk)
+
+
+@require_POST
+@login_required
+def case_transition(request, pk):
+    return _act(request, pk, lambda case, v: services.transition_case(
+        case, request.POST.get("transition", ""), note=request.POST.get("note", ""), actor=request.user,
+        expected_version=v))
+
+
+@require_POST
+@login_required
+def case_assign(request, pk):
+    def assign(case, v):
+        handler = None
+        if request.POST.get("to") == "me":
+            handler = request.user
+        services.assign_case(case, handler, actor=request.user, expected_version=v)
+    return _act(request, pk, assign)
+
+
+@require_POST
+@login_required
+def case_note(request, pk):
+    form = NoteForm(request.POST)
+
+    def note(case, v):
+        if not form.is_valid():
+            raise DomainError(_("Write something."))
+        services.add_note(case, form.cleaned_data["body"], public=form.cleaned_data["public"], actor=request.user)
+    return _act(request, pk, note)
+
+
+@require_POST
+@login_required
+def case_transfer(request, pk):
+    def transfer(case, v):
+        unit = OrgUnit.objects.filter(pk=request.POST.get("unit") or 0).first()
+        if unit is None:
+            raise DomainError(_("Choose a unit."))
+        services.transfer_case(case, unit, reason=request.POST.get("reason", ""), actor=request.user,
+                               expected_version=v)
+    return _act(request, pk, transfer)
