@@ -268,3 +268,31 @@ def share_case(case: Case, user, *, actor, channel: str = "ui") -> None:
     """Let one more user see and work on the case, whatever their unit."""
     CaseShare.objects.get_or_create(case=case, user=user)
     _audit(case, "shared", actor=actor, channel=channel, changes={"shared_with": [None, user.pk]})
+
+
+@transaction.atomic
+def update_case(case: Case, data: dict, *, actor, channel: str = "ui", expected_version: int | None = None) -> Case:
+    """Change title, priority or tags; refused with ConflictError if the case changed meanwhile."""
+    _check_version(case, expected_version)
+    errors = Errors()
+    values = {}
+    if "title" in data:
+        if not str(data["title"] or "").strip():
+            errors.add("title", _("This field is required."))
+        values["title"] = str(data["title"] or "").strip()[:200]
+    if "priority" in data:
+        if data["priority"] not in Case.Priority.values:
+            errors.add("priority", _("Unknown priority."))
+        values["priority"] = data["priority"]
+    if "tags" in data:
+        tags = data["tags"] or []
+        if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
+            errors.add("tags", _("Tags are a list of words."))
+        else:
+            values["tags"] = sorted({t.strip() for t in tags})
+    errors.raise_if_any()
+    changes = audit.diff(case, values)
+    if changes:
+        save_versioned(case, changes, expected_version)
+        _audit(case, "changed", actor=actor, channel=channel, changes=changes)
+    return case

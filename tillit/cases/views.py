@@ -11,19 +11,12 @@ from django.views.decorators.http import require_POST
 
 from tillit.cases import services
 from tillit.cases.forms import NewCaseForm, NoteForm, TransferForm
-from tillit.cases.models import Case, State
+from tillit.cases.models import Case
+from tillit.cases.queues import QUEUES
 from tillit.core.errors import DomainError
 from tillit.core.scopes import EDIT, scope_for
 from tillit.registry.models import OrgUnit, Person, units_in_scope
 
-QUEUES = {
-    "unit": lambda qs, user, today: qs.open(),
-    "unassigned": lambda qs, user, today: qs.open().filter(handler__isnull=True),
-    "mine": lambda qs, user, today: qs.open().filter(handler=user),
-    "overdue": lambda qs, user, today: qs.overdue(today),
-    "waiting": lambda qs, user, today: qs.open().filter(state__category=State.Category.WAITING),
-    "closed": lambda qs, user, today: qs.filter(state__category=State.Category.CLOSED),
-}
 SORTS = {"due": ["due_on", "pk"], "-priority": ["-priority", "due_on", "pk"], "opened": ["opened_at", "pk"],
          "-opened": ["-opened_at", "-pk"], "number": ["number"]}
 PAGE = 50

@@ -1,0 +1,268 @@
+"""Case endpoints: thin, every read through Case.objects.visible_to, every write through cases.services."""
+
+import datetime
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Router, Schema, Status
+
+from tillit.api.registry import Message, Page, _date, _paging
+from tillit.cases import services
+from tillit.cases.models import Case, CaseEvent, CaseType
+from tillit.cases.queues import QUEUES
+from tillit.core.errors import InvalidInput
+from tillit.core.scopes import EDIT, scope_for
+from tillit.registry.models import OrgUnit, Person, employers_in_scope, units_in_scope
+
+router = Router(tags=["cases"])
+
+
+class StateOut(Schema):
+    code: str
+    name: str
+    category: str
+    deadline_days: int | None
+
+
+class TransitionOut(Schema):
+    code: str
+    label: str
+    from_state: str
+    to_state: str
+    roles: list[str]
+
+    @staticmethod
+    def resolve_from_state(obj):
+        return obj.from_state.code
+
+    @staticmethod
+    def resolve_to_state(obj):
+        return obj.to_state.code
+
+
+class CaseTypeOut(Schema):
+    id: int
+    name: str
+    description: str
+    default_unit_id: int
+    subject_can_see: bool
+    deadline_days: int | None
+    process_version: int
+    states: list[StateOut]
+    transitions: list[TransitionOut]
+
+
+def _case_type_out(ct: CaseType) -> dict:
+    process = ct.process
+    return {"id": ct.pk, "name": ct.name, "description": ct.description, "default_unit_id": ct.default_unit_id,
+            "subject_can_see": ct.subject_can_see, "deadline_days": ct.deadline_days,
+            "process_version": process.version, "states": list(process.states.all()),
+            "transitions": list(process.transitions.select_related("from_state", "to_state"))}
+
+
+@router.get("/case-types", response=list[CaseTypeOut])
+def list_case_types(request):
+    if scope_for(request.user, "view").empty:
+        return []
+    return [_case_type_out(ct) for ct in CaseType.objects.filter(active=True)]
+
+
+@router.get("/case-types/{case_type_id}", response=CaseTypeOut)
+def get_case_type(request, case_type_id: int):
+    if scope_for(request.user, "view").empty:
+        raise Http404
+    return _case_type_out(get_object_or_404(CaseType, pk=case_type_id))
+
+
+class CaseOut(Schema):
+    id: int
+    number: str
+    title: str
+    case_type_id: int
+    state: str
+    state_name: str
+    responsible_unit_id: int
+    handler_id: int | None
+    subject_ids: list[int]
+    employer_id: int | None
+    priority: int
+    tags: list[str]
+    opened_at: datetime.datetime
+    closed_at: datetime.datetime | None
+    due_on: datetime.date | None
+    version: int
+
+
+def _case_out(case: Case) -> dict:
+    return {**{f: getattr(case, f) for f in ["id", "number", "title", "case_type_id", "responsible_unit_id",
+                                             "handler_id", "employer_id", "priority", "tags", "opened_at",
+                                             "closed_at", "due_on", "version"]},
+            "state": case.state.code, "state_name": case.state.name,
+            "subject_ids": [p.pk for p in case.subjects.all()]}
+
+
+class CasePage(Page):
+    items: list[CaseOut]
+
+
+def _visible(request, pk, perm="view") -> Case:
+    return get_object_or_404(Case.objects.visible_to(request.user, perm).select_related("state", "case_type",
+                                                                                       "responsible_unit"), pk=pk)
+
+
+@router.get("/cases", response=CasePage)
+def list_cases(request, queue: str = "unit", unit_id: int | None = None, state: str = "", q: str = "",
+               page: int = 1, page_size: int = 50):
+    _paging(page, page_size)
+    if queue not in QUEUES:
+        raise InvalidInput("Unknown queue.", field_errors={"queue": [f"One of {', '.join(QUEUES)}."]})
+    cases = QUEUES[queue](Case.objects.visible_to(request.user), request.user, timezone.localdate())
+    if unit_id:
+        unit = OrgUnit.objects.filter(pk=unit_id).first()
+        cases = cases.filter(responsible_unit__path__startswith=unit.path) if unit else cases.none()
+    if state:
+        cases = cases.filter(state__code=state)
+    if q:
+        cases = cases.filter(number=q.strip()) | cases.filter(title__icontains=q.strip())
+    offset = (page - 1) * page_size
+    rows = list(cases.select_related("state").prefetch_related("subjects").order_by("due_on", "pk")
+                [offset:offset + page_size + 1])
+    return {"items": [_case_out(c) for c in rows[:page_size]], "page": page, "has_next": len(rows) > page_size}
+
+
+@router.get("/cases/{case_id}", response=CaseOut)
+def get_case(request, case_id: int):
+    return _case_out(_visible(request, case_id))
+
+
+class CaseIn(Schema):
+    case_type_id: int
+    title: str
+    subject_ids: list[int] = []
+    employer_id: int | None = None
+    unit_id: int | None = None
+    body: str = ""
+    priority: int = Case.Priority.NORMAL
+    tags: list[str] = []
+
+
+@router.post("/cases", response={201: CaseOut, 422: Message})
+def create_case(request, payload: CaseIn):
+    units = units_in_scope(request.user, EDIT)
+    if not units:
+        raise Http404
+    case_type = CaseType.objects.filter(pk=payload.case_type_id, active=True).first()
+    if case_type is None:
+        raise InvalidInput("Unknown case type.", field_errors={"case_type_id": ["Unknown case type."]})
+    unit = case_type.default_unit
+    if payload.unit_id is not None:
+        unit = next((u for u in units if u.pk == payload.unit_id), None)
+        if unit is None:
+            raise InvalidInput("Unknown unit.", field_errors={"unit_id": ["Unknown org unit, or outside your scope."]})
+    subjects = list(Person.objects.visible_to(request.user).filter(pk__in=payload.subject_ids))
+    if len(subjects) != len(set(payload.subject_ids)):
+        raise InvalidInput("Unknown person.", field_errors={"subject_ids": ["Unknown person, or outside your scope."]})
+    employer = None
+    if payload.employer_id is not None:
+        employer = employers_in_scope(request.user).filter(pk=payload.employer_id).first()
+        if employer is None:
+            raise InvalidInput("Unknown employer.", field_errors={"employer_id": ["Unknown employer."]})
+    case = services.open_case(case_type, title=payload.title, subjects=subjects, employer=employer, unit=unit,
+                              body=payload.body, priority=payload.priority, tags=payload.tags, actor=request.user,
+                              channel="api")
+    return Status(201, _case_out(case))
+
+
+class CasePatch(Schema):
+    title: str | None = None
+    priority: int | None = None
+    tags: list[str] | None = None
+    handler_id: int | None = None
+    due_on: str | None = None
+    reason: str = ""
+    version: int
+
+
+@router.patch("/cases/{case_id}", response={200: CaseOut, 409: Message, 422: Message})
+def update_case(request, case_id: int, payload: CasePatch):
+    case = _visible(request, case_id, EDIT)
+    data = payload.model_dump(exclude_unset=True)
+    version = data.pop("version")
+    services.update_case(case, {k: v for k, v in data.items() if k in ("title", "priority", "tags")},
+                         actor=request.user, channel="api", expected_version=version)
+    if "handler_id" in data:
+        from django.contrib.auth import get_user_model
+
+        handler = get_user_model().objects.filter(pk=data["handler_id"]).first() if data["handler_id"] else None
+        if data["handler_id"] and handler is None:
+            raise InvalidInput("Unknown user.", field_errors={"handler_id": ["Unknown user."]})
+        services.assign_case(case, handler, actor=request.user, channel="api")
+    if "due_on" in data:
+        due = _date(data["due_on"], "due_on") if data["due_on"] else None
+        services.set_deadline(case, due, reason=data.get("reason", ""), actor=request.user, channel="api")
+    return Status(200, _case_out(case))
+
+
+class EventOut(Schema):
+    id: int
+    at: datetime.datetime
+    actor_id: int | None
+    kind: str
+    public: bool
+    body: str
+    data: dict
+
+
+class EventIn(Schema):
+    kind: str = "note"
+    body: str
+    public: bool = False
+
+
+@router.get("/cases/{case_id}/events", response=list[EventOut])
+def list_events(request, case_id: int):
+    return list(_visible(request, case_id).events.all())
+
+
+@router.post("/cases/{case_id}/events", response={201: EventOut, 422: Message})
+def add_event(request, case_id: int, payload: EventIn):
+    case = _visible(request, case_id, EDIT)
+    if payload.kind != CaseEvent.Kind.NOTE:
+        raise InvalidInput("Only notes are added here.", field_errors={"kind": ["Only “note” for now."]})
+    return Status(201, services.add_note(case, payload.body, public=payload.public, actor=request.user,
+                                         channel="api"))
+
+
+class TransitionIn(Schema):
+    transition: str
+    note: str = ""
+    version: int
+
+
+@router.post("/cases/{case_id}/transitions", response={200: CaseOut, 409: Message, 422: Message})
+def take_transition(request, case_id: int, payload: TransitionIn):
+    case = _visible(request, case_id, EDIT)
+    services.transition_case(case, payload.transition, note=payload.note, actor=request.user, channel="api",
+                             expected_version=payload.version)
+    return Status(200, _case_out(case))
+
+
+class TransferIn(Schema):
+    unit_id: int
+    reason: str
+    version: int
+
+
+@router.post("/cases/{case_id}/transfer", response={200: CaseOut, 409: Message, 422: Message})
+def transfer(request, case_id: int, payload: TransferIn):
+    case = _visible(request, case_id, EDIT)
+    unit = OrgUnit.objects.filter(pk=payload.unit_id).first()
+    if unit is None:
+        raise InvalidInput("Unknown unit.", field_errors={"unit_id": ["Unknown org unit."]})
+    services.transfer_case(case, unit, reason=payload.reason, actor=request.user, channel="api",
+                           expected_version=payload.version)
+    return Status(200, _case_out(case))
+
+
+
