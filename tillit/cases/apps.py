@@ -12,3 +12,9 @@ class CasesConfig(AppConfig):
         from tillit.registry.panels import register_person_panel
 
         register_person_panel(person_cases)
+
+        from tillit.cases.demo import load_case_demo
+        from tillit.registry.demo import DEMO_EXTENSIONS
+
+        if load_case_demo not in DEMO_EXTENSIONS:
+            DEMO_EXTENSIONS.append(load_case_demo)

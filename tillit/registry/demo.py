@@ -29,6 +29,8 @@ from tillit.registry.models import (
 )
 
 CHUNK = 5000
+# Other apps add their demo data here (cases: case types and cases), so the registry imports none of them.
+DEMO_EXTENSIONS = []
 EXEMPT_REASONS = ["parental leave", "unemployed", "sick leave"]
 DEMO_PASSWORD = "tillit-demo"
 MEMBERSHIP_TYPES = [("ordinary", "Ordinær / Ordinarie"), ("student", "Student"), ("retired", "Pensjonist / Pensionär"),
@@ -164,6 +166,9 @@ def load_demo(*, members: int, seed: int, progress: Callable[[str], None] = lamb
         progress(f"{made} members")
     users = _demo_users(trees, rng, today)
     progress("reps and demo users")
+    for extension in DEMO_EXTENSIONS:
+        extension(members=members, seed=seed)
+        progress(extension.__module__)
     return {"trees": trees, "users": users}
 
 
