@@ -52,6 +52,7 @@ POST_ROUTES = {
     "case_assign": {"to": "me"},
     "case_note": {"body": "probe"},
     "case_transfer": {"unit": "{unit}", "reason": "probe"},
+    "case_message": {"body": "probe"},
 }
 # Query strings that try to reach B through filters and search.
 PROBES = ["?q={marker}", "?q={case_number}", "?queue=closed", "?queue=overdue",

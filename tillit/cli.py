@@ -4,7 +4,8 @@ import os
 import sys
 
 # `tillit check` is our wider check (settings, pending migrations); Django's stays as `tillit django-check`.
-ALIASES = {"check": "tillit_check", "django-check": "check"}
+ALIASES = {"check": "tillit_check", "django-check": "check", "ingest-email": "ingest_email",
+           "fetch-email": "fetch_email"}
 
 
 def main(argv: list[str] | None = None) -> None:

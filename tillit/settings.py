@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "tillit.core",
     "tillit.registry",
     "tillit.cases",
+    "tillit.messaging",
+    "django_tasks",
+    "django_tasks_db",
     "tillit.api",
 ]
 
@@ -147,6 +150,19 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 TILLIT_IMPORT_MAX_BYTES = int(os.environ.get("TILLIT_IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
 
 EMAIL_BACKEND = os.environ.get("TILLIT_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("TILLIT_SMTP_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("TILLIT_SMTP_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("TILLIT_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("TILLIT_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("TILLIT_SMTP_STARTTLS", "") == "1"
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("TILLIT_MAIL_FROM", "tillit@localhost")
+TILLIT_MAIL_DOMAIN = DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1]
+TILLIT_MAIL_MAX_ATTEMPTS = int(os.environ.get("TILLIT_MAIL_MAX_ATTEMPTS", "5"))
+TILLIT_INBOUND_MAX_BYTES = int(os.environ.get("TILLIT_INBOUND_MAX_BYTES", str(30 * 1024 * 1024)))
+
+# Background work: the database queue by default (`tillit worker`); RQ on Redis at scale.
+TASKS = {"default": {"BACKEND": os.environ.get("TILLIT_TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
 LOGGING = {
     "version": 1,

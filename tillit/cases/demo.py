@@ -65,6 +65,10 @@ def load_case_demo(*, members: int, seed: int = 1) -> None:
             types.append(services.create_case_type(name, description=desc, default_unit=unit, states=states,
                                                    transitions=flow, deadline_days=days, required_fields=required,
                                                    channel="system"))
+        services.create_case_type("Innkommende e-post / Inkommande e-post", default_unit=national,
+                                           states=HANDLE, transitions=HANDLE_FLOW, deadline_days=5,
+                                           description="E-post som ikke er svar i en sak.", is_intake=True,
+                                           channel="system")
         people = list(Person.objects.order_by("pk").values_list("pk", flat=True)[:5000])
         for _ in range(cases):
             ctype: CaseType = rng.choice(types)

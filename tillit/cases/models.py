@@ -22,6 +22,8 @@ class CaseType(models.Model):
     deadline_days = models.PositiveIntegerField(_("deadline for the whole case (business days)"), null=True,
                                                 blank=True)
     active = models.BooleanField(_("active"), default=True)
+    # Incoming email that is not a reply to a case opens a case of the intake type.
+    is_intake = models.BooleanField(_("intake for incoming email"), default=False)
 
     class Meta:
         verbose_name = _("case type")

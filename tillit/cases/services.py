@@ -76,12 +76,12 @@ def define_process(case_type: CaseType, *, states: list[dict], transitions: list
 @transaction.atomic
 def create_case_type(name: str, *, default_unit: OrgUnit, states: list[dict], transitions: list[dict],
                      description: str = "", subject_can_see: bool = True, deadline_days: int | None = None,
-                     required_fields=(), actor=None, channel: str = "ui") -> CaseType:
+                     required_fields=(), is_intake: bool = False, actor=None, channel: str = "ui") -> CaseType:
     if not name.strip():
         raise InvalidInput(_("Give the case type a name."), field_errors={"name": [_("This field is required.")]})
     case_type = CaseType.objects.create(name=name.strip(), description=description, default_unit=default_unit,
                                         subject_can_see=subject_can_see, deadline_days=deadline_days,
-                                        required_fields=list(required_fields))
+                                        required_fields=list(required_fields), is_intake=is_intake)
     audit.record("cases.casetype.created", case_type, actor=actor, channel=channel,
                  changes=audit.snapshot(case_type, ["name", "default_unit_id", "subject_can_see", "deadline_days"]))
     define_process(case_type, states=states, transitions=transitions, actor=actor, channel=channel)

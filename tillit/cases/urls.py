@@ -10,4 +10,5 @@ urlpatterns = [
     path("cases/<int:pk>/assign/", views.case_assign, name="case_assign"),
     path("cases/<int:pk>/note/", views.case_note, name="case_note"),
     path("cases/<int:pk>/transfer/", views.case_transfer, name="case_transfer"),
+    path("cases/<int:pk>/message/", views.case_message, name="case_message"),
 ]

@@ -91,8 +91,14 @@ def case_detail(request, pk):
     transfer = TransferForm(initial={"version": case.version})
     transfer.fields["unit"].choices = [(u.pk, u.name) for u in OrgUnit.objects.exclude(pk=case.responsible_unit_id)
                                        .order_by("path")]
+    delivery = {}
+    if hasattr(case, "messages"):  # the messaging app records delivery of messages to the subject
+        delivery = dict(case.messages.values_list("pk", "status"))
+    events = list(case.events.select_related("actor"))
+    for event in events:
+        event.delivery = delivery.get(event.data.get("message")) if event.kind == "message_out" else None
     return render(request, "cases/case.html", {
-        "case": case, "events": case.events.select_related("actor"),
+        "case": case, "events": events,
         "subjects": case.subjects.all(), "related": case.related.all(),
         "transitions": services.available_transitions(case, request.user) if can_edit else [],
         "can_edit": can_edit, "note_form": NoteForm(), "transfer_form": transfer,
@@ -139,6 +145,18 @@ def case_note(request, pk):
             raise DomainError(_("Write something."))
         services.add_note(case, form.cleaned_data["body"], public=form.cleaned_data["public"], actor=request.user)
     return _act(request, pk, note)
+
+
+@require_POST
+@login_required
+def case_message(request, pk):
+    from tillit.messaging.services import send_case_message
+
+    def send(case, v):
+        services_result = send_case_message(case, subject=request.POST.get("subject", ""),
+                                            body=request.POST.get("body", ""), actor=request.user)
+        messages.success(request, _("The message is on its way to %(to)s.") % {"to": services_result.address})
+    return _act(request, pk, send)
 
 
 @require_POST

@@ -1,0 +1,150 @@
+"""Mail through a real SMTP server on 127.0.0.1 (aiosmtpd), and real RFC 822 messages in."""
+
+import io
+import sys
+from email.message import EmailMessage
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Sink
+from django.core.management import call_command
+
+from tests import factories
+from tillit.cases.models import Case, CaseEvent
+from tillit.messaging import services
+from tillit.messaging.models import Message, MessageTemplate
+
+pytestmark = pytest.mark.django_db
+
+
+class Inbox(Sink):
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(settings):
+    import socket
+
+    with socket.socket() as probe:  # a free port on 127.0.0.1
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    yield inbox
+    controller.stop()
+
+
+def _deliver_queued():
+    for message in Message.objects.filter(status=Message.Status.QUEUED):
+        services.deliver_message.call(message.pk)
+
+
+def test_a_message_to_the_subject_goes_out_over_smtp_and_shows_on_the_timeline(smtp, world,
+                                                                                django_capture_on_commit_callbacks):
+    case = factories.case(world.a)
+    with django_capture_on_commit_callbacks(execute=False):
+        message = services.send_case_message(case, subject="Your question", body="We are on it.",
+                                             actor=world.a.staff)
+    _deliver_queued()
+    message.refresh_from_db()
+    assert message.status == "sent" and len(smtp.envelopes) == 1
+    envelope = smtp.envelopes[0]
+    assert envelope.rcpt_tos == [world.a.members[1][0].email]
+    assert f"[{case.number}] Your question" in envelope.content.decode()
+    event = case.events.get(kind="message_out")
+    assert event.public and event.body == "We are on it."
+
+
+def test_a_failed_send_is_retried_and_then_shown_as_failed(world, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens here
+    settings.TILLIT_MAIL_MAX_ATTEMPTS = 2
+    case = factories.case(world.a)
+    message = services.send_case_message(case, body="Hello", actor=world.a.staff)
+    assert services.deliver_message.call(message.pk) == "retry"
+    from django_tasks_db.models import DBTaskResult
+
+    assert DBTaskResult.objects.filter(run_after__isnull=False).exists()  # the retry waits in the queue
+    assert services.deliver_message.call(message.pk) == "failed"
+    message.refresh_from_db()
+    assert message.status == "failed" and message.attempts == 2 and message.last_error
+    assert case.events.filter(kind="message_out", data__status="failed").exists()
+
+
+def test_a_template_speaks_the_persons_language(smtp, world, django_capture_on_commit_callbacks):
+    case = factories.case(world.a)
+    person = world.a.members[1][0]
+    for lang, text in [("nb", "Hei {{ person.first_name }}, sak {{ case.number }}"),
+                       ("sv", "Hej {{ person.first_name }}, ärende {{ case.number }}")]:
+        MessageTemplate.objects.create(case_type=case.case_type, code="received", language=lang,
+                                       subject="Mottatt", body=text)
+    from tillit.registry.services import update_person
+
+    update_person(person, {"preferred_language": "sv"}, actor=None)
+    message = services.send_case_message(case, template_code="received", actor=world.a.staff)
+    assert message.body == f"Hej {person.first_name}, ärende {case.number}"
+
+
+def _mail(subject, sender="ukjent@example.no", body="Hei", attachment=None):
+    msg = EmailMessage()
+    msg["From"] = f"Ola Avsender <{sender}>"
+    msg["To"] = "post@tillit.example"
+    msg["Subject"] = subject
+    msg["Message-ID"] = "<abc@example.no>"
+    msg.set_content(body)
+    if attachment:
+        msg.add_attachment(attachment, maintype="application", subtype="pdf", filename="attest.pdf")
+    return msg.as_bytes()
+
+
+@pytest.fixture
+def intake(world):
+    return factories.case_type(world.a.branch, name="Intake", is_intake=True)
+
+
+def test_a_reply_lands_on_its_case_with_its_attachment(world, intake):
+    case = factories.case(world.a)
+    message = services.ingest_email(_mail(f"Re: [{case.number}] Your question", body="Here it is",
+                                          attachment=b"%PDF-1.4 test"))
+    assert message.case == case and not message.problem
+    event = case.events.get(kind="message_in")
+    assert event.body.strip() == "Here it is" and event.data["attachments"] == ["attest.pdf"]
+    assert message.attachments.get().size == len(b"%PDF-1.4 test")
+
+
+def test_new_mail_opens_an_intake_case_for_the_sender(world, intake):
+    known = world.a.members[1][0]
+    message = services.ingest_email(_mail("Spørsmål om forsikring", sender=known.email))
+    assert message.case.case_type == intake and list(message.case.subjects.all()) == [known]
+    stranger = services.ingest_email(_mail("Hello", sender="new.person@example.no"))
+    assert stranger.case.subjects.get().email == "new.person@example.no"
+
+
+def test_unknown_case_numbers_and_broken_mail_are_kept_in_the_intake(world, intake):
+    unknown = services.ingest_email(_mail("Re: [1999/00042] old"))
+    assert unknown.case.case_type == intake and "unknown case number" in unknown.problem
+    broken = services.ingest_email(b"From: nobody\r\nSubject: =?utf-8?q?broken\r\n\r\n\xff\xfe garbage")
+    assert broken.pk and broken.case is not None and broken.raw_name
+    huge = b"From: a@example.no\r\nSubject: big\r\n\r\n" + b"x" * 2048
+    from django.test import override_settings
+
+    with override_settings(TILLIT_INBOUND_MAX_BYTES=1024):
+        big = services.ingest_email(huge)
+    assert big.problem == "too large" and big.case.case_type == intake
+
+
+def test_ingest_email_reads_standard_input(world, intake, monkeypatch):
+    raw = _mail("Via pipe")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw)))
+    out = io.StringIO()
+    call_command("ingest_email", stdout=out)
+    assert Case.objects.filter(title="Via pipe").exists() and "case" in out.getvalue()
+    assert CaseEvent.objects.filter(kind="message_in", case__title="Via pipe").exists()

@@ -1,0 +1,199 @@
+"""Correspondence on cases: outgoing email with retries, and incoming email into cases.
+
+Outgoing: the message is recorded and put on the case timeline at once; delivery happens in a
+background task after the transaction commits, and is retried until TILLIT_MAIL_MAX_ATTEMPTS.
+Incoming: every message is stored first (raw bytes in storage), then filed; nothing is dropped.
+"""
+
+import datetime
+import email
+import email.policy
+import email.utils
+import hashlib
+import logging
+import re
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template import Context, Template
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+from tillit.cases import services as case_services
+from tillit.cases.models import Case, CaseEvent, CaseType
+from tillit.core.errors import InvalidInput
+from tillit.messaging.models import Attachment, Message, MessageTemplate
+from tillit.registry.models import Person
+from tillit.registry.services import create_person
+
+log = logging.getLogger(__name__)
+CASE_NUMBER = re.compile(r"\[(\d{4}/\d{5})\]")
+
+
+def render_template(template: MessageTemplate, *, case: Case, person: Person | None) -> tuple[str, str]:
+    context = Context({"case": case, "person": person})
+    return Template(template.subject).render(context).strip(), Template(template.body).render(context)
+
+
+def template_for(case: Case, code: str, language: str) -> MessageTemplate | None:
+    candidates = MessageTemplate.objects.filter(code=code, case_type__in=[case.case_type, None])
+    by_key = {(t.case_type_id, t.language): t for t in candidates}
+    for key in [(case.case_type_id, language), (None, language), (case.case_type_id, "nb"), (None, "nb")]:
+        if key in by_key:
+            return by_key[key]
+    return None
+
+
+@transaction.atomic
+def send_case_message(case: Case, *, body: str = "", subject: str = "", actor, channel: str = "ui",
+                      to: Person | None = None, template_code: str = "") -> Message:
+    """Write to the person the case is about; on the timeline now, delivered in the background."""
+    person = to or case.subjects.exclude(email="").first()
+    if person is None or not person.email:
+        raise InvalidInput(_("The person has no email address."), field_errors={"to": [_("No email address.")]})
+    if template_code:
+        template = template_for(case, template_code, person.preferred_language)
+        if template is None:
+            raise InvalidInput(_("No such template."), field_errors={"template": [_("No such template.")]})
+        with translation.override(person.preferred_language):
+            subject, body = render_template(template, case=case, person=person)
+    if not body.strip():
+        raise InvalidInput(_("Write something."), field_errors={"body": [_("This field is required.")]})
+    subject = subject.strip() or case.title
+    message = Message.objects.create(direction=Message.Direction.OUT, status=Message.Status.QUEUED, case=case,
+                                     person=person, address=person.email, subject=f"[{case.number}] {subject}",
+                                     body=body, message_id=email.utils.make_msgid(domain=settings.TILLIT_MAIL_DOMAIN))
+    CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.MESSAGE_OUT, actor=actor if getattr(actor, "pk", None)
+                             else None, body=body, public=True, data={"message": message.pk, "subject": subject,
+                                                                      "status": message.status})
+    transaction.on_commit(lambda: deliver_message.enqueue(message.pk))
+    return message
+
+
+def _backoff(attempts: int) -> datetime.timedelta:
+    return datetime.timedelta(minutes=2 ** min(attempts, 8))
+
+
+@task()
+def deliver_message(message_id: int) -> str:
+    """Send one queued message; on failure try again later, and after the last attempt mark it failed."""
+    message = Message.objects.select_related("case").get(pk=message_id)
+    if message.status != Message.Status.QUEUED:
+        return message.status
+    mail = EmailMessage(subject=message.subject, body=message.body, to=[message.address],
+                        headers={"Message-ID": message.message_id})
+    try:
+        mail.send()
+    except Exception as exc:  # noqa: BLE001 - any transport failure is retried the same way
+        message.attempts += 1
+        message.last_error = f"{type(exc).__name__}: {exc}"[:300]
+        if message.attempts >= settings.TILLIT_MAIL_MAX_ATTEMPTS:
+            message.status = Message.Status.FAILED
+            message.save(update_fields=["attempts", "last_error", "status"])
+            CaseEvent.objects.create(case=message.case, kind=CaseEvent.Kind.MESSAGE_OUT,
+                                     body=_("The message could not be delivered: %(e)s") % {"e": message.last_error},
+                                     data={"message": message.pk, "status": "failed"})
+            log.warning("message %s failed after %s attempts", message.pk, message.attempts)
+            return message.status
+        message.save(update_fields=["attempts", "last_error"])
+        deliver_message.using(run_after=timezone.now() + _backoff(message.attempts)).enqueue(message.pk)
+        return "retry"
+    message.status = Message.Status.SENT
+    message.sent_at = timezone.now()
+    message.attempts += 1
+    message.save(update_fields=["status", "sent_at", "attempts"])
+    return message.status
+
+
+# --- incoming ----------------------------------------------------------------------------------
+
+def _store(data: bytes, prefix: str) -> tuple[str, str]:
+    digest = hashlib.sha256(data).hexdigest()
+    name = f"{prefix}/{digest[:2]}/{digest}"
+    if not default_storage.exists(name):
+        default_storage.save(name, ContentFile(data))
+    return name, digest
+
+
+def _text_of(msg) -> str:
+    try:
+        part = msg.get_body(preferencelist=("plain", "html"))
+        return part.get_content() if part is not None else ""
+    except Exception:  # noqa: BLE001 - a broken part must not lose the message
+        return ""
+
+
+def _sender_person(address: str, display: str) -> Person | None:
+    if not address:
+        return None
+    person = Person.objects.current().filter(email=address.lower()).order_by("pk").first()
+    if person:
+        return person
+    first, _sep, last = (display or address.split("@")[0]).strip().partition(" ")
+    try:
+        return create_person({"first_name": first or address, "last_name": last or "(e-post)", "email": address},
+                             actor=None, channel="system", allow_duplicate=True)
+    except InvalidInput:
+        return None
+
+
+@transaction.atomic
+def ingest_email(raw: bytes) -> Message:
+    """File one incoming RFC 822 message: a reply lands on its case, anything else opens an intake case.
+
+    Malformed, oversized or unmatched mail is kept and goes to the intake queue with the reason.
+    """
+    raw_name, _digest = _store(raw, "mail/raw")
+    problem = ""
+    if len(raw) > settings.TILLIT_INBOUND_MAX_BYTES:
+        problem = "too large"
+        msg = email.message_from_bytes(raw[:64 * 1024], policy=email.policy.default)
+    else:
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+    if msg.defects:
+        problem = problem or "malformed: " + ", ".join(type(d).__name__ for d in msg.defects)[:150]
+    try:
+        display, address = email.utils.parseaddr(str(msg.get("From", "")))
+        subject = str(msg.get("Subject", ""))[:300]
+    except Exception:  # noqa: BLE001 - unreadable headers still keep the message
+        display, address, subject = "", "", ""
+        problem = problem or "unreadable headers"
+    body = "" if problem == "too large" else _text_of(msg)
+    person = _sender_person(address, display)
+    message = Message.objects.create(direction=Message.Direction.IN, status=Message.Status.RECEIVED, person=person,
+                                     address=address[:254], subject=subject, body=body, raw_name=raw_name,
+                                     message_id=str(msg.get("Message-ID", ""))[:300])
+    if not problem:
+        for part in msg.iter_attachments():
+            try:
+                data = part.get_payload(decode=True) or b""
+            except Exception:  # noqa: BLE001
+                continue
+            stored, digest = _store(data, "mail/attachments")
+            Attachment.objects.create(message=message, filename=(part.get_filename() or "attachment")[:255],
+                                      content_type=part.get_content_type()[:100], size=len(data), sha256=digest,
+                                      stored_name=stored)
+    case = None
+    match = CASE_NUMBER.search(subject)
+    if match:
+        case = Case.objects.filter(number=match.group(1)).first()
+        if case is None:
+            problem = problem or f"unknown case number {match.group(1)}"
+    if case is None:
+        intake = CaseType.objects.filter(is_intake=True, active=True).order_by("pk").first()
+        if intake is None:
+            log.error("message %s kept without a case: no intake case type is configured", message.pk)
+            return message
+        case = case_services.open_case(intake, title=subject.strip() or _("(no subject)"), actor=None,
+                                       channel="email", subjects=[person] if person else [])
+    message.case = case
+    message.problem = problem
+    message.save(update_fields=["case", "problem"])
+    CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.MESSAGE_IN, body=body, public=True,
+                             data={"message": message.pk, "subject": subject, "from": address, "problem": problem,
+                                   "attachments": list(message.attachments.values_list("filename", flat=True))})
+    return message
