@@ -146,6 +146,9 @@ class Case(models.Model):
     due_on = models.DateField(_("due"), null=True, blank=True)
     state_due_on = models.DateField(_("state due"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+    # Set by the deadline task, so each passed deadline and each reminder is handled once.
+    overdue_noted_on = models.DateField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
 
     objects = CaseQuerySet.as_manager()
 

@@ -166,9 +166,10 @@ def transition_case(case: Case, code: str, *, actor, channel: str = "ui", note: 
     old = case.state
     case.state = t.to_state
     case.state_since = now
+    case.reminded_at = None
     case.state_due_on = _due(timezone.localtime(now).date(), t.to_state.deadline_days, case.responsible_unit)
     changes = {"state": [old.code, t.to_state.code]}
-    fields = ["state", "state_since", "state_due_on"]
+    fields = ["state", "state_since", "state_due_on", "reminded_at"]
     if t.to_state.category == State.Category.CLOSED:
         case.closed_at = now
         fields.append("closed_at")
