@@ -45,6 +45,7 @@ ROUTES = {
     "cases": lambda s: [{}],
     "case_new": lambda s: [{}],
     "case": lambda s: [{"pk": s.case.pk}],
+    "case_measure": lambda s: [{}],
 }
 # Actions: POST only. As A, B's case must be a 404 and nothing may change.
 POST_ROUTES = {

@@ -20,9 +20,9 @@ class CaseError(DomainError):
     """A case rule refused the operation."""
 
 
-def _record(case, kind, *, actor, body="", public=False, data=None) -> CaseEvent:
+def _record(case, kind, *, actor, body="", public=False, data=None, at=None) -> CaseEvent:
     return CaseEvent.objects.create(case=case, kind=kind, actor=actor if getattr(actor, "pk", None) else None,
-                                    body=body, public=public, data=data or {})
+                                    body=body, public=public, data=data or {}, at=at or timezone.now())
 
 
 def _audit(case, action, *, actor, channel, changes):
@@ -127,7 +127,7 @@ def open_case(case_type: CaseType, *, title: str, actor, channel: str = "ui", su
     if subjects:
         case.subjects.set(subjects)
     _record(case, CaseEvent.Kind.OPENED, actor=actor, body=body, public=True,
-            data={"state": state.code, "unit": unit.pk, "channel": channel})
+            data={"state": state.code, "unit": unit.pk, "channel": channel}, at=now)
     _audit(case, "opened", actor=actor, channel=channel, changes={
         "number": [None, case.number], "case_type_id": [None, case_type.pk], "responsible_unit_id": [None, unit.pk],
         "subjects": [None, [p.pk for p in subjects]]})
@@ -179,7 +179,7 @@ def transition_case(case: Case, code: str, *, actor, channel: str = "ui", note: 
     save_versioned(case, {f: 1 for f in fields}, expected_version)
     _record(case, CaseEvent.Kind.STATE, actor=actor, body=note, public=case.case_type.subject_can_see,
             data={"from": old.code, "to": t.to_state.code, "transition": code,
-                  "from_name": old.name, "to_name": t.to_state.name})
+                  "from_name": old.name, "to_name": t.to_state.name}, at=now)
     _audit(case, "state_changed", actor=actor, channel=channel, changes=changes)
     return case
 

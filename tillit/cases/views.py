@@ -169,3 +169,37 @@ def case_transfer(request, pk):
         services.transfer_case(case, unit, reason=request.POST.get("reason", ""), actor=request.user,
                                expected_version=v)
     return _act(request, pk, transfer)
+
+
+@login_required
+def measure_page(request):
+    """The unit's flow of work: opened, closed, backlog, lead and response times, time per state."""
+    import datetime
+
+    from django.utils.safestring import mark_safe
+
+    from tillit.cases.charts import flow_chart
+    from tillit.cases.measure import measure
+
+    units = units_in_scope(request.user)
+    if not units:
+        raise Http404
+    unit_id = request.GET.get("unit", "")
+    unit = next((u for u in units if str(u.pk) == unit_id), units[0])
+    today = timezone.localdate()
+    try:
+        end = datetime.date.fromisoformat(request.GET.get("to") or today.isoformat())
+        start = datetime.date.fromisoformat(request.GET.get("from") or (end - datetime.timedelta(weeks=12)).isoformat())
+    except ValueError:
+        messages.error(request, _("Dates are written YYYY-MM-DD."))
+        end, start = today, today - datetime.timedelta(weeks=12)
+    if start > end or (end - start).days > 3 * 366:
+        messages.error(request, _("Choose a period of at most three years, the start before the end."))
+        end, start = today, today - datetime.timedelta(weeks=12)
+    flow = measure(unit, start, end, today=today)
+    labels = [w.strftime("%d.%m") for w in flow.weeks]
+    chart = flow_chart(labels, flow.opened, flow.closed, flow.backlog, title=_("Cases per week"),
+                       legend=(_("opened"), _("closed"), _("backlog")))
+    return render(request, "cases/measure.html", {
+        "flow": flow, "chart": mark_safe(chart), "units": units, "unit": unit,  # noqa: S308 - built and escaped here
+        "start": start, "end": end, "opened_total": sum(flow.opened), "closed_total": sum(flow.closed)})
