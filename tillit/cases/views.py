@@ -113,6 +113,8 @@ def _act(request, pk, action):
         action(case, expected)
     except DomainError as exc:
         messages.error(request, exc.message)
+    if not Case.objects.visible_to(request.user).filter(pk=case.pk).exists():
+        return redirect("cases")  # handed to a unit this user does not cover
     return redirect("case", pk=case.pk)
 
 
@@ -168,6 +170,7 @@ def case_transfer(request, pk):
             raise DomainError(_("Choose a unit."))
         services.transfer_case(case, unit, reason=request.POST.get("reason", ""), actor=request.user,
                                expected_version=v)
+        messages.success(request, _("%(n)s moved to %(unit)s.") % {"n": case.number, "unit": unit.name})
     return _act(request, pk, transfer)
 
 

@@ -1,0 +1,63 @@
+import email
+import email.policy
+
+import pytest
+from django.core.management import call_command
+
+from tests import factories
+from tests.messaging.test_mail import _mail, smtp  # noqa: F401 - the real SMTP server fixture
+from tillit.messaging.services import ingest_email
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def login(page, live_server, user):
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", factories.PASSWORD)
+    page.click("form.narrow button")
+    page.wait_for_url(f"{live_server.url}/people/")
+
+
+def test_a_case_from_email_to_closing_across_two_departments(live_server, page, world, smtp):  # noqa: F811
+    factories.case_type(world.a.branch, name="Intake", is_intake=True)
+    member = world.a.members[1][0]
+    message = ingest_email(_mail("Lønn mangler", sender=member.email, body="Jeg har ikke fått lønn."))
+    case = message.case
+
+    login(page, live_server, world.a.staff)
+    page.goto(f"{live_server.url}/cases/?queue=unassigned")
+    page.click(f"text={case.number}")
+    assert "Jeg har ikke fått lønn." in page.locator("ol.case-timeline").inner_text()
+    page.click("button:has-text('Take it')")
+    assert page.locator("dd[data-field=handler]").inner_text() == world.a.staff.username
+
+    page.fill("#msg-body", "Vi ser på saken.")
+    page.click("button:has-text('Send')")
+    assert page.locator("[data-delivery=queued]").count() == 1
+    call_command("worker", batch=True, interval=0.1)
+    page.reload()
+    assert page.locator("[data-delivery=sent]").count() == 1
+    sent = email.message_from_bytes(smtp.envelopes[0].content, policy=email.policy.default)
+    assert sent["Subject"] == f"[{case.number}] Lønn mangler" and sent.get_content().strip() == "Vi ser på saken."
+
+    page.click("button:has-text('Start')")
+    page.select_option("select[name=unit]", str(world.b.branch.pk))
+    page.fill("input[name=reason]", "Arbeidsstedet hører til Beta")
+    page.click("button:has-text('Transfer')")
+    page.wait_for_url(f"{live_server.url}/cases/")
+    assert case.number not in page.locator("table.list").inner_text()
+
+    login(page, live_server, world.b.staff)
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    timeline = page.locator("ol.case-timeline").inner_text()
+    for text in ["Jeg har ikke fått lønn.", "Vi ser på saken.", "Arbeidsstedet hører til Beta", world.b.branch.name]:
+        assert text in timeline
+    page.click("button:has-text('Close')")
+    assert page.locator("dd[data-field=state]").inner_text() == "Closed"
+
+    page.goto(f"{live_server.url}/cases/measure/?unit={world.b.branch.pk}")
+    assert page.locator("svg.chart").count() == 1
+    assert page.locator("dd[data-kpi=closed]").inner_text() == "1"
+    assert page.locator("dd[data-kpi=open]").inner_text() == "0"
