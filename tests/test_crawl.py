@@ -55,6 +55,8 @@ POST_ROUTES = {
     "case_transfer": {"unit": "{unit}", "reason": "probe"},
     "case_message": {"body": "probe"},
 }
+# Actions on many cases at once: as A, B's cases must stay untouched.
+BULK_ROUTES = {"case_bulk_assign": {"case": "{case}", "to": "me"}}
 # Query strings that try to reach B through filters and search.
 PROBES = ["?q={marker}", "?q={case_number}", "?queue=closed", "?queue=overdue",
           "?q={email}", "?q={member_number}", "?unit={branch}", "?workplace={workplace}",
@@ -119,7 +121,7 @@ def world(world):
 
 
 def test_every_page_is_in_the_crawl():
-    assert set(_named_routes()) - NOT_PERSONAL == set(ROUTES) | set(POST_ROUTES)
+    assert set(_named_routes()) - NOT_PERSONAL == set(ROUTES) | set(POST_ROUTES) | set(BULK_ROUTES)
 
 
 @pytest.mark.parametrize("who", ["staff", "rep"])
@@ -134,6 +136,8 @@ def test_no_action_reaches_a_case_of_another_scope(client, world: World, who):
         data = {k: v.format(unit=world.a.branch.pk) for k, v in data.items()}
         response = client.post(reverse(name, kwargs={"pk": world.b.case.pk}), data)
         assert response.status_code == 404, f"{name} on scope B answered {response.status_code}"
+    for name, data in BULK_ROUTES.items():
+        client.post(reverse(name), {k: v.format(case=world.b.case.pk) for k, v in data.items()})
     assert CaseEvent.objects.filter(case=world.b.case).count() == before
 
 

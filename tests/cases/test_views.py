@@ -73,3 +73,14 @@ def test_the_case_queue_takes_a_fixed_number_of_queries(client, world, django_as
         factories.case(world.a, case_type=ctype, title=f"D{i}")
     with django_assert_max_num_queries(10):
         client.get(reverse("cases"))
+
+
+def test_bulk_assign_takes_the_ticked_cases_in_scope_only(client, world):
+    ctype = factories.case_type(world.a.branch)
+    mine = [factories.case(world.a, case_type=ctype, title=f"A{i}") for i in range(3)]
+    theirs = factories.case(world.b, case_type=ctype, unit=world.b.branch)
+    client.force_login(world.a.staff)
+    client.post(reverse("case_bulk_assign"), {"case": [mine[0].pk, mine[2].pk, theirs.pk], "to": "me"})
+    handlers = dict(Case.objects.values_list("title", "handler_id"))
+    assert handlers["A0"] == handlers["A2"] == world.a.staff.pk
+    assert handlers["A1"] is None and handlers[theirs.title] is None

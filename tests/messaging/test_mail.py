@@ -148,3 +148,14 @@ def test_ingest_email_reads_standard_input(world, intake, monkeypatch):
     call_command("ingest_email", stdout=out)
     assert Case.objects.filter(title="Via pipe").exists() and "case" in out.getvalue()
     assert CaseEvent.objects.filter(kind="message_in", case__title="Via pipe").exists()
+
+
+def test_text_messages_go_through_the_configured_backend(settings):
+    from tillit.messaging.sms import MemoryBackend, send_sms
+
+    settings.TILLIT_SMS_BACKEND = "tillit.messaging.sms.MemoryBackend"
+    MemoryBackend.outbox.clear()
+    send_sms("412 34 567", "Møtet er flyttet")
+    assert MemoryBackend.outbox == [("+4741234567", "Møtet er flyttet")]
+    with pytest.raises(ValueError):
+        send_sms("12", "x")

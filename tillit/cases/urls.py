@@ -6,6 +6,7 @@ urlpatterns = [
     path("cases/", views.queue, name="cases"),
     path("cases/new/", views.case_new, name="case_new"),
     path("cases/measure/", views.measure_page, name="case_measure"),
+    path("cases/assign/", views.bulk_assign, name="case_bulk_assign"),
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("cases/<int:pk>/transition/", views.case_transition, name="case_transition"),
     path("cases/<int:pk>/assign/", views.case_assign, name="case_assign"),

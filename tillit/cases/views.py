@@ -120,6 +120,23 @@ def _act(request, pk, action):
 
 @require_POST
 @login_required
+def bulk_assign(request):
+    """Assign the ticked cases to me (or put them back in the queue); cases the user cannot edit are skipped."""
+    ids = [int(i) for i in request.POST.getlist("case") if i.isdigit()]
+    handler = request.user if request.POST.get("to") == "me" else None
+    done = 0
+    for case in Case.objects.visible_to(request.user, EDIT).filter(pk__in=ids).select_related("responsible_unit"):
+        try:
+            services.assign_case(case, handler, actor=request.user)
+            done += 1
+        except DomainError as exc:
+            messages.error(request, f"{case.number}: {exc.message}")
+    messages.success(request, _("%(n)d cases assigned.") % {"n": done})
+    return redirect(request.POST.get("next") if str(request.POST.get("next", "")).startswith("/cases/") else "cases")
+
+
+@require_POST
+@login_required
 def case_transition(request, pk):
     return _act(request, pk, lambda case, v: services.transition_case(
         case, request.POST.get("transition", ""), note=request.POST.get("note", ""), actor=request.user,

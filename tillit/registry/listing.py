@@ -1,9 +1,17 @@
 """Filters for lists of people, shared by the staff UI, the API and exports."""
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Q
 from django.utils import timezone
 
-from tillit.registry.models import Employer, Employment, Membership, MembershipStatus, OrgUnit
+from tillit.registry.models import (
+    Employer,
+    Employment,
+    Membership,
+    MembershipStatus,
+    OrgUnit,
+    _is_large_scope,
+    _person_ref,
+)
 from tillit.registry.search import search_people
 
 FILTERS = ("q", "unit", "workplace", "status", "membership_type")
@@ -38,7 +46,11 @@ def filter_people(people, filters: dict):
     if "membership_type" in filters:
         membership_q &= Q(membership_type__code=filters["membership_type"])
     if membership_q:
-        people = people.filter(Exists(Membership.objects.filter(membership_q, person_id=OuterRef("pk"))))
+        small_unit = "unit" in filters and not _is_large_scope(units)
+        if small_unit:  # a small branch: collect its members, then sort those few
+            people = people.filter(pk__in=Membership.objects.filter(membership_q).values("person_id"))
+        else:
+            people = people.filter(Exists(Membership.objects.filter(membership_q).filter(_person_ref())))
     if "workplace" in filters:
         node = Employer.objects.filter(pk=filters["workplace"]).first()
         places = list(Employer.objects.filter(path__startswith=node.path, kind=Employer.Kind.WORKPLACE)
