@@ -93,9 +93,9 @@ def _grant_rows(user):
 
 
 def forget_grants(user):
-    """Drop the per-request cache after grants change."""
-    if hasattr(user, "_tillit_grants"):
-        del user._tillit_grants
+    """Drop the per-request caches after grants change."""
+    for name in ("_tillit_grants", "_tillit_scope_cache"):
+        user.__dict__.pop(name, None)
 
 
 def scope_for(user, perm: str = VIEW) -> Scope:

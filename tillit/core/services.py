@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from tillit.core import audit
 from tillit.core.errors import ConflictError, InvalidInput
 from tillit.core.models import ApiToken, Grant, Sequence, hash_token
-from tillit.core.scopes import ROLES, TREES
+from tillit.core.scopes import ROLES, TREES, forget_grants
 
 
 @transaction.atomic
@@ -47,6 +47,7 @@ def grant_access(user, role: str, tree: str, node, *, actor, channel="ui", valid
         raise InvalidInput(_("Unknown tree."), field_errors={"tree": [_("Unknown tree.")]})
     grant = Grant.objects.create(user=user, role=role, tree=tree, node_id=node.pk, valid_from=valid_from,
                                  valid_to=valid_to, source=source)
+    forget_grants(user)
     audit.record("core.grant.created", grant, actor=actor, channel=channel,
                  changes=audit.snapshot(grant, ["user_id", "role", "tree", "node_id", "valid_from", "valid_to",
                                                 "source"]))
@@ -60,6 +61,7 @@ def revoke_grants(grants, *, actor, channel="ui") -> int:
         audit.record("core.grant.revoked", grant, actor=actor, channel=channel,
                      changes={"role": [grant.role, None], "node_id": [grant.node_id, None]})
         grant.delete()
+        forget_grants(grant.user)
         count += 1
     return count
 

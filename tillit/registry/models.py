@@ -4,6 +4,7 @@ Reads live here as QuerySet methods; every change goes through `services.py`.
 """
 
 import datetime
+import time
 
 from django.conf import settings
 from django.db import connection, models
@@ -94,9 +95,35 @@ class Employer(TreeNode):
 LARGE_SCOPE = 10_000
 
 
+_LARGE_SCOPE_SEEN: dict[tuple, tuple[float, bool]] = {}
+
+
 def _is_large_scope(units: list[int]) -> bool:
-    """Whether the org units hold at least LARGE_SCOPE memberships (counting stops there)."""
-    return Membership.objects.filter(branch_id__in=units)[:LARGE_SCOPE].count() >= LARGE_SCOPE
+    """Whether the org units hold at least LARGE_SCOPE memberships (counting stops there).
+
+    Only a query plan depends on it, and a unit's size changes slowly: the answer is kept for
+    a minute per process.
+    """
+    key = tuple(sorted(units))
+    now = time.monotonic()
+    seen = _LARGE_SCOPE_SEEN.get(key)
+    if seen is None or now - seen[0] > 60:
+        large = Membership.objects.filter(branch_id__in=units)[:LARGE_SCOPE].count() >= LARGE_SCOPE
+        if len(_LARGE_SCOPE_SEEN) > 10_000:
+            _LARGE_SCOPE_SEEN.clear()
+        seen = _LARGE_SCOPE_SEEN[key] = (now, large)
+    return seen[1]
+
+
+def _resolved_scope(user, scope) -> tuple[list[int], bool]:
+    """The org unit ids a scope covers, and whether it is large; kept for the request on the user
+    object, since one page asks visible_to several times (view, edit, national id, panels)."""
+    cache = user.__dict__.setdefault("_tillit_scope_cache", {})
+    key = tuple(sorted(scope.paths["org"]))
+    if key not in cache:
+        units = list(OrgUnit.objects.filter(scope.tree_q("org", "")).values_list("pk", flat=True))
+        cache[key] = (units, _is_large_scope(units))
+    return cache[key]
 
 
 def _person_ref() -> Q:
@@ -125,8 +152,8 @@ class PersonQuerySet(models.QuerySet):
         current_job = Q(ends_on__isnull=True) | Q(ends_on__gte=today)
         org = scope.tree_q("org", "")
         if org is not None:
-            units = list(OrgUnit.objects.filter(org).values_list("pk", flat=True))
-            if _is_large_scope(units):
+            units, large = _resolved_scope(user, scope)
+            if large:
                 # A large scope (a region): walk the requested order and test each row, so a page stops
                 # after its 50 rows instead of collecting the whole scope first.
                 q |= Exists(Membership.objects.filter(_person_ref(), branch_id__in=units))
