@@ -35,7 +35,7 @@ def build_cases(count: int, seed: int) -> float:
 
     from tillit.cases.models import Case, CaseEvent, CaseType, State
     from tillit.core.bulk import insert_dicts
-    from tillit.core.models import Sequence
+    from tillit.core.services import next_numbers
     from tillit.registry.models import OrgUnit, Person
 
     rng = random.Random(seed)
@@ -54,6 +54,7 @@ def build_cases(count: int, seed: int) -> float:
         n = min(CHUNK, count - made)
         with transaction.atomic():
             rows = []
+            numbers = next_numbers(f"cases.case.{year}", n)
             for i in range(n):
                 ctype = rng.choice(types)
                 state = rng.choice(states[ctype.pk])
@@ -62,7 +63,7 @@ def build_cases(count: int, seed: int) -> float:
                     else None
                 if closed and closed > now:
                     closed = now
-                rows.append({"number": f"{year}/{made + i + 1:05d}", "title": f"Sak {made + i + 1}",
+                rows.append({"number": f"{year}/{numbers[i]:05d}", "title": f"Sak {numbers[i]}",
                              "case_type_id": ctype.pk, "process_id": processes[ctype.pk].pk, "state_id": state.pk,
                              "state_since": closed or opened, "responsible_unit_id": rng.choice(units),
                              "handler_id": rng.choice(handlers) if rng.random() < 0.6 else None,
@@ -81,7 +82,6 @@ def build_cases(count: int, seed: int) -> float:
         made += n
         print(f"  cases: {made}", end="\r", flush=True)
     print()
-    Sequence.objects.update_or_create(name=f"cases.case.{year}", defaults={"value": made})
     return time.perf_counter() - start
 
 

@@ -112,7 +112,8 @@ class CaseQuerySet(models.QuerySet):
         return self.filter(q)
 
     def open(self):
-        return self.exclude(state__category=State.Category.CLOSED)
+        # closed_at is set exactly when a case enters a closed state (cases.services.transition_case)
+        return self.filter(closed_at__isnull=True)
 
     def overdue(self, today):
         return self.open().filter(due_on__lt=today)
@@ -155,8 +156,12 @@ class Case(models.Model):
     class Meta:
         verbose_name = _("case")
         verbose_name_plural = _("cases")
-        indexes = [models.Index(fields=["responsible_unit", "closed_at", "due_on"]),
-                   models.Index(fields=["handler", "closed_at"]),
+        indexes = [models.Index(fields=["due_on", "id"], condition=Q(closed_at__isnull=True), name="case_open_due"),
+                   models.Index(fields=["responsible_unit", "due_on", "id"], condition=Q(closed_at__isnull=True),
+                                name="case_open_unit_due"),
+                   models.Index(fields=["handler", "due_on"], condition=Q(closed_at__isnull=True),
+                                name="case_open_handler_due"),
+                   models.Index(fields=["responsible_unit", "closed_at"]),
                    models.Index(fields=["opened_at"])]
 
     def __str__(self):
