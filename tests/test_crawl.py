@@ -46,6 +46,9 @@ ROUTES = {
     "case_new": lambda s: [{}],
     "case": lambda s: [{"pk": s.case.pk}],
     "case_measure": lambda s: [{}],
+    "case_types": lambda s: [{}],
+    "case_type_new": lambda s: [{}],
+    "case_type": lambda s: [{"pk": s.case.case_type_id}],
 }
 # Actions: POST only. As A, B's case must be a 404 and nothing may change.
 POST_ROUTES = {

@@ -84,3 +84,31 @@ def test_bulk_assign_takes_the_ticked_cases_in_scope_only(client, world):
     handlers = dict(Case.objects.values_list("title", "handler_id"))
     assert handlers["A0"] == handlers["A2"] == world.a.staff.pk
     assert handlers["A1"] is None and handlers[theirs.title] is None
+
+
+def test_the_system_owner_defines_a_case_type_and_publishes_a_new_process_version(client, world):
+    from tillit.cases.models import CaseType
+
+    client.force_login(world.a.staff)
+    assert client.get(reverse("case_types")).status_code == 404  # a case handler does not configure
+    client.force_login(world.admin)
+    states = "new | Ny | new | 2\nopen | Under behandling | in_progress | 10\ndone | Ferdig | closed"
+    transitions = "start | Start | new | open\nfinish | Ferdig | open | done | admin, case_handler"
+    bad = client.post(reverse("case_type_new"), {"name": "Stray cat", "default_unit": world.a.branch.pk,
+                                                 "states": "new | Ny | nonsense", "transitions": transitions})
+    assert bad.status_code == 200 and "nonsense" in bad.content.decode()
+    assert not CaseType.objects.filter(name="Stray cat").exists()
+    response = client.post(reverse("case_type_new"), {"name": "Stray cat", "default_unit": world.a.branch.pk,
+                                                      "subject_can_see": "on", "states": states,
+                                                      "transitions": transitions})
+    ctype = CaseType.objects.get(name="Stray cat")
+    assert response.status_code == 302 and ctype.process.version == 1
+    assert [t.roles for t in ctype.process.transitions.all()] == [[], ["admin", "case_handler"]]
+    case = factories.case(world.a, case_type=ctype)
+    page = client.get(reverse("case_type", args=[ctype.pk]))
+    assert "start | Start | new | open" in page.content.decode()
+    client.post(reverse("case_type", args=[ctype.pk]), {"states": states + "\nlost | Bortkommen | closed",
+                                                        "transitions": transitions})
+    ctype.refresh_from_db()
+    case.refresh_from_db()
+    assert ctype.process.version == 2 and case.process.version == 1

@@ -22,3 +22,30 @@ class TransferForm(forms.Form):
     unit = forms.ChoiceField(label=_("to unit"))
     reason = forms.CharField(label=_("why"), max_length=500)
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class CaseTypeForm(forms.Form):
+    name = forms.CharField(label=_("name"), max_length=120)
+    description = forms.CharField(label=_("description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    default_unit = forms.ModelChoiceField(label=_("default responsible unit"), queryset=None)
+    deadline_days = forms.IntegerField(label=_("deadline for the whole case (business days)"), required=False,
+                                       min_value=1)
+    subject_can_see = forms.BooleanField(label=_("the subject can follow it in the portal"), required=False,
+                                         initial=True)
+    is_intake = forms.BooleanField(label=_("intake for incoming email"), required=False)
+    states = forms.CharField(label=_("states"), widget=forms.Textarea(attrs={"rows": 6}),
+                             help_text=_("One per line: code | name | category (new, in_progress, waiting, closed) | "
+                                         "deadline days | remind after days"))
+    transitions = forms.CharField(label=_("transitions"), widget=forms.Textarea(attrs={"rows": 6}),
+                                  help_text=_("One per line: code | label | from state | to state | roles"))
+
+    def __init__(self, *args, units=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        from tillit.registry.models import OrgUnit
+
+        self.fields["default_unit"].queryset = OrgUnit.objects.filter(pk__in=[u.pk for u in units]).order_by("path")
+
+
+class ProcessForm(forms.Form):
+    states = CaseTypeForm.base_fields["states"]
+    transitions = CaseTypeForm.base_fields["transitions"]

@@ -14,7 +14,7 @@ from tillit.cases.forms import NewCaseForm, NoteForm, TransferForm
 from tillit.cases.models import Case
 from tillit.cases.queues import QUEUES
 from tillit.core.errors import DomainError
-from tillit.core.scopes import EDIT, scope_for
+from tillit.core.scopes import CONFIGURE, EDIT, scope_for
 from tillit.registry.models import OrgUnit, Person, units_in_scope
 
 SORTS = {"due": ["due_on", "pk"], "-priority": ["-priority", "due_on", "pk"], "opened": ["opened_at", "pk"],
@@ -55,7 +55,8 @@ def queue(request):
     return render(request, "cases/queue.html", {
         "rows": rows[:PAGE], "has_next": len(rows) > PAGE, "page": page, "queue": name, "queues": list(QUEUES),
         "sort": sort, "units": units_in_scope(request.user), "unit": unit, "today": today, "query": query.urlencode(),
-        "can_open": not scope_for(request.user, EDIT).empty})
+        "can_open": not scope_for(request.user, EDIT).empty,
+        "can_configure": not scope_for(request.user, CONFIGURE).empty})
 
 
 @login_required
@@ -223,3 +224,70 @@ def measure_page(request):
     return render(request, "cases/measure.html", {
         "flow": flow, "chart": mark_safe(chart), "units": units, "unit": unit,  # noqa: S308 - built and escaped here
         "start": start, "end": end, "opened_total": sum(flow.opened), "closed_total": sum(flow.closed)})
+
+
+def _require_configure(request):
+    if scope_for(request.user, CONFIGURE).empty:
+        raise Http404
+
+
+@login_required
+def case_types(request):
+    _require_configure(request)
+    from tillit.cases.models import CaseType
+
+    return render(request, "cases/case_types.html", {"types": CaseType.objects.select_related("default_unit")})
+
+
+def _form_errors(form, exc):
+    for field, msgs in exc.field_errors.items():
+        for m in msgs:
+            form.add_error(field if field in form.fields else None, m)
+    if not exc.field_errors:
+        form.add_error(None, exc.message)
+
+
+@login_required
+def case_type_new(request):
+    _require_configure(request)
+    from tillit.cases.config import parse_states, parse_transitions
+    from tillit.cases.forms import CaseTypeForm
+    from tillit.core.scopes import CONFIGURE
+
+    form = CaseTypeForm(request.POST or None, units=units_in_scope(request.user, CONFIGURE))
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            ctype = services.create_case_type(
+                d["name"], description=d["description"], default_unit=d["default_unit"],
+                deadline_days=d["deadline_days"], subject_can_see=d["subject_can_see"], is_intake=d["is_intake"],
+                states=parse_states(d["states"]), transitions=parse_transitions(d["transitions"]), actor=request.user)
+            return redirect("case_type", pk=ctype.pk)
+        except DomainError as exc:
+            _form_errors(form, exc)
+    return render(request, "cases/case_type_form.html", {"form": form})
+
+
+@login_required
+def case_type_detail(request, pk):
+    """The current process of a case type, and publishing a new version of it."""
+    _require_configure(request)
+    from tillit.cases.config import parse_states, parse_transitions, process_as_text
+    from tillit.cases.forms import ProcessForm
+    from tillit.cases.models import CaseType
+
+    ctype = get_object_or_404(CaseType, pk=pk)
+    states, transitions = process_as_text(ctype.process)
+    form = ProcessForm(request.POST or None, initial={"states": states, "transitions": transitions})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.define_process(ctype, states=parse_states(form.cleaned_data["states"]),
+                                    transitions=parse_transitions(form.cleaned_data["transitions"]),
+                                    actor=request.user)
+            messages.success(request, _("A new version of the process is in use for new cases; open cases keep "
+                                        "theirs."))
+            return redirect("case_type", pk=ctype.pk)
+        except DomainError as exc:
+            _form_errors(form, exc)
+    return render(request, "cases/case_type_form.html", {"form": form, "case_type": ctype,
+                                                         "process": ctype.process})

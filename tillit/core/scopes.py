@@ -18,9 +18,10 @@ IMPORT = "import"
 VIEW_NATIONAL_ID = "view_national_id"
 MERGE = "merge"
 MANAGE_GRANTS = "manage_grants"
+CONFIGURE = "configure"  # case types, processes and other settings of the whole organisation
 
 ROLES = {
-    "admin": (_("Administrator"), {VIEW, EDIT, EXPORT, IMPORT, VIEW_NATIONAL_ID, MERGE, MANAGE_GRANTS}),
+    "admin": (_("Administrator"), {VIEW, EDIT, EXPORT, IMPORT, VIEW_NATIONAL_ID, MERGE, MANAGE_GRANTS, CONFIGURE}),
     "local_admin": (_("Local administrator"), {VIEW, EDIT, VIEW_NATIONAL_ID, MANAGE_GRANTS}),
     "case_handler": (_("Case handler"), {VIEW, EDIT, EXPORT, IMPORT, VIEW_NATIONAL_ID, MERGE}),
     "rep": (_("Representative"), {VIEW, EDIT, EXPORT}),
