@@ -160,6 +160,12 @@ DEFAULT_FROM_EMAIL = os.environ.get("TILLIT_MAIL_FROM", "tillit@localhost")
 TILLIT_MAIL_DOMAIN = DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1]
 TILLIT_MAIL_MAX_ATTEMPTS = int(os.environ.get("TILLIT_MAIL_MAX_ATTEMPTS", "5"))
 TILLIT_INBOUND_MAX_BYTES = int(os.environ.get("TILLIT_INBOUND_MAX_BYTES", str(30 * 1024 * 1024)))
+TILLIT_IMAP_HOST = os.environ.get("TILLIT_IMAP_HOST", "")
+TILLIT_IMAP_PORT = int(os.environ.get("TILLIT_IMAP_PORT", "0"))
+TILLIT_IMAP_USER = os.environ.get("TILLIT_IMAP_USER", "")
+TILLIT_IMAP_PASSWORD = os.environ.get("TILLIT_IMAP_PASSWORD", "")
+TILLIT_IMAP_SSL = os.environ.get("TILLIT_IMAP_SSL", "1") == "1"
+TILLIT_IMAP_MAILBOX = os.environ.get("TILLIT_IMAP_MAILBOX", "INBOX")
 TILLIT_SMS_BACKEND = os.environ.get("TILLIT_SMS_BACKEND", "tillit.messaging.sms.ConsoleBackend")
 
 # Background work: the database queue by default (`tillit worker`); RQ on Redis at scale.

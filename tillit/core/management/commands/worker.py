@@ -5,8 +5,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils.module_loading import import_string
 
-# Tasks the worker queues on a schedule: (dotted path, every N seconds).
-SCHEDULE = [("tillit.messaging.deadlines.deadline_round", 300)]
+# Tasks the worker queues on a schedule: (dotted path, every N seconds). The mail poll does
+# nothing unless TILLIT_IMAP_HOST is set.
+SCHEDULE = [("tillit.messaging.deadlines.deadline_round", 300), ("tillit.messaging.imap.fetch_mail_round", 60)]
 
 
 class Command(BaseCommand):
