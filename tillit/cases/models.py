@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tillit.core.scopes import VIEW, scope_for
+from tillit.core.models import ScopedQuerySet
 from tillit.registry.models import Employer, OrgUnit, Person
 
 
@@ -97,14 +97,9 @@ class Transition(models.Model):
         return self.label
 
 
-class CaseQuerySet(models.QuerySet):
-    def visible_to(self, user, perm: str = VIEW):
+class CaseQuerySet(ScopedQuerySet):
+    def within_scope(self, user, scope, perm):
         """Cases of the user's org units' subtrees, cases they handle, and cases shared with them."""
-        if not user or not user.is_authenticated:
-            return self.none()
-        scope = scope_for(user, perm)
-        if scope.everything:
-            return self
         q = Q(handler=user) | Q(Exists(CaseShare.objects.filter(case=OuterRef("pk"), user=user)))
         org = scope.tree_q("org", "")
         if org is not None:

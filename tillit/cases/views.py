@@ -14,6 +14,7 @@ from tillit.cases.forms import NewCaseForm, NoteForm, TransferForm
 from tillit.cases.models import Case
 from tillit.cases.queues import QUEUES
 from tillit.core.errors import DomainError
+from tillit.core.forms import add_domain_errors
 from tillit.core.scopes import CONFIGURE, EDIT, scope_for
 from tillit.registry.models import OrgUnit, Person, units_in_scope
 
@@ -79,9 +80,7 @@ def case_new(request):
                                       subjects=[subject] if subject else [], unit=unit, actor=request.user)
             return redirect("case", pk=case.pk)
         except DomainError as exc:
-            for field, msgs in exc.field_errors.items():
-                for m in msgs:
-                    form.add_error(field if field in form.fields else None, m)
+            add_domain_errors(form, exc)
     return render(request, "cases/case_new.html", {"form": form, "subject": subject})
 
 
@@ -239,14 +238,6 @@ def case_types(request):
     return render(request, "cases/case_types.html", {"types": CaseType.objects.select_related("default_unit")})
 
 
-def _form_errors(form, exc):
-    for field, msgs in exc.field_errors.items():
-        for m in msgs:
-            form.add_error(field if field in form.fields else None, m)
-    if not exc.field_errors:
-        form.add_error(None, exc.message)
-
-
 @login_required
 def case_type_new(request):
     _require_configure(request)
@@ -264,7 +255,7 @@ def case_type_new(request):
                 states=parse_states(d["states"]), transitions=parse_transitions(d["transitions"]), actor=request.user)
             return redirect("case_type", pk=ctype.pk)
         except DomainError as exc:
-            _form_errors(form, exc)
+            add_domain_errors(form, exc)
     return render(request, "cases/case_type_form.html", {"form": form})
 
 
@@ -288,6 +279,6 @@ def case_type_detail(request, pk):
                                         "theirs."))
             return redirect("case_type", pk=ctype.pk)
         except DomainError as exc:
-            _form_errors(form, exc)
+            add_domain_errors(form, exc)
     return render(request, "cases/case_type_form.html", {"form": form, "case_type": ctype,
                                                          "process": ctype.process})

@@ -10,6 +10,24 @@ from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
 
 
+class ScopedQuerySet(models.QuerySet):
+    """A queryset of personal data. `visible_to` is the one rule of access; each model says in
+    `within_scope` what a non-empty, partial scope lets the user see."""
+
+    def visible_to(self, user, perm: str = "view"):
+        from tillit.core.scopes import scope_for
+
+        if not user or not user.is_authenticated:
+            return self.none()
+        scope = scope_for(user, perm)
+        if scope.everything:
+            return self
+        return self.within_scope(user, scope, perm)
+
+    def within_scope(self, user, scope, perm):
+        raise NotImplementedError
+
+
 class User(AbstractUser):
     """A login. Linked to a registry Person through `Person.user` when the user is one."""
 

@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from tillit.core.forms import add_domain_errors
 from tillit.registry.models import COUNTRIES, MembershipStatus, MembershipType, RoleType
 
 
@@ -24,11 +25,7 @@ class PersonForm(forms.Form):
     allow_duplicate = forms.BooleanField(label=_("Register anyway, this is another person"), required=False)
 
     def add_domain_errors(self, exc):
-        for field, messages in exc.field_errors.items():
-            for message in messages:
-                self.add_error(field if field in self.fields else None, message)
-        if not exc.field_errors:
-            self.add_error(None, exc.message)
+        add_domain_errors(self, exc)
 
 
 class MembershipForm(forms.Form):

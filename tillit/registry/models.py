@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tillit.core.models import TreeNode
+from tillit.core.models import ScopedQuerySet, TreeNode
 from tillit.core.scopes import VIEW, scope_for
 
 COUNTRIES = [("NO", _("Norway")), ("SE", _("Sweden"))]
@@ -139,14 +139,10 @@ def _person_ref() -> Q:
     return q
 
 
-class PersonQuerySet(models.QuerySet):
-    def visible_to(self, user, perm: str = VIEW):
-        """People `user` may see (or act on, for `perm`): the one rule of access."""
-        if not user or not user.is_authenticated:
-            return self.none()
-        scope = scope_for(user, perm)
-        if scope.everything:
-            return self
+class PersonQuerySet(ScopedQuerySet):
+    def within_scope(self, user, scope, perm):
+        """The people a partial scope shows: members of its units, staff of its workplaces (and of
+        workplaces in its regions) now, people its units are responsible for, and the user."""
         q = Q(user_id=user.pk) if perm == VIEW else Q(pk__in=[])
         today = timezone.localdate()
         current_job = Q(ends_on__isnull=True) | Q(ends_on__gte=today)

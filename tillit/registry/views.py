@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from tillit.core.audit import log_access
 from tillit.core.errors import ConflictError, DomainError
+from tillit.core.forms import add_domain_errors
 from tillit.core.models import AuditEntry
 from tillit.core.scopes import EDIT, EXPORT, IMPORT, MERGE, VIEW, VIEW_NATIONAL_ID, channel_for, scope_for
 from tillit.registry import services
@@ -245,11 +246,7 @@ def membership_status(request, pk, membership_pk):
                                               channel=channel_for(request.user), expected_version=d["version"])
             return redirect("person", pk=person.pk)
         except DomainError as exc:
-            for field, msgs in exc.field_errors.items():
-                for m in msgs:
-                    form.add_error(field if field in form.fields else None, m)
-            if not exc.field_errors:
-                form.add_error(None, exc.message)
+            add_domain_errors(form, exc)
     return render(request, "registry/simple_form.html", {"form": form, "person": person,
                                                          "title": _("Change membership status")})
 
