@@ -76,3 +76,18 @@ def test_a_grant_given_in_the_admin_is_audited(client, django_user_model):
     grant = Grant.objects.get(user=clerk)
     entry = AuditEntry.objects.get(action="core.grant.created", object_id=grant.pk)
     assert entry.actor == owner and entry.changes["role"] == [None, "viewer"]
+
+
+def test_erasure_is_an_explicit_recorded_command(django_user_model):
+    from tillit.core.models import AuditEntry
+    from tillit.registry.models import Person
+    from tillit.registry.services import create_person
+
+    owner = django_user_model.objects.create_superuser("dpo", password="long-enough-pw")
+    person = create_person({"first_name": "Eva", "last_name": "Slett", "email": "eva@example.no"}, actor=owner)
+    with pytest.raises(CommandError):
+        call_command("anonymise", person.pk, user="dpo", reason=" ", stdout=io.StringIO())
+    call_command("anonymise", person.pk, user="dpo", reason="request 2026-11-23", stdout=io.StringIO())
+    person = Person.objects.get(pk=person.pk)
+    assert person.email == "" and person.anonymised_at
+    assert AuditEntry.objects.get(action="registry.person.anonymised", object_id=person.pk).actor == owner

@@ -118,10 +118,6 @@ def scope_for(user, perm: str = VIEW) -> Scope:
     return scope
 
 
-def has_perm_anywhere(user, perm: str) -> bool:
-    return not scope_for(user, perm).empty
-
-
 def channel_for(user, default: str = "ui") -> str:
     """Edits by someone acting only through a rep's role are recorded as channel "rep"."""
     return "rep" if scope_for(user, EDIT).via_rep_only else default
