@@ -68,7 +68,8 @@ def build_cases(count: int, seed: int) -> float:
                              "state_since": closed or opened, "responsible_unit_id": rng.choice(units),
                              "handler_id": rng.choice(handlers) if rng.random() < 0.6 else None,
                              "priority": rng.choice([1, 2, 2, 2, 3, 4]), "tags": [], "opened_at": opened,
-                             "closed_at": closed, "due_on": (opened + datetime.timedelta(days=21)).date(),
+                             "closed_at": closed, "first_response_at": closed,
+                             "due_on": (opened + datetime.timedelta(days=21)).date(),
                              "version": 1})
             insert_dicts(Case, rows)
             insert_dicts(subjects_table, [{"case_id": r["id"], "person_id": rng.choice(people)} for r in rows])

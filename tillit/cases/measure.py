@@ -5,7 +5,7 @@ import datetime
 import statistics
 from collections import defaultdict
 
-from django.db.models import Count, Min
+from django.db.models import Count
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
@@ -62,7 +62,10 @@ def measure(unit: OrgUnit, start: datetime.date, end: datetime.date, *, today: d
     closed = {r["w"].date() if hasattr(r["w"], "date") else r["w"]: r["n"] for r in
               cases.filter(closed_at__gte=lo, closed_at__lt=hi).annotate(w=TruncWeek("closed_at")).values("w")
               .annotate(n=Count("id"))}
-    before = cases.filter(opened_at__lt=lo).exclude(closed_at__lt=lo).count()
+    # The backlog when the period starts, from counts bounded by the period: open now, plus what
+    # closed since the start, minus what opened since the start.
+    open_now = cases.open().count()
+    before = open_now + cases.filter(closed_at__gte=lo).count() - cases.filter(opened_at__gte=lo).count()
     backlog, running = [], before
     for w in weeks:
         running += opened.get(w, 0) - closed.get(w, 0)
@@ -70,13 +73,11 @@ def measure(unit: OrgUnit, start: datetime.date, end: datetime.date, *, today: d
     lead = [(c - o).total_seconds() / DAY for o, c in
             cases.filter(closed_at__gte=lo, closed_at__lt=hi).values_list("opened_at", "closed_at")]
     in_period = cases.filter(opened_at__gte=lo, opened_at__lt=hi)
-    first = (CaseEvent.objects.filter(case__in=in_period, actor__isnull=False)
-             .exclude(kind=CaseEvent.Kind.OPENED).values("case_id").annotate(first=Min("at")))
-    opened_at = dict(in_period.values_list("pk", "opened_at"))
-    response = [(r["first"] - opened_at[r["case_id"]]).total_seconds() / 3600 for r in first]
+    response = [(f - o).total_seconds() / 3600 for o, f in
+                in_period.filter(first_response_at__isnull=False).values_list("opened_at", "first_response_at")]
     return Flow(
         weeks=weeks, opened=[opened.get(w, 0) for w in weeks], closed=[closed.get(w, 0) for w in weeks],
-        backlog=backlog, open_now=cases.open().count(), overdue_now=cases.overdue(today).count(),
+        backlog=backlog, open_now=open_now, overdue_now=cases.overdue(today).count(),
         lead_time_median_days=round(statistics.median(lead), 1) if lead else None,
         lead_time_p90_days=round(_percentile(lead, 90), 1) if lead else None,
         first_response_median_hours=round(statistics.median(response), 1) if response else None,

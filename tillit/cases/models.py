@@ -144,6 +144,8 @@ class Case(models.Model):
     version = models.PositiveIntegerField(default=1)
     # Set by the deadline task, so each passed deadline and each reminder is handled once.
     overdue_noted_on = models.DateField(null=True, blank=True)
+    # The first thing staff did on the case after it was opened (for the first-response measure).
+    first_response_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
 
     objects = CaseQuerySet.as_manager()
@@ -157,6 +159,7 @@ class Case(models.Model):
                    models.Index(fields=["handler", "due_on"], condition=Q(closed_at__isnull=True),
                                 name="case_open_handler_due"),
                    models.Index(fields=["responsible_unit", "closed_at"]),
+                   models.Index(fields=["responsible_unit", "opened_at"]),
                    models.Index(fields=["opened_at"])]
 
     def __str__(self):

@@ -21,8 +21,15 @@ class CaseError(DomainError):
 
 
 def _record(case, kind, *, actor, body="", public=False, data=None, at=None) -> CaseEvent:
-    return CaseEvent.objects.create(case=case, kind=kind, actor=actor if getattr(actor, "pk", None) else None,
-                                    body=body, public=public, data=data or {}, at=at or timezone.now())
+    event = CaseEvent.objects.create(case=case, kind=kind, actor=actor if getattr(actor, "pk", None) else None,
+                                     body=body, public=public, data=data or {}, at=at or timezone.now())
+    if event.actor_id and kind != CaseEvent.Kind.OPENED and case.first_response_at is None:
+        Case.objects.filter(pk=case.pk, first_response_at__isnull=True).update(first_response_at=event.at)
+        case.first_response_at = event.at
+    return event
+
+
+record_event = _record  # for other apps writing on a case's timeline (messaging)
 
 
 def _audit(case, action, *, actor, channel, changes):

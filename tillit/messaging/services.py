@@ -67,9 +67,8 @@ def send_case_message(case: Case, *, body: str = "", subject: str = "", actor, c
     message = Message.objects.create(direction=Message.Direction.OUT, status=Message.Status.QUEUED, case=case,
                                      person=person, address=person.email, subject=f"[{case.number}] {subject}",
                                      body=body, message_id=email.utils.make_msgid(domain=settings.TILLIT_MAIL_DOMAIN))
-    CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.MESSAGE_OUT, actor=actor if getattr(actor, "pk", None)
-                             else None, body=body, public=True, data={"message": message.pk, "subject": subject,
-                                                                      "status": message.status})
+    case_services.record_event(case, CaseEvent.Kind.MESSAGE_OUT, actor=actor, body=body, public=True,
+                               data={"message": message.pk, "subject": subject, "status": message.status})
     transaction.on_commit(lambda: deliver_message.enqueue(message.pk))
     return message
 
