@@ -79,3 +79,16 @@ def test_no_write_reaches_a_case_of_another_scope(call, world):
         assert call(world.a.staff, method, path, data).status_code == 404, path
     theirs.refresh_from_db()
     assert theirs.state.code == "new" and theirs.events.count() == 1
+
+
+def test_related_cases_are_linked_both_ways_within_scope(call, world):
+    ctype = factories.case_type(world.a.branch)
+    one = factories.case(world.a, case_type=ctype)
+    two = factories.case(world.a, case_type=ctype)
+    theirs = factories.case(world.b, case_type=ctype, unit=world.b.branch)
+    refused = call(world.a.staff, "patch", f"/cases/{one.pk}", {"related_ids": [theirs.pk], "version": 1})
+    assert refused.status_code == 422 and "related_ids" in refused.json()["errors"]
+    response = call(world.a.staff, "patch", f"/cases/{one.pk}", {"related_ids": [two.pk], "version": 1})
+    assert response.status_code == 200 and response.json()["related_ids"] == [two.pk]
+    assert call(world.a.staff, "get", f"/cases/{two.pk}").json()["related_ids"] == [one.pk]
+    assert two.events.filter(kind="link", data__number=one.number).exists()

@@ -85,6 +85,7 @@ class CaseOut(Schema):
     responsible_unit_id: int
     handler_id: int | None
     subject_ids: list[int]
+    related_ids: list[int]
     employer_id: int | None
     priority: int
     tags: list[str]
@@ -99,7 +100,8 @@ def _case_out(case: Case) -> dict:
                                              "handler_id", "employer_id", "priority", "tags", "opened_at",
                                              "closed_at", "due_on", "version"]},
             "state": case.state.code, "state_name": case.state.name,
-            "subject_ids": [p.pk for p in case.subjects.all()]}
+            "subject_ids": [p.pk for p in case.subjects.all()],
+            "related_ids": [c.pk for c in case.related.all()]}
 
 
 class CasePage(Page):
@@ -126,7 +128,7 @@ def list_cases(request, queue: str = "unit", unit_id: int | None = None, state: 
     if q:
         cases = cases.filter(number=q.strip()) | cases.filter(title__icontains=q.strip())
     offset = (page - 1) * page_size
-    rows = list(cases.select_related("state").prefetch_related("subjects").order_by("due_on", "pk")
+    rows = list(cases.select_related("state").prefetch_related("subjects", "related").order_by("due_on", "pk")
                 [offset:offset + page_size + 1])
     return {"items": [_case_out(c) for c in rows[:page_size]], "page": page, "has_next": len(rows) > page_size}
 
@@ -181,6 +183,7 @@ class CasePatch(Schema):
     handler_id: int | None = None
     due_on: str | None = None
     reason: str = ""
+    related_ids: list[int] | None = None  # cases to link to this one (links are never removed)
     version: int
 
 
@@ -198,6 +201,12 @@ def update_case(request, case_id: int, payload: CasePatch):
         if data["handler_id"] and handler is None:
             raise InvalidInput("Unknown user.", field_errors={"handler_id": ["Unknown user."]})
         services.assign_case(case, handler, actor=request.user, channel="api")
+    if data.get("related_ids"):
+        others = list(Case.objects.visible_to(request.user).filter(pk__in=data["related_ids"]))
+        if len(others) != len(set(data["related_ids"])):
+            raise InvalidInput("Unknown case.", field_errors={"related_ids": ["Unknown case, or outside your scope."]})
+        for other in others:
+            services.link_cases(case, other, actor=request.user, channel="api")
     if "due_on" in data:
         due = _date(data["due_on"], "due_on") if data["due_on"] else None
         services.set_deadline(case, due, reason=data.get("reason", ""), actor=request.user, channel="api")
