@@ -161,3 +161,17 @@ def test_production_settings_hash_with_argon2_and_keep_sqlite_durable():
         with connection.cursor() as cursor:
             assert cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
             assert cursor.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_dates_follow_the_language(client, world):
+    import datetime
+
+    from tillit.registry.services import update_person
+
+    person = world.a.members[1][0]
+    update_person(person, {"birth_date": datetime.date(1985, 6, 15), "national_id": ""}, actor=world.admin)
+    client.force_login(world.admin)
+    client.post(reverse("set_language"), {"language": "nb", "next": "/"})
+    assert "15.06.1985" in client.get(reverse("person", args=[person.pk])).content.decode()
+    client.post(reverse("set_language"), {"language": "sv", "next": "/"})
+    assert "1985-06-15" in client.get(reverse("person", args=[person.pk])).content.decode()

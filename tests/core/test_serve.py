@@ -1,0 +1,39 @@
+"""`tillit serve` as operators run it: a real process, DEBUG off, serving its own static files."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+
+@pytest.mark.django_db(transaction=True)
+def test_serve_answers_health_and_static_files_with_debug_off(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "TILLIT_VAR_DIR": str(tmp_path), "TILLIT_DEBUG": "0",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}"}
+    subprocess.run([sys.executable, "-m", "tillit.cli", "migrate", "-v0"], env=env, check=True)
+    server = subprocess.Popen([sys.executable, "-m", "tillit.cli", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                health = urllib.request.urlopen(f"{base}/healthz", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert health.status == 200 and b'"ok"' in health.read()
+        css = urllib.request.urlopen(f"{base}/static/tillit/tillit.css", timeout=5)
+        assert css.status == 200 and b"--accent" in css.read()
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"{base}/no-such-page/", timeout=5)
+        assert missing.value.code == 404 and b"Traceback" not in missing.value.read()  # no debug page
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
