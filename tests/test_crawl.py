@@ -57,6 +57,7 @@ POST_ROUTES = {
     "case_note": {"body": "probe"},
     "case_transfer": {"unit": "{unit}", "reason": "probe"},
     "case_message": {"body": "probe"},
+    "case_tags": {"tags": "probe"},
 }
 # Actions on many cases at once: as A, B's cases must stay untouched.
 BULK_ROUTES = {"case_bulk_assign": {"case": "{case}", "to": "me"}}

@@ -112,3 +112,12 @@ def test_the_system_owner_defines_a_case_type_and_publishes_a_new_process_versio
     ctype.refresh_from_db()
     case.refresh_from_db()
     assert ctype.process.version == 2 and case.process.version == 1
+
+
+def test_tags_are_set_on_the_case_page(client, world):
+    case = factories.case(world.a)
+    client.force_login(world.a.staff)
+    client.post(reverse("case_tags", args=[case.pk]), {"tags": "lønn, overtid, lønn", "version": case.version})
+    case.refresh_from_db()
+    assert case.tags == ["lønn", "overtid"]
+    assert 'value="lønn, overtid"' in client.get(reverse("case", args=[case.pk])).content.decode()

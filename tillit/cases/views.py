@@ -180,6 +180,15 @@ def case_message(request, pk):
 
 @require_POST
 @login_required
+def case_tags(request, pk):
+    def tag(case, v):
+        tags = [t.strip() for t in request.POST.get("tags", "").split(",") if t.strip()]
+        services.update_case(case, {"tags": tags}, actor=request.user, expected_version=v)
+    return _act(request, pk, tag)
+
+
+@require_POST
+@login_required
 def case_transfer(request, pk):
     def transfer(case, v):
         unit = OrgUnit.objects.filter(pk=request.POST.get("unit") or 0).first()
