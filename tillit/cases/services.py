@@ -20,7 +20,9 @@ class CaseError(DomainError):
     """A case rule refused the operation."""
 
 
-def _record(case, kind, *, actor, body="", public=False, data=None, at=None) -> CaseEvent:
+def record_event(case, kind, *, actor, body="", public=False, data=None, at=None) -> CaseEvent:
+    """Append one entry to the case's timeline (the only way entries are written); the first entry
+    by staff after opening is the case's first response."""
     event = CaseEvent.objects.create(case=case, kind=kind, actor=actor if getattr(actor, "pk", None) else None,
                                      body=body, public=public, data=data or {}, at=at or timezone.now())
     if event.actor_id and kind != CaseEvent.Kind.OPENED and case.first_response_at is None:
@@ -29,7 +31,6 @@ def _record(case, kind, *, actor, body="", public=False, data=None, at=None) -> 
     return event
 
 
-record_event = _record  # for other apps writing on a case's timeline (messaging)
 
 
 def _audit(case, action, *, actor, channel, changes):
@@ -133,7 +134,7 @@ def open_case(case_type: CaseType, *, title: str, actor, channel: str = "ui", su
         state_due_on=_due(today, state.deadline_days, unit))
     if subjects:
         case.subjects.set(subjects)
-    _record(case, CaseEvent.Kind.OPENED, actor=actor, body=body, public=True,
+    record_event(case, CaseEvent.Kind.OPENED, actor=actor, body=body, public=True,
             data={"state": state.code, "unit": unit.pk, "channel": channel}, at=now)
     _audit(case, "opened", actor=actor, channel=channel, changes={
         "number": [None, case.number], "case_type_id": [None, case_type.pk], "responsible_unit_id": [None, unit.pk],
@@ -184,7 +185,7 @@ def transition_case(case: Case, code: str, *, actor, channel: str = "ui", note: 
         case.closed_at = None
         fields.append("closed_at")
     save_versioned(case, {f: 1 for f in fields}, expected_version)
-    _record(case, CaseEvent.Kind.STATE, actor=actor, body=note, public=case.case_type.subject_can_see,
+    record_event(case, CaseEvent.Kind.STATE, actor=actor, body=note, public=case.case_type.subject_can_see,
             data={"from": old.code, "to": t.to_state.code, "transition": code,
                   "from_name": old.name, "to_name": t.to_state.name}, at=now)
     _audit(case, "state_changed", actor=actor, channel=channel, changes=changes)
@@ -204,7 +205,7 @@ def assign_case(case: Case, handler, *, actor, channel: str = "ui", expected_ver
         return case
     case.handler = handler
     save_versioned(case, {"handler": 1}, expected_version)
-    _record(case, CaseEvent.Kind.ASSIGNMENT, actor=actor, data={"from": old, "to": handler.pk if handler else None,
+    record_event(case, CaseEvent.Kind.ASSIGNMENT, actor=actor, data={"from": old, "to": handler.pk if handler else None,
                                                                 "to_name": handler.get_username() if handler else ""})
     _audit(case, "assigned", actor=actor, channel=channel, changes={"handler_id": [old, case.handler_id]})
     return case
@@ -224,10 +225,10 @@ def transfer_case(case: Case, unit: OrgUnit, *, actor, reason: str, channel: str
     case.responsible_unit = unit
     case.handler = None
     save_versioned(case, {"responsible_unit": 1, "handler": 1}, expected_version)
-    _record(case, CaseEvent.Kind.TRANSFER, actor=actor, body=reason.strip(), public=False,
+    record_event(case, CaseEvent.Kind.TRANSFER, actor=actor, body=reason.strip(), public=False,
             data={"from": old_unit.pk, "to": unit.pk, "from_name": old_unit.name, "to_name": unit.name})
     if case.case_type.subject_can_see:
-        _record(case, CaseEvent.Kind.TRANSFER, actor=actor, public=True,
+        record_event(case, CaseEvent.Kind.TRANSFER, actor=actor, public=True,
                 body=_("Moved to %(unit)s") % {"unit": unit.name}, data={"to_name": unit.name})
     _audit(case, "transferred", actor=actor, channel=channel, changes={
         "responsible_unit_id": [old_unit.pk, unit.pk], "handler_id": [old_handler, None], "reason": [None, reason]})
@@ -240,7 +241,7 @@ def add_note(case: Case, body: str, *, actor, channel: str = "ui", public: bool 
     if not body.strip():
         raise InvalidInput(_("Write something."), field_errors={"body": [_("This field is required.")]})
     # Notes never conflict with each other or with edits: the case's version stays.
-    event = _record(case, CaseEvent.Kind.NOTE, actor=actor, body=body.strip(), public=public)
+    event = record_event(case, CaseEvent.Kind.NOTE, actor=actor, body=body.strip(), public=public)
     _audit(case, "note_added", actor=actor, channel=channel, changes={"event_id": [None, event.pk]})
     return event
 
@@ -254,7 +255,7 @@ def set_deadline(case: Case, due_on: datetime.date | None, *, actor, reason: str
     old = case.due_on
     case.due_on = due_on
     save_versioned(case, {"due_on": 1}, expected_version)
-    _record(case, CaseEvent.Kind.DEADLINE, actor=actor, body=reason.strip(),
+    record_event(case, CaseEvent.Kind.DEADLINE, actor=actor, body=reason.strip(),
             data={"from": old.isoformat() if old else None, "to": due_on.isoformat() if due_on else None})
     _audit(case, "deadline_changed", actor=actor, channel=channel, changes={"due_on": [
         old.isoformat() if old else None, due_on.isoformat() if due_on else None]})
@@ -267,7 +268,7 @@ def link_cases(case: Case, other: Case, *, actor, channel: str = "ui") -> None:
         raise CaseError(_("A case cannot be related to itself."))
     case.related.add(other)
     for a, b in ((case, other), (other, case)):
-        _record(a, CaseEvent.Kind.LINK, actor=actor, data={"case": b.pk, "number": b.number})
+        record_event(a, CaseEvent.Kind.LINK, actor=actor, data={"case": b.pk, "number": b.number})
     _audit(case, "linked", actor=actor, channel=channel, changes={"related": [None, other.pk]})
 
 

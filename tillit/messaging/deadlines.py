@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from tillit.cases.models import Case, CaseEvent, State
+from tillit.cases.services import record_event
 from tillit.messaging.services import send_case_message
 
 log = logging.getLogger(__name__)
@@ -28,8 +29,8 @@ def note_overdue(today: datetime.date) -> int:
     for case in late.iterator(chunk_size=500):
         with transaction.atomic():
             Case.objects.filter(pk=case.pk).update(overdue_noted_on=today)
-            CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.DEADLINE, body=_("The deadline has passed."),
-                                     data={"overdue": True, "due_on": str(case.due_on or case.state_due_on)})
+            record_event(case, CaseEvent.Kind.DEADLINE, actor=None, body=_("The deadline has passed."),
+                         data={"overdue": True, "due_on": str(case.due_on or case.state_due_on)})
         if case.handler and case.handler.email:
             send_mail(_("Overdue: %(n)s %(t)s") % {"n": case.number, "t": case.title},
                       _("Case %(n)s has passed its deadline.") % {"n": case.number}, None, [case.handler.email],
@@ -53,11 +54,10 @@ def send_reminders(now: datetime.datetime) -> int:
                 send_case_message(case, subject=_("Reminder: %(t)s") % {"t": case.title},
                                   body=_("We are still waiting for your answer in case %(n)s.") % {"n": case.number},
                                   actor=None, channel="system")
-                CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.REMINDER, public=True,
-                                         body=_("Reminder sent."))
+                record_event(case, CaseEvent.Kind.REMINDER, actor=None, public=True, body=_("Reminder sent."))
             except Exception as exc:  # noqa: BLE001 - no address: note it and go on
-                CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.REMINDER,
-                                         body=_("No reminder could be sent: %(e)s") % {"e": exc})
+                record_event(case, CaseEvent.Kind.REMINDER, actor=None,
+                             body=_("No reminder could be sent: %(e)s") % {"e": exc})
         count += 1
     return count
 

@@ -93,9 +93,9 @@ def deliver_message(message_id: int) -> str:
         if message.attempts >= settings.TILLIT_MAIL_MAX_ATTEMPTS:
             message.status = Message.Status.FAILED
             message.save(update_fields=["attempts", "last_error", "status"])
-            CaseEvent.objects.create(case=message.case, kind=CaseEvent.Kind.MESSAGE_OUT,
-                                     body=_("The message could not be delivered: %(e)s") % {"e": message.last_error},
-                                     data={"message": message.pk, "status": "failed"})
+            case_services.record_event(message.case, CaseEvent.Kind.MESSAGE_OUT, actor=None,
+                                       body=_("The message could not be delivered: %(e)s") % {"e": message.last_error},
+                                       data={"message": message.pk, "status": "failed"})
             log.warning("message %s failed after %s attempts", message.pk, message.attempts)
             return message.status
         message.save(update_fields=["attempts", "last_error"])
@@ -192,7 +192,7 @@ def ingest_email(raw: bytes) -> Message:
     message.case = case
     message.problem = problem
     message.save(update_fields=["case", "problem"])
-    CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.MESSAGE_IN, body=body, public=True,
-                             data={"message": message.pk, "subject": subject, "from": address, "problem": problem,
-                                   "attachments": list(message.attachments.values_list("filename", flat=True))})
+    case_services.record_event(case, CaseEvent.Kind.MESSAGE_IN, actor=None, body=body, public=True,
+                               data={"message": message.pk, "subject": subject, "from": address, "problem": problem,
+                                     "attachments": list(message.attachments.values_list("filename", flat=True))})
     return message
