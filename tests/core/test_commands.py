@@ -46,7 +46,7 @@ def test_the_cli_maps_check_to_the_wider_check(monkeypatch):
 
 
 def test_health_and_static_files_are_served_by_the_app(client):
-    assert client.get("/healthz").json() == {"database": "ok"}
+    assert client.get("/healthz").json() == {"database": "ok", "queue": "ok"}
     response = client.get("/static/tillit/tillit.css")
     assert response.status_code == 200 and b"--accent" in b"".join(response.streaming_content)
 

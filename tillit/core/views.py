@@ -11,13 +11,22 @@ def home(request):
 
 
 def healthz(request):
-    """Whether the database answers (the worker queue joins this once background tasks land)."""
+    """Whether the database and the worker queue (a table in it) answer; 503 if either does not."""
+    status = {}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        return JsonResponse({"database": "ok"})
+        status["database"] = "ok"
     except Exception:  # noqa: BLE001 - any driver failure means unhealthy
-        return JsonResponse({"database": "unreachable"}, status=503)
+        return JsonResponse({"database": "unreachable", "queue": "unknown"}, status=503)
+    try:
+        from django_tasks_db.models import DBTaskResult
+
+        DBTaskResult.objects.filter(status="READY").exists()
+        status["queue"] = "ok"
+    except Exception:  # noqa: BLE001
+        status["queue"] = "unreachable"
+    return JsonResponse(status, status=200 if status["queue"] == "ok" else 503)
 
 
 class LoginView(auth_views.LoginView):
