@@ -22,3 +22,13 @@ def world(db) -> World:
 @pytest.fixture
 def today():
     return datetime.date.today()
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Each test starts in English: a request in another language leaves it active in the thread."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()

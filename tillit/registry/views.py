@@ -36,6 +36,7 @@ from tillit.registry.models import (
 from tillit.registry.panels import person_panels
 
 PAGE_SIZE = 50
+MAX_SESSION_REJECTS = 5 * 1024 * 1024
 
 
 def get_person_for_user(request, pk, perm=VIEW) -> Person:
@@ -380,7 +381,14 @@ def import_upload(request):
                 except ImportFileError as exc:
                     form.add_error("file", str(exc))
             if result and result.applied and result.reject_rows:
-                request.session["import_rejects"] = result.reject_csv()
+                # Kept in the session for the download link; a huge reject file belongs to the
+                # command line (`tillit import --skip-invalid --reject-file`), not a cookie-bound session.
+                rejects = result.reject_csv()
+                if len(rejects) <= MAX_SESSION_REJECTS:
+                    request.session["import_rejects"] = rejects
+                else:
+                    messages.warning(request, _("Too many rejected rows to offer for download here; use "
+                                                "`tillit import --skip-invalid --reject-file`."))
     return render(request, "registry/import.html", {"form": form, "result": result})
 
 
