@@ -46,9 +46,11 @@ def test_the_case_page_walks_the_case_and_reports_a_conflict(client, world):
     url = reverse("case", args=[case.pk])
     assert "Start" in client.get(url).content.decode()
     client.post(reverse("case_transition", args=[case.pk]), {"transition": "start", "version": case.version})
-    stale = client.post(reverse("case_transfer", args=[case.pk]), {"unit": world.b.branch.pk, "reason": "x",
+    stale = client.post(reverse("case_transfer", args=[case.pk]), {"unit": world.b.branch.pk,
+                                                                   "reason": "Belongs to the Beta office",
                                                                    "version": case.version}, follow=True)
     assert "Someone else changed this case" in stale.content.decode()
+    assert "Belongs to the Beta office" in stale.content.decode()  # what was typed is still there
     case.refresh_from_db()
     assert case.state.code == "open" and case.responsible_unit == world.a.branch
     client.post(reverse("case_note", args=[case.pk]), {"body": "Spoke to the employer"})
@@ -121,3 +123,15 @@ def test_tags_are_set_on_the_case_page(client, world):
     case.refresh_from_db()
     assert case.tags == ["lønn", "overtid"]
     assert 'value="lønn, overtid"' in client.get(reverse("case", args=[case.pk])).content.decode()
+
+
+def test_a_message_that_cannot_go_out_keeps_its_text(client, world):
+    from tillit.registry.services import update_person
+
+    case = factories.case(world.a)
+    update_person(world.a.members[1][0], {"email": ""}, actor=world.admin)
+    client.force_login(world.a.staff)
+    page = client.post(reverse("case_message", args=[case.pk]), {"subject": "Svar", "body": "Lang tekst om lønn"},
+                       follow=True)
+    body = page.content.decode()
+    assert "no email address" in body and ">Lang tekst om lønn</textarea>" in body

@@ -88,7 +88,9 @@ def case_new(request):
 def case_detail(request, pk):
     case = get_case_for_user(request, pk)
     can_edit = Case.objects.visible_to(request.user, EDIT).filter(pk=case.pk).exists()
-    transfer = TransferForm(initial={"version": case.version})
+    draft = request.session.pop(f"case_draft_{case.pk}", {})
+    transfer = TransferForm(initial={"version": case.version, "reason": draft.get("reason", ""),
+                                     "unit": draft.get("unit")})
     transfer.fields["unit"].choices = [(u.pk, u.name) for u in OrgUnit.objects.exclude(pk=case.responsible_unit_id)
                                        .order_by("path")]
     delivery = {}
@@ -101,8 +103,12 @@ def case_detail(request, pk):
         "case": case, "events": events,
         "subjects": case.subjects.all(), "related": case.related.all(),
         "transitions": services.available_transitions(case, request.user) if can_edit else [],
-        "can_edit": can_edit, "note_form": NoteForm(), "transfer_form": transfer,
-        "today": timezone.localdate()})
+        "can_edit": can_edit,
+        "note_form": NoteForm(initial={"body": draft.get("body", "")} if draft.get("action") == "case_note" else None),
+        "transfer_form": transfer, "draft": draft, "today": timezone.localdate()})
+
+
+DRAFT_FIELDS = ("reason", "unit", "body", "subject", "public")
 
 
 def _act(request, pk, action):
@@ -113,6 +119,9 @@ def _act(request, pk, action):
         action(case, expected)
     except DomainError as exc:
         messages.error(request, exc.message)
+        # What the user wrote comes back in the forms of the reloaded page: nothing typed is lost.
+        draft = {k: request.POST[k] for k in DRAFT_FIELDS if request.POST.get(k)}
+        request.session[f"case_draft_{case.pk}"] = {**draft, "action": request.resolver_match.url_name}
     if not Case.objects.visible_to(request.user).filter(pk=case.pk).exists():
         return redirect("cases")  # handed to a unit this user does not cover
     return redirect("case", pk=case.pk)
