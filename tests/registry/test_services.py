@@ -176,3 +176,16 @@ def test_anonymising_removes_identifying_data_and_keeps_it_out_of_the_trail(worl
     assert all(pair == [None, None] for f, pair in entry.changes.items() if f != "reason")
     with pytest.raises(DomainError):
         services.update_person(p, {"city": "X"}, actor=world.admin)
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_both_query_shapes_of_visible_to_give_the_same_people(world, monkeypatch, large):
+    from tillit.registry import models
+
+    monkeypatch.setattr(models, "LARGE_SCOPE", 1 if large else 10**9)
+    monkeypatch.setattr(models, "_LARGE_SCOPE_SEEN", {})
+    staff = type(world.a.staff).objects.get(pk=world.a.staff.pk)
+    visible = list(Person.objects.visible_to(staff).current().order_by("last_name", "first_name", "id")
+                   .values_list("pk", flat=True))
+    assert sorted(visible) == sorted(p.pk for p, _m in world.a.members)
+    assert models._is_large_scope([world.a.branch.pk]) is large
