@@ -166,3 +166,11 @@ def test_every_resource_can_be_updated_and_each_update_is_audited(api, world):
     actions = set(AuditEntry.objects.filter(channel="api").values_list("action", flat=True))
     assert {"registry.membership.changed", "registry.role.ended", "registry.orgunit.changed",
             "registry.employer.changed"} <= actions
+
+
+def test_lists_show_national_ids_whole_only_to_roles_that_may_see_them(client, world):
+    person = world.a.members[1][0]
+    for user, shown in [(world.a.staff, person.national_id), (world.a.rep, person.national_id[:6] + "*****")]:
+        raw = create_token(user)[1]
+        items = client.get("/api/v1/persons?page_size=200", HTTP_AUTHORIZATION=f"Bearer {raw}").json()["items"]
+        assert {i["id"]: i["national_id"] for i in items}[person.pk] == shown

@@ -10,7 +10,7 @@ from ninja import Router, Schema, Status
 from tillit.api.registry import Message, Page, _date, _paging
 from tillit.cases import services
 from tillit.cases.models import Case, CaseEvent, CaseType
-from tillit.cases.queues import QUEUES
+from tillit.cases.queues import QUEUES, filter_cases
 from tillit.core.errors import InvalidInput
 from tillit.core.scopes import EDIT, scope_for
 from tillit.registry.models import OrgUnit, Person, employers_in_scope, units_in_scope
@@ -120,13 +120,9 @@ def list_cases(request, queue: str = "unit", unit_id: int | None = None, state: 
     if queue not in QUEUES:
         raise InvalidInput("Unknown queue.", field_errors={"queue": [f"One of {', '.join(QUEUES)}."]})
     cases = QUEUES[queue](Case.objects.visible_to(request.user), request.user, timezone.localdate())
-    if unit_id:
-        unit = OrgUnit.objects.filter(pk=unit_id).first()
-        cases = cases.filter(responsible_unit__path__startswith=unit.path) if unit else cases.none()
+    cases = filter_cases(cases, unit_id=unit_id, q=q)
     if state:
         cases = cases.filter(state__code=state)
-    if q:
-        cases = cases.filter(number=q.strip()) | cases.filter(title__icontains=q.strip())
     offset = (page - 1) * page_size
     rows = list(cases.select_related("state").prefetch_related("subjects", "related").order_by("due_on", "pk")
                 [offset:offset + page_size + 1])

@@ -12,9 +12,8 @@ from ninja.files import UploadedFile
 
 from tillit.core.audit import log_access
 from tillit.core.errors import ConflictError, InvalidInput
-from tillit.core.scopes import EDIT, IMPORT, VIEW_NATIONAL_ID, channel_for, scope_for
+from tillit.core.scopes import EDIT, IMPORT, channel_for, scope_for
 from tillit.registry import services
-from tillit.registry.identity import format_national_id, mask_national_id
 from tillit.registry.importer import ImportFileError, parse_mapping, run_import
 from tillit.registry.listing import clean_filters, people_page
 from tillit.registry.models import (
@@ -26,7 +25,9 @@ from tillit.registry.models import (
     Person,
     Role,
     RoleType,
+    default_unit_for,
     employers_in_scope,
+    shown_national_ids,
     units_in_scope,
 )
 from tillit.registry.validation import Errors, parse_date
@@ -83,13 +84,13 @@ class PersonPage(Page):
     items: list[PersonOut]
 
 
+def _people_out(people, user) -> list[dict]:
+    ids = shown_national_ids(user, people)
+    return [{f: getattr(p, f) for f in PersonOut.model_fields} | {"national_id": ids.get(p.pk)} for p in people]
+
+
 def _person_out(person: Person, user) -> dict:
-    data = {f: getattr(person, f) for f in PersonOut.model_fields}
-    nid = person.national_id
-    if nid:
-        full = Person.objects.visible_to(user, VIEW_NATIONAL_ID).filter(pk=person.pk).exists()
-        data["national_id"] = format_national_id(nid) if full else mask_national_id(nid)
-    return data
+    return _people_out([person], user)[0]
 
 
 def _paging(page: int, page_size: int):
@@ -105,16 +106,7 @@ def list_persons(request, q: str = "", unit: str = "", workplace: str = "", stat
                              "membership_type": membership_type})
     rows, has_next = people_page(Person.objects.visible_to(request.user).current(), filters, page=page,
                                  size=page_size)
-    full = scope_for(request.user, VIEW_NATIONAL_ID).everything
-    items = []
-    for p in rows:
-        data = {f: getattr(p, f) for f in PersonOut.model_fields}
-        if p.national_id and not full:
-            data["national_id"] = mask_national_id(p.national_id)
-        elif p.national_id:
-            data["national_id"] = format_national_id(p.national_id)
-        items.append(data)
-    return {"items": items, "page": page, "has_next": has_next}
+    return {"items": _people_out(rows, request.user), "page": page, "has_next": has_next}
 
 
 @router.get("/persons/{person_id}", response=PersonOut)
@@ -140,8 +132,7 @@ def _require(user, perm):
 def create_person(request, payload: PersonIn, force: bool = False):
     _require(request.user, EDIT)
     data = payload.model_dump()
-    units = units_in_scope(request.user, EDIT)
-    data["unit"] = units[0] if units else None
+    data["unit"] = default_unit_for(request.user)
     try:
         person = services.create_person(data, actor=request.user, channel="api", allow_duplicate=force)
     except ConflictError as exc:

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -12,7 +11,7 @@ from django.views.decorators.http import require_POST
 from tillit.cases import services
 from tillit.cases.forms import NewCaseForm, NoteForm, TransferForm
 from tillit.cases.models import Case
-from tillit.cases.queues import QUEUES
+from tillit.cases.queues import QUEUES, filter_cases
 from tillit.core.errors import DomainError
 from tillit.core.forms import add_domain_errors
 from tillit.core.scopes import CONFIGURE, EDIT, scope_for
@@ -37,12 +36,7 @@ def queue(request):
     today = timezone.localdate()
     cases = QUEUES[name](Case.objects.visible_to(request.user), request.user, today)
     unit = request.GET.get("unit", "")
-    if unit.isdigit():
-        node = OrgUnit.objects.filter(pk=unit).first()
-        cases = cases.filter(responsible_unit__path__startswith=node.path) if node else cases.none()
-    if request.GET.get("q"):
-        q = request.GET["q"].strip()
-        cases = cases.filter(Q(number=q) | Q(title__icontains=q))
+    cases = filter_cases(cases, unit_id=int(unit) if unit.isdigit() else None, q=request.GET.get("q", ""))
     sort = request.GET.get("sort", "due")
     cases = cases.order_by(*SORTS.get(sort, SORTS["due"]))
     try:

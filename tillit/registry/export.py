@@ -8,9 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tillit.core.audit import log_access
-from tillit.core.scopes import VIEW_NATIONAL_ID, scope_for
-from tillit.registry.identity import format_national_id, mask_national_id
-from tillit.registry.models import Membership
+from tillit.registry.models import Membership, shown_national_ids
 
 CHUNK = 2000
 
@@ -23,7 +21,6 @@ def columns():
 
 def _rows(people, user):
     """One row per person, their latest membership beside; people read in chunks by primary key."""
-    full_ids = scope_for(user, VIEW_NATIONAL_ID).everything
     last_pk = 0
     base = people.order_by("pk")
     while True:
@@ -31,16 +28,15 @@ def _rows(people, user):
         if not chunk:
             return
         last_pk = chunk[-1].pk
+        ids = shown_national_ids(user, chunk)
         latest = {}
         for m in Membership.objects.filter(person_id__in=[p.pk for p in chunk]).select_related(
                 "branch", "membership_type").order_by("joined_on", "pk"):
             latest[m.person_id] = m
         for p in chunk:
             m = latest.get(p.pk)
-            nid = p.national_id or ""
             yield [m.member_number if m else "", p.first_name, p.last_name,
-                   p.birth_date.isoformat() if p.birth_date else "",
-                   format_national_id(nid) if full_ids else mask_national_id(nid), p.email, p.phone,
+                   p.birth_date.isoformat() if p.birth_date else "", ids.get(p.pk, ""), p.email, p.phone,
                    p.address_line, p.postal_code, p.city, m.branch.name if m else "",
                    m.get_status_display() if m else "", m.membership_type.name if m else "",
                    m.joined_on.isoformat() if m else "", m.ends_on.isoformat() if m and m.ends_on else ""]

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tillit.core.models import ScopedQuerySet, TreeNode
-from tillit.core.scopes import VIEW, scope_for
+from tillit.core.scopes import EDIT, VIEW, VIEW_NATIONAL_ID, scope_for
 
 COUNTRIES = [("NO", _("Norway")), ("SE", _("Sweden"))]
 
@@ -63,6 +63,26 @@ def employers_in_scope(user, perm: str = VIEW):
     if q is None and org is None:
         return qs.none()
     return qs.filter(q | org if q is not None and org is not None else (q or org))
+
+
+def default_unit_for(user) -> "OrgUnit | None":
+    """The unit made responsible for a person someone registers: their first unit with edit rights."""
+    units = units_in_scope(user, EDIT)
+    return units[0] if units else None
+
+
+def shown_national_ids(user, people) -> dict[int, str]:
+    """Each person's national id as `user` may see it: whole where a grant lets them see ids of that
+    person, the birth-date half otherwise. One query for any number of people."""
+    from tillit.registry.identity import format_national_id, mask_national_id
+
+    with_id = [p for p in people if p.national_id]
+    if not with_id:
+        return {}
+    full = set(Person.objects.visible_to(user, VIEW_NATIONAL_ID).filter(pk__in=[p.pk for p in with_id])
+               .values_list("pk", flat=True))
+    return {p.pk: format_national_id(p.national_id) if p.pk in full else mask_national_id(p.national_id)
+            for p in with_id}
 
 
 class Employer(TreeNode):

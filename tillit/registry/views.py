@@ -17,10 +17,10 @@ from tillit.core.audit import log_access
 from tillit.core.errors import ConflictError, DomainError
 from tillit.core.forms import add_domain_errors
 from tillit.core.models import AuditEntry
-from tillit.core.scopes import EDIT, EXPORT, IMPORT, MERGE, VIEW, VIEW_NATIONAL_ID, channel_for, scope_for
+from tillit.core.scopes import EDIT, EXPORT, IMPORT, MERGE, VIEW, channel_for, scope_for
 from tillit.registry import services
 from tillit.registry.forms import EmploymentForm, ImportForm, MembershipForm, PersonForm, RoleForm, StatusForm
-from tillit.registry.identity import format_national_id, format_phone, mask_national_id
+from tillit.registry.identity import format_national_id, format_phone
 from tillit.registry.importer import ImportFileError, parse_mapping, run_import
 from tillit.registry.listing import FILTERS, clean_filters, people_page
 from tillit.registry.models import (
@@ -30,7 +30,9 @@ from tillit.registry.models import (
     MembershipType,
     OrgUnit,
     Person,
+    default_unit_for,
     employers_in_scope,
+    shown_national_ids,
     units_in_scope,
 )
 from tillit.registry.panels import person_panels
@@ -89,8 +91,6 @@ def people_export(request, fmt):
 
 
 def _person_context(request, person):
-    can_see_id = scope_for(request.user, VIEW_NATIONAL_ID).everything or Person.objects.visible_to(
-        request.user, VIEW_NATIONAL_ID).filter(pk=person.pk).exists()
     memberships = list(person.memberships.select_related("branch", "membership_type").prefetch_related("periods")
                        .order_by("-joined_on"))
     employments = list(person.employments.select_related("workplace").prefetch_related("leaves")
@@ -99,8 +99,7 @@ def _person_context(request, person):
     history = list(AuditEntry.objects.filter(person_id=person.pk).select_related("actor")[:200])
     return {
         "person": person,
-        "national_id": (format_national_id(person.national_id) if can_see_id else
-                        mask_national_id(person.national_id)) if person.national_id else "",
+        "national_id": shown_national_ids(request.user, [person]).get(person.pk, ""),
         "phone": format_phone(person.phone),
         "memberships": memberships, "employments": employments, "roles": roles, "history": history,
         "panels": person_panels(request, person),
@@ -160,8 +159,7 @@ def person_new(request):
         form = PersonForm(request.POST)
         if form.is_valid():
             data = {k: v for k, v in form.cleaned_data.items() if k not in ("version", "allow_duplicate")}
-            units = _units(request.user, EDIT)
-            data["unit"] = units[0] if units else None
+            data["unit"] = default_unit_for(request.user)
             try:
                 person = services.create_person(data, actor=request.user, channel=channel_for(request.user),
                                                 allow_duplicate=form.cleaned_data["allow_duplicate"])
@@ -207,10 +205,6 @@ def person_merge(request, pk):
         "person": person, "other": other, "candidates": [p for p in candidates if p.pk in visible]})
 
 
-def _units(user, perm):
-    return units_in_scope(user, perm)
-
-
 def _workplaces(user, perm, limit=500):
     return list(employers_in_scope(user, perm).filter(kind=Employer.Kind.WORKPLACE).order_by("name")[:limit])
 
@@ -218,7 +212,7 @@ def _workplaces(user, perm, limit=500):
 @login_required
 def membership_new(request, pk):
     person = get_person_for_user(request, pk, EDIT)
-    units = {str(u.pk): u for u in _units(request.user, EDIT)}
+    units = {str(u.pk): u for u in units_in_scope(request.user, EDIT)}
     form = MembershipForm(request.POST or None, initial={"joined_on": timezone.localdate()})
     form.fields["branch"].choices = [(k, u.name) for k, u in units.items()]
     if request.method == "POST" and form.is_valid():
@@ -272,7 +266,7 @@ def employment_new(request, pk):
 @login_required
 def role_new(request, pk):
     person = get_person_for_user(request, pk, EDIT)
-    nodes = {f"org:{u.pk}": u for u in _units(request.user, EDIT)}
+    nodes = {f"org:{u.pk}": u for u in units_in_scope(request.user, EDIT)}
     nodes.update({f"employer:{w.pk}": w for w in _workplaces(request.user, EDIT)})
     form = RoleForm(request.POST or None, initial={"starts_on": timezone.localdate()})
     form.fields["node"].choices = [(k, str(n)) for k, n in nodes.items()]
