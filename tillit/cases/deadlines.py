@@ -24,14 +24,3 @@ def add_business_days(start: datetime.date, days: int, country: str = "NO") -> d
         if is_business_day(day, country):
             left -= 1
     return day
-
-
-def business_days_between(start: datetime.date, end: datetime.date, country: str = "NO") -> int:
-    """Business days after `start` up to and including `end` (0 when end <= start)."""
-    count = 0
-    day = start
-    while day < end:
-        day += datetime.timedelta(days=1)
-        if is_business_day(day, country):
-            count += 1
-    return count

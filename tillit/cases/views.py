@@ -228,6 +228,9 @@ def measure_page(request):
     if start > end or (end - start).days > 3 * 366:
         messages.error(request, _("Choose a period of at most three years, the start before the end."))
         end, start = today, today - datetime.timedelta(weeks=12)
+    # Counts over the unit's subtree only; the unit is one the user covers, and cases of a covered
+    # subtree are exactly what visible_to lets an org-unit grant see, so no case of another scope
+    # is counted (the crawl test checks this page too).
     flow = measure(unit, start, end, today=today)
     labels = [w.strftime("%d.%m") for w in flow.weeks]
     chart = flow_chart(labels, flow.opened, flow.closed, flow.backlog, title=_("Cases per week"),
