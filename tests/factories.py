@@ -137,3 +137,33 @@ def case(world_side, title="Question about dues", **kwargs):
     ctype = kwargs.pop("case_type", None) or case_type(world_side.branch)
     return open_case(ctype, title=title, actor=None, channel="system",
                      subjects=kwargs.pop("subjects", [world_side.members[1][0]]), **kwargs)
+
+
+def tiny_pdf(text: str) -> bytes:
+    """A one-page PDF whose page shows `text` (ASCII), built by hand so tests need no PDF writer."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+               b" /Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return out
+
+
+def document(world_side, content: bytes = b"", filename="notes.txt", actor=None, **kwargs):
+    """A document of the side's branch; its text holds the side's marker unless content is given."""
+    from django.core.files.base import ContentFile
+
+    from tillit.documents.services import create_document
+
+    content = content or f"Referat {world_side.marker} lonnsoppgjor".encode()
+    return create_document(file=ContentFile(content), filename=filename, unit=kwargs.pop("unit", world_side.branch),
+                           actor=actor, channel="system", **kwargs)

@@ -19,7 +19,8 @@ from tillit.registry.models import Membership
 pytestmark = pytest.mark.django_db
 
 SKIP_NAMESPACES = {"admin", "api"}
-NOT_PERSONAL = {"login", "logout", "healthz", "set_language", "home", "import_rejects"}
+# "shared" is reached by a share link's token, not by a login: tests/documents/test_documents.py covers it.
+NOT_PERSONAL = {"login", "logout", "healthz", "set_language", "home", "import_rejects", "shared"}
 
 
 def _person_ids(side):
@@ -49,6 +50,11 @@ ROUTES = {
     "case_types": lambda s: [{}],
     "case_type_new": lambda s: [{}],
     "case_type": lambda s: [{"pk": s.case.case_type_id}],
+    "documents": lambda s: [{}],
+    "document_new": lambda s: [{}],
+    "document": lambda s: [{"pk": s.document.pk}],
+    "document_download": lambda s: [{"pk": s.document.pk}],
+    "document_version_download": lambda s: [{"pk": s.document.pk, "number": 1}],
 }
 # Actions: POST only. As A, B's case must be a 404 and nothing may change.
 POST_ROUTES = {
@@ -58,6 +64,18 @@ POST_ROUTES = {
     "case_transfer": {"unit": "{unit}", "reason": "probe"},
     "case_message": {"body": "probe"},
     "case_tags": {"tags": "probe"},
+}
+# Actions on a document: as A, B's document must be a 404 and nothing may change.
+DOCUMENT_POST_ROUTES = {
+    "document_upload": {"base_version": "1", "comment": "probe"},
+    "document_checkout": {},
+    "document_checkin": {},
+    "document_release": {"reason": "probe"},
+    "document_edit": {"title": "probe", "version": "1"},
+    "document_share": {"note": "probe"},
+    "document_share_revoke": {},
+    "document_link": {"kind": "person", "ref": "{member_number}"},
+    "document_unlink": {"kind": "case", "id": "{case}"},
 }
 # Actions on many cases at once: as A, B's cases must stay untouched.
 BULK_ROUTES = {"case_bulk_assign": {"case": "{case}", "to": "me"}}
@@ -78,7 +96,7 @@ def _named_routes(patterns=None, namespace=None):
 
 
 def secrets_of(side) -> list[str]:
-    out = [side.marker, side.case.number]
+    out = [side.marker, side.case.number, side.document.title]
     for p, m in side.members:
         out += [p.email, p.national_id, p.national_id[:6] + " " + p.national_id[6:], m.member_number, p.first_name]
     return out
@@ -118,14 +136,47 @@ def _probes(side):
 @pytest.fixture
 def world(world):
     from tests import factories
+    from tillit.documents.services import create_share_link
 
     for side in (world.a, world.b):
         side.case = factories.case(side, title=f"Case of {side.marker}")
+        side.document = factories.document(side, title=f"Document of {side.marker}", cases=[side.case],
+                                           persons=[side.members[1][0]])
+        side.share_link, _raw = create_share_link(side.document, actor=side.staff)
     return world
 
 
 def test_every_page_is_in_the_crawl():
-    assert set(_named_routes()) - NOT_PERSONAL == set(ROUTES) | set(POST_ROUTES) | set(BULK_ROUTES)
+    assert set(_named_routes()) - NOT_PERSONAL == set(ROUTES) | set(POST_ROUTES) | set(BULK_ROUTES) | set(
+        DOCUMENT_POST_ROUTES)
+
+
+@pytest.mark.parametrize("who", ["staff", "rep"])
+def test_no_action_reaches_a_document_of_another_scope(client, world: World, who):
+    from django.urls import reverse
+
+    from tillit.core.models import AuditEntry
+
+    client.force_login(getattr(world.a, who))
+    doc = world.b.document
+    before = AuditEntry.objects.filter(object_type="documents.document", object_id=doc.pk).count()
+    for name, data in DOCUMENT_POST_ROUTES.items():
+        data = {k: v.format(member_number=world.b.members[0][1].member_number, case=world.b.case.pk)
+                for k, v in data.items()}
+        kwargs = {"pk": doc.pk, **({"link_pk": world.b.share_link.pk} if name == "document_share_revoke" else {})}
+        response = client.post(reverse(name, kwargs=kwargs), data)
+        assert response.status_code == 404, f"{name} on scope B answered {response.status_code}"
+    # and A's own document cannot be linked to B's person or case
+    mine = world.a.document
+    client.force_login(world.a.staff)
+    client.post(reverse("document_link", kwargs={"pk": mine.pk}),
+                {"kind": "person", "ref": world.b.members[0][1].member_number})
+    client.post(reverse("document_link", kwargs={"pk": mine.pk}), {"kind": "case", "ref": world.b.case.number})
+    assert not mine.persons.filter(pk=world.b.members[0][0].pk).exists() and not mine.cases.filter(
+        pk=world.b.case.pk).exists()
+    doc.refresh_from_db()
+    assert doc.checked_out_by is None and doc.title.startswith("Document of")
+    assert AuditEntry.objects.filter(object_type="documents.document", object_id=doc.pk).count() == before
 
 
 @pytest.mark.parametrize("who", ["staff", "rep"])
@@ -180,6 +231,7 @@ def _fill(path, side):
         "employment_id": person.employments.first().pk, "role_id": side.rep_person.roles.first().pk,
         "unit_id": side.branch.pk, "employer_id": side.workplace.pk,
         "case_id": side.case.pk, "case_type_id": side.case.case_type_id,
+        "document_id": side.document.pk, "version_number": 1,
     }
     for key, value in ids.items():
         path = path.replace("{" + key + "}", str(value))
@@ -198,8 +250,8 @@ def test_every_api_endpoint_shows_nothing_of_another_scope(client, world: World)
         mine = _fill(path, world.a)
         for query in ["", *(_probes(world.b) if "{" not in path else [])]:
             response = client.get(mine + query, **auth)
-            assert response.status_code == 200, f"{mine}{query}: {response.status_code} {response.content[:200]}"
-            _assert_clean(_without_echo(response.content.decode(), query), secrets, mine + query)
+            assert response.status_code == 200, f"{mine}{query}: {response.status_code}"
+            _assert_clean(_without_echo(_body(response), query), secrets, mine + query)
             if "{" not in path and "items" in response.json():
                 ids = {str(item["id"]) for item in response.json()["items"]}
                 if path.endswith(("persons", "memberships")):

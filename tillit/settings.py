@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "tillit.registry",
     "tillit.cases",
     "tillit.messaging",
+    "tillit.documents",
     "django_tasks",
     "django_tasks_db",
     "tillit.api",
@@ -142,6 +143,37 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise serves from the fin
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("TILLIT_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
+# Documents: a local folder (TILLIT_MEDIA_ROOT) by default; TILLIT_STORAGE=s3 for S3-compatible storage.
+if os.environ.get("TILLIT_STORAGE", "local") == "s3":
+    _default_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": os.environ.get("TILLIT_S3_BUCKET", ""),
+        "endpoint_url": os.environ.get("TILLIT_S3_ENDPOINT_URL") or None,
+        "region_name": os.environ.get("TILLIT_S3_REGION") or None,
+        "access_key": os.environ.get("TILLIT_S3_ACCESS_KEY_ID") or None,
+        "secret_key": os.environ.get("TILLIT_S3_SECRET_ACCESS_KEY") or None,
+        "location": os.environ.get("TILLIT_S3_PREFIX", ""),
+        "default_acl": None,
+        "querystring_auth": True,
+        "file_overwrite": True,
+    }}
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                        "OPTIONS": {"location": str(MEDIA_ROOT), "file_permissions_mode": 0o640}}
+STORAGES = {"default": _default_storage,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+TILLIT_DOCUMENT_MAX_BYTES = int(os.environ.get("TILLIT_DOCUMENT_MAX_BYTES", str(500 * 1024 * 1024)))
+TILLIT_DOCUMENT_TYPES = [t for t in os.environ.get("TILLIT_DOCUMENT_TYPES", ",".join([
+    "application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "image/tiff",
+    "text/plain", "text/markdown", "text/csv", "message/rfc822", "application/rtf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.presentation",
+    "application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint", "application/vnd.ms-outlook",
+])).split(",") if t]
+TILLIT_SHARE_LINK_DAYS = int(os.environ.get("TILLIT_SHARE_LINK_DAYS", "14"))  # default expiry of external links
+TILLIT_SHARE_LINK_MAX_DAYS = int(os.environ.get("TILLIT_SHARE_LINK_MAX_DAYS", "365"))
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

@@ -7,5 +7,6 @@ urlpatterns = [
     path("", include("tillit.core.urls")),
     path("", include("tillit.registry.urls")),
     path("", include("tillit.cases.urls")),
+    path("", include("tillit.documents.urls")),
     path("api/v1/", include("tillit.api.urls")),
 ]

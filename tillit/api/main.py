@@ -10,6 +10,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from tillit.api.auth import TokenAuth
 from tillit.api.cases import router as cases_router
+from tillit.api.documents import router as documents_router
 from tillit.api.registry import router as registry_router
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
 
@@ -57,3 +58,4 @@ def malformed(request, exc):
 
 api.add_router("/", registry_router)
 api.add_router("/", cases_router)
+api.add_router("/", documents_router)

@@ -191,6 +191,7 @@ class CaseEvent(models.Model):
         DEADLINE = "deadline", _("deadline change")
         LINK = "link", _("link")
         REMINDER = "reminder", _("reminder")
+        DOCUMENT = "document", _("document")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(default=timezone.now)

@@ -1,5 +1,11 @@
 from tillit.cases.models import Case
+from tillit.core.panels import Panels
 from tillit.core.scopes import EDIT, scope_for
+
+# Sections other apps add to the case page (documents, ...).
+CASE_PANELS = Panels()
+register_case_panel = CASE_PANELS.register
+case_panels = CASE_PANELS.render
 
 
 def person_cases(request, person):

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from tillit.cases import services
 from tillit.cases.forms import NewCaseForm, NoteForm, TransferForm
 from tillit.cases.models import Case
+from tillit.cases.panels import case_panels
 from tillit.cases.queues import QUEUES, filter_cases
 from tillit.core.errors import DomainError
 from tillit.core.forms import add_domain_errors
@@ -99,7 +100,8 @@ def case_detail(request, pk):
         "transitions": services.available_transitions(case, request.user) if can_edit else [],
         "can_edit": can_edit,
         "note_form": NoteForm(initial={"body": draft.get("body", "")} if draft.get("action") == "case_note" else None),
-        "transfer_form": transfer, "draft": draft, "today": timezone.localdate()})
+        "transfer_form": transfer, "draft": draft, "today": timezone.localdate(),
+        "panels": case_panels(request, case)})
 
 
 DRAFT_FIELDS = ("reason", "unit", "body", "subject", "public")

@@ -26,6 +26,8 @@ from django_tasks import task
 from tillit.cases import services as case_services
 from tillit.cases.models import Case, CaseEvent, CaseType
 from tillit.core.errors import InvalidInput
+from tillit.documents.files import sanitise_filename, store_bytes
+from tillit.documents.services import create_document
 from tillit.messaging.models import Attachment, Message, MessageTemplate
 from tillit.registry.models import Person
 from tillit.registry.services import create_person
@@ -172,10 +174,11 @@ def ingest_email(raw: bytes) -> Message:
                 data = part.get_payload(decode=True) or b""
             except Exception:  # noqa: BLE001
                 continue
-            stored, digest = _store(data, "mail/attachments")
-            Attachment.objects.create(message=message, filename=(part.get_filename() or "attachment")[:255],
-                                      content_type=part.get_content_type()[:100], size=len(data), sha256=digest,
-                                      stored_name=stored)
+            filename = sanitise_filename(part.get_filename() or "attachment")
+            blob = store_bytes(data, filename, part.get_content_type())  # kept once, beside the documents
+            Attachment.objects.create(message=message, filename=filename[:255],
+                                      content_type=part.get_content_type()[:100], size=len(data), sha256=blob.sha256,
+                                      stored_name=blob.stored_name)
     case = None
     match = CASE_NUMBER.search(subject)
     if match:
@@ -192,7 +195,29 @@ def ingest_email(raw: bytes) -> Message:
     message.case = case
     message.problem = problem
     message.save(update_fields=["case", "problem"])
-    case_services.record_event(case, CaseEvent.Kind.MESSAGE_IN, actor=None, body=body, public=True,
-                               data={"message": message.pk, "subject": subject, "from": address, "problem": problem,
-                                     "attachments": list(message.attachments.values_list("filename", flat=True))})
+    event = case_services.record_event(
+        case, CaseEvent.Kind.MESSAGE_IN, actor=None, body=body, public=True,
+        data={"message": message.pk, "subject": subject, "from": address, "problem": problem,
+              "attachments": list(message.attachments.values_list("filename", flat=True))})
+    refused = _attachments_to_documents(message, case, person)
+    if refused:
+        CaseEvent.objects.filter(pk=event.pk).update(data={**event.data, "refused": refused})
     return message
+
+
+def _attachments_to_documents(message: Message, case: Case, person: Person | None) -> list[str]:
+    """Each attachment becomes a document linked to the case (and the sender); the names of those the
+    document rules refuse (kind, size, empty) are returned. The bytes are kept with the message either way."""
+    refused = []
+    for attachment in message.attachments.all():
+        with default_storage.open(attachment.stored_name, "rb") as fh:
+            try:
+                with transaction.atomic():
+                    create_document(file=fh, filename=attachment.filename, declared_type=attachment.content_type,
+                                    unit=case.responsible_unit, actor=None, channel="system", cases=[case],
+                                    persons=[person] if person else [],
+                                    description=_("Attachment to the email “%(subject)s” from %(address)s.") % {
+                                        "subject": message.subject, "address": message.address})
+            except InvalidInput as exc:
+                refused.append(f"{attachment.filename}: {exc.message}")
+    return refused

@@ -1,21 +1,7 @@
-"""Sections other apps add to the person page, so the registry never imports them.
+"""Sections other apps add to the person page (cases, documents, ...)."""
 
-An app registers `panel(request, person) -> (template name, context) | None` in its ready().
-"""
+from tillit.core.panels import Panels
 
-PERSON_PANELS = []
-
-
-def register_person_panel(panel):
-    if panel not in PERSON_PANELS:
-        PERSON_PANELS.append(panel)
-    return panel
-
-
-def person_panels(request, person):
-    out = []
-    for panel in PERSON_PANELS:
-        result = panel(request, person)
-        if result:
-            out.append(result)
-    return out
+PERSON_PANELS = Panels()
+register_person_panel = PERSON_PANELS.register
+person_panels = PERSON_PANELS.render

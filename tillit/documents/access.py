@@ -1,0 +1,82 @@
+"""Looking documents up for a user, streaming them out, and resolving what a user links them to."""
+
+import base64
+
+from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+
+from tillit.cases.models import Case
+from tillit.core.audit import log_access
+from tillit.core.errors import InvalidInput
+from tillit.core.scopes import EDIT, VIEW
+from tillit.documents import files
+from tillit.documents.models import Document, DocumentVersion
+from tillit.registry.models import Person, employers_in_scope
+
+BLOCK = 1024 * 1024
+
+
+def document_for(user, pk, perm: str = VIEW) -> Document:
+    """The document if the user may see (or change) it; 404 otherwise, never 403."""
+    return get_object_or_404(Document.objects.visible_to(user, perm).select_related(
+        "current__blob", "category", "responsible_unit", "checked_out_by"), pk=pk)
+
+
+def version_of(document: Document, number=None) -> DocumentVersion:
+    if number is None:
+        if document.current is None:
+            raise Http404
+        return document.current
+    return get_object_or_404(DocumentVersion.objects.select_related("blob"), document=document, number=number)
+
+
+def log_document_access(user, document: Document, action: str, *, channel: str, **detail) -> None:
+    """A view or download of a document is a view of the people it is linked to."""
+    people = [pk for pk in document.persons.values_list("pk", flat=True)]
+    own = getattr(user, "pk", None) and Person.objects.filter(pk__in=people, user=user).values_list("pk", flat=True)
+    for person_id in people:
+        if not own or person_id not in own:
+            log_access(user, action, channel=channel, person_id=person_id, detail={"document": document.pk, **detail})
+
+
+def file_response(version: DocumentVersion, *, inline: bool = False) -> FileResponse:
+    """Stream one version from storage. Anything a browser could run is sent as an attachment."""
+    blob = version.blob
+    inline = inline and blob.media_type in files.INLINE_TYPES
+    response = FileResponse(files.open_blob(blob), as_attachment=not inline, filename=version.filename,
+                            content_type=blob.media_type)
+    response.block_size = BLOCK
+    response["Content-Length"] = str(blob.size)
+    response["X-Content-Type-Options"] = "nosniff"
+    policy = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; object-src 'self'"
+    response["Content-Security-Policy"] = policy + ("; sandbox" if blob.media_type.startswith("image/") else "")
+    response["Cache-Control"] = "private, no-cache"
+    response["Repr-Digest"] = "sha-256=:" + base64.b64encode(bytes.fromhex(blob.sha256)).decode() + ":"
+    response["ETag"] = f'"{blob.sha256}"'
+    return response
+
+
+def resolve_link(user, kind: str, ref: str):
+    """The person, case or employer a user names (member number, email, case number, org number or id),
+    among those the user may change; a clear message naming the field if there is none."""
+    ref = (ref or "").strip()
+    found = None
+    if kind == "person":
+        people = Person.objects.visible_to(user, EDIT).current()
+        q = Q(memberships__member_number=ref) | Q(email__iexact=ref)
+        if ref.isdigit() and len(ref) < 11:
+            q |= Q(pk=int(ref))
+        found = people.filter(q).distinct().first() if ref else None
+    elif kind == "case":
+        cases = Case.objects.visible_to(user, EDIT)
+        found = cases.filter(Q(number=ref) | (Q(pk=int(ref)) if ref.isdigit() else Q(pk=None))).first()
+    elif kind == "employer":
+        employers = employers_in_scope(user, EDIT)
+        found = employers.filter(Q(org_number=ref.replace(" ", "")) | (Q(pk=int(ref)) if ref.isdigit()
+                                                                         else Q(pk=None))).first()
+    if found is None:
+        raise InvalidInput(_("Nothing found for “%(ref)s” among what you may change.") % {"ref": ref},
+                           field_errors={"ref": [_("Not found.")]})
+    return found

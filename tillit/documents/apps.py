@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DocumentsConfig(AppConfig):
+    name = "tillit.documents"
+    label = "documents"
+    verbose_name = _("Documents")
+
+    def ready(self):
+        from tillit.cases.panels import register_case_panel
+        from tillit.documents.panels import case_documents, person_documents
+        from tillit.registry.panels import register_person_panel
+
+        register_person_panel(person_documents)
+        register_case_panel(case_documents)
+
+        from tillit.documents.demo import load_document_demo
+        from tillit.registry.demo import DEMO_EXTENSIONS
+
+        if load_document_demo not in DEMO_EXTENSIONS:
+            DEMO_EXTENSIONS.append(load_document_demo)
