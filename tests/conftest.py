@@ -19,6 +19,14 @@ def world(db) -> World:
     return build_world()
 
 
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Each test's stored files (documents, mail) in a folder of its own."""
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path / "media")}}}
+    return tmp_path / "media"
+
+
 @pytest.fixture
 def today():
     return datetime.date.today()

@@ -93,7 +93,7 @@ def test_a_template_speaks_the_persons_language(smtp, world, django_capture_on_c
     assert message.body == f"Hej {person.first_name}, ärende {case.number}"
 
 
-def _mail(subject, sender="ukjent@example.no", body="Hei", attachment=None):
+def _mail(subject, sender="ukjent@example.no", body="Hei", attachment=None, filename="attest.pdf"):
     msg = EmailMessage()
     msg["From"] = f"Ola Avsender <{sender}>"
     msg["To"] = "post@tillit.example"
@@ -101,7 +101,7 @@ def _mail(subject, sender="ukjent@example.no", body="Hei", attachment=None):
     msg["Message-ID"] = "<abc@example.no>"
     msg.set_content(body)
     if attachment:
-        msg.add_attachment(attachment, maintype="application", subtype="pdf", filename="attest.pdf")
+        msg.add_attachment(attachment, maintype="application", subtype="pdf", filename=filename)
     return msg.as_bytes()
 
 
@@ -118,6 +118,21 @@ def test_a_reply_lands_on_its_case_with_its_attachment(world, intake):
     event = case.events.get(kind="message_in")
     assert event.body.strip() == "Here it is" and event.data["attachments"] == ["attest.pdf"]
     assert message.attachments.get().size == len(b"%PDF-1.4 test")
+    document = case.documents.get()  # the attachment became a document linked to the case and the sender
+    assert document.title == "attest" and document.current.filename == "attest.pdf"
+    assert document.current.blob.stored_name == message.attachments.get().stored_name  # kept once
+    assert document.current.media_type == "application/pdf" and list(document.persons.all()) == [message.person]
+    assert case.events.filter(kind="document", data__document=document.pk).exists()
+
+
+def test_attachments_the_document_rules_refuse_are_kept_with_the_message(world, intake):
+    case = factories.case(world.a)
+    message = services.ingest_email(_mail(f"Re: [{case.number}] Program", attachment=b"MZ\x90\x00binary",
+                                          filename="setup.exe"))
+    assert message.attachments.get().filename == "setup.exe"
+    assert not case.documents.exists()
+    event = case.events.get(kind="message_in")
+    assert event.data["refused"] == ["setup.exe: Files of this kind (.exe) are not accepted."]
 
 
 def test_new_mail_opens_an_intake_case_for_the_sender(world, intake):

@@ -51,7 +51,10 @@ def unauthenticated(request, exc):
 def malformed(request, exc):
     errors = {}
     for item in exc.errors:
-        loc = [str(part) for part in item.get("loc", []) if part not in ("body", "query", "path", "payload")]
+        loc = [str(part) for part in item.get("loc", [])]
+        if loc and loc[0] in ("body", "query", "path", "form", "file", "header", "cookie"):
+            loc = loc[1:]  # where the value came from, not which field
+        loc = [part for part in loc if part != "payload"]
         errors.setdefault(".".join(loc) or "request", []).append(item.get("msg", "invalid"))
     return _error(request, 422, "The request is not valid.", errors)
 

@@ -129,12 +129,10 @@ def sniff(fileobj, head: bytes) -> str:
     if not head or not _looks_like_text(head):
         return "application/octet-stream"
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if start.startswith((b"<!doctype html", b"<html")):
+    if start.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<script", b"<iframe")):
         return "text/html"
     if b"<svg" in start[:1024]:
         return "image/svg+xml"
-    if b"<script" in start:
-        return "text/html"
     if start.startswith(b"<?xml"):
         return "application/xml"
     return "text/plain"

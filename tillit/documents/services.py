@@ -97,6 +97,8 @@ def create_document(*, file, filename: str, unit: OrgUnit, actor, channel: str =
     try:
         incoming.check(enforce_types=enforce_types)
     except InvalidInput as exc:
+        if not errors.by_field:
+            raise
         for field, messages in exc.field_errors.items():
             for message in messages:
                 errors.add(field, message)
