@@ -1,4 +1,7 @@
 import logging
+import signal
+import subprocess
+import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -11,8 +14,10 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument("--with-worker", action="store_true",
+                            help="also run `tillit worker` (mail, text extraction, deadlines) beside the server")
 
-    def handle(self, *args, host, port, threads, **options):
+    def handle(self, *args, host, port, threads, with_worker=False, **options):
         from waitress import serve
 
         from tillit.wsgi import application
@@ -21,4 +26,14 @@ class Command(BaseCommand):
         if settings.DEBUG:
             self.stderr.write("Warning: TILLIT_DEBUG=1 is set; never run production like this.")
         self.stdout.write(f"Tillit on http://{host}:{port}/ ({threads} threads)")
-        serve(application, host=host, port=port, threads=threads, ident="tillit", clear_untrusted_proxy_headers=True)
+        worker = None
+        if with_worker:
+            worker = subprocess.Popen([sys.executable, "-m", "tillit.cli", "worker"])
+            signal.signal(signal.SIGTERM, lambda *_args: sys.exit(0))  # stop the worker too
+        try:
+            serve(application, host=host, port=port, threads=threads, ident="tillit",
+                  clear_untrusted_proxy_headers=True)
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=30)
