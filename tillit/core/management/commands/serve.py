@@ -31,8 +31,11 @@ class Command(BaseCommand):
             worker = subprocess.Popen([sys.executable, "-m", "tillit.cli", "worker"])
             signal.signal(signal.SIGTERM, lambda *_args: sys.exit(0))  # stop the worker too
         try:
+            # The largest request: a document of the largest size allowed, with room for the form around it.
             serve(application, host=host, port=port, threads=threads, ident="tillit",
-                  clear_untrusted_proxy_headers=True)
+                  clear_untrusted_proxy_headers=True,
+                  max_request_body_size=max(settings.TILLIT_DOCUMENT_MAX_BYTES, settings.TILLIT_IMPORT_MAX_BYTES)
+                  + 1024 * 1024)
         finally:
             if worker is not None:
                 worker.terminate()
