@@ -270,3 +270,28 @@ def test_counts_on_the_tree_pages_only_count_what_the_user_may_see(client, world
     rows = response.context["rows"]
     assert [(n.pk, count) for n, count in rows] == [(world.a.region.pk, Membership.objects.filter(
         branch=world.a.branch).count())]
+
+
+def test_no_api_write_reaches_a_document_of_another_scope(client, world: World):
+    """Every write endpoint on a document, with B's document id, answers 404 to A and changes nothing."""
+    from tillit.core.models import AuditEntry
+
+    _token, raw = create_token(world.a.staff)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    doc = world.b.document
+    before = AuditEntry.objects.filter(object_type="documents.document", object_id=doc.pk).count()
+    writes = [(path, method) for path, ops in api.get_openapi_schema()["paths"].items()
+              for method in ops if method in ("post", "patch", "delete") and "{document_id}" in path]
+    assert len(writes) >= 7
+    for path, method in writes:
+        url = "/api/v1" + path.removeprefix("/api/v1").replace("{document_id}", str(doc.pk)).replace(
+            "{link_id}", str(world.b.share_link.pk))
+        if path.endswith(("/versions", "/checkin")):  # multipart, with a file
+            from django.core.files.uploadedfile import SimpleUploadedFile
+
+            response = client.post(url, {"file": SimpleUploadedFile("x.txt", b"probe"), "base_version": 1}, **auth)
+        else:
+            body = {"version": 1, "title": "probe", "kind": "person", "ref": "x", "reason": "probe"}
+            response = getattr(client, method)(url, body, content_type="application/json", **auth)
+        assert response.status_code == 404, f"{method.upper()} {url} answered {response.status_code}"
+    assert AuditEntry.objects.filter(object_type="documents.document", object_id=doc.pk).count() == before
