@@ -92,3 +92,13 @@ def test_the_snippet_is_escaped(client, world):
     body = client.get(reverse("documents") + "?q=kontingent").content.decode()
     assert "<mark>kontingent</mark>" in body
     assert "<script>alert" not in body  # escaped on SQLite; PostgreSQL's headline drops tags
+
+
+def test_words_too_common_to_rank_give_the_newest_first(world, monkeypatch):
+    older = factories.document(world.a, content=b"tariff tariff tariff", filename="a.txt")
+    newer = factories.document(world.a, content=b"tariff once", filename="b.txt")
+    for doc in (older, newer):
+        _extracted(doc)
+    assert list(search.search(Document.objects.all(), "tariff")) == [older, newer]  # ranked: more hits first
+    monkeypatch.setattr(search, "RANKED", 1)
+    assert list(search.search(Document.objects.all(), "tariff")) == [newer, older]

@@ -97,9 +97,7 @@ def _visible(qs, ids: list[int], field: str) -> list:
 def list_documents(request, q: str = "", category: str = "", unit_id: int | None = None, person_id: int | None = None,
                    case_id: int | None = None, employer_id: int | None = None, page: int = 1, page_size: int = 25):
     _paging(page, page_size)
-    docs = Document.objects.visible_to(request.user).select_related(
-        "current__blob", "current__author", "category", "checked_out_by").prefetch_related(
-        "persons", "cases", "employers")
+    docs = Document.objects.visible_to(request.user)
     if category:
         docs = docs.filter(category__code=category)
     for field, value in (("responsible_unit_id", unit_id), ("persons", person_id), ("cases", case_id),
@@ -107,6 +105,8 @@ def list_documents(request, q: str = "", category: str = "", unit_id: int | None
         if value is not None:
             docs = docs.filter(**{field: value})
     docs = search.search(docs, q) if q.strip() else docs.order_by("-updated_at", "-pk")
+    docs = docs.select_related("current__blob", "current__author", "category", "checked_out_by").prefetch_related(
+        "persons", "cases", "employers")
     rows = list(docs[(page - 1) * page_size:page * page_size + 1])
     snippets = search.snippets([d.pk for d in rows[:page_size]], q) if q.strip() else {}
     return {"page": page, "has_next": len(rows) > page_size,

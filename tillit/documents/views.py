@@ -39,8 +39,7 @@ def _too_large_message():
 
 @login_required
 def document_list(request):
-    docs = Document.objects.visible_to(request.user).select_related("current__blob", "category", "responsible_unit",
-                                                                    "checked_out_by")
+    docs = Document.objects.visible_to(request.user)
     q = request.GET.get("q", "").strip()
     category = request.GET.get("category", "")
     if category.isdigit():
@@ -49,6 +48,7 @@ def document_list(request):
     if unit.isdigit():
         docs = docs.filter(responsible_unit_id=int(unit))
     docs = search.search(docs, q) if q else docs.order_by("-updated_at", "-pk")
+    docs = docs.select_related("current__blob", "category", "responsible_unit", "checked_out_by")
     try:
         page = max(1, int(request.GET.get("page", "1")))
     except ValueError:
