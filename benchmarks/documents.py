@@ -296,7 +296,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--media", default=str(ROOT / "var" / "bench-media"))
-    parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--skip-http", action="store_true", help="search only; keeps earlier HTTP figures")
     args = parser.parse_args()
     media = Path(args.media)
     media.mkdir(parents=True, exist_ok=True)
@@ -332,6 +332,9 @@ def main():
         print(f"1 GB: server peak {m['upload_peak_mb']} MB uploading ({m['upload_s']} s), "
               f"{m['download_peak_mb']} MB downloading ({m['download_s']} s)")
     out = ROOT / "benchmarks" / "results" / f"documents-{result['database']}-{args.documents}.json"
+    if args.skip_http and out.exists():  # keep the HTTP figures of the last full run
+        earlier = json.loads(out.read_text())
+        result |= {k: earlier[k] for k in ("throughput", "memory_1gb") if k in earlier}
     out.write_text(json.dumps(result, indent=2))
     print(f"written to {out}")
 
