@@ -104,3 +104,14 @@ def test_links_are_added_by_member_number_or_case_number_and_removed(client, wor
     assert "Nothing found for “1999/00001”" in missing.content.decode()
     client.post(reverse("document_unlink", args=[doc.pk]), {"kind": "person", "id": person.pk})
     assert not doc.persons.exists()
+
+
+def test_an_employers_page_and_a_units_page_list_their_documents(client, world):
+    agreement = factories.document(world.a, title="Særavtale Verksted", employers=[world.a.workplace])
+    client.force_login(world.a.staff)
+    body = client.get(reverse("employer", args=[world.a.workplace.pk])).content.decode()
+    assert "Særavtale Verksted" in body and f"?employer={world.a.workplace.pk}" in body
+    assert "Særavtale Verksted" in client.get(reverse("org_unit", args=[world.a.branch.pk])).content.decode()
+    client.force_login(world.b.staff)
+    assert client.get(reverse("employer", args=[world.a.workplace.pk])).status_code == 404
+    assert agreement.title not in client.get(reverse("employers")).content.decode()

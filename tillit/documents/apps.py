@@ -9,11 +9,13 @@ class DocumentsConfig(AppConfig):
 
     def ready(self):
         from tillit.cases.panels import register_case_panel
-        from tillit.documents.panels import case_documents, person_documents
-        from tillit.registry.panels import register_person_panel
+        from tillit.documents.panels import case_documents, employer_documents, person_documents, unit_documents
+        from tillit.registry.panels import NODE_PANELS, register_person_panel
 
         register_person_panel(person_documents)
         register_case_panel(case_documents)
+        NODE_PANELS["employer"].register(employer_documents)
+        NODE_PANELS["org"].register(unit_documents)
 
         from tillit.documents.demo import load_document_demo
         from tillit.registry.demo import DEMO_EXTENSIONS

@@ -1,14 +1,15 @@
-"""The documents section of the person page and of the case page."""
+"""The documents section of the person page, the case page, an employer's page and a unit's page."""
 
 from tillit.core.scopes import EDIT, scope_for
 from tillit.documents.models import Document
+from tillit.registry.models import employers_in_scope
 
 
-def _panel(request, filters: dict, new_query: str):
+def _panel(request, filters: dict, new_query: str, can_add=None):
     docs = list(Document.objects.visible_to(request.user).filter(**filters).select_related(
         "current__blob", "checked_out_by", "category").order_by("-updated_at")[:100])
     return "documents/_panel.html", {"documents": docs, "new_query": new_query,
-                                     "can_add": not scope_for(request.user, EDIT).empty}
+                                     "can_add": not scope_for(request.user, EDIT).empty if can_add is None else can_add}
 
 
 def person_documents(request, person):
@@ -17,3 +18,13 @@ def person_documents(request, person):
 
 def case_documents(request, case):
     return _panel(request, {"cases": case}, f"case={case.pk}")
+
+
+def employer_documents(request, employer):
+    return _panel(request, {"employers": employer}, f"employer={employer.pk}",
+                  can_add=employers_in_scope(request.user, EDIT).filter(pk=employer.pk).exists())
+
+
+def unit_documents(request, unit):
+    """The documents the unit is responsible for (those of its sub-units are on their pages)."""
+    return _panel(request, {"responsible_unit": unit}, "")

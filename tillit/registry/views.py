@@ -35,7 +35,7 @@ from tillit.registry.models import (
     shown_national_ids,
     units_in_scope,
 )
-from tillit.registry.panels import person_panels
+from tillit.registry.panels import NODE_PANELS, person_panels
 
 PAGE_SIZE = 50
 MAX_SESSION_REJECTS = 5 * 1024 * 1024
@@ -338,7 +338,8 @@ def _tree_page(request, model, tree, pk, template):
         counts = _member_counts(request, node.path, nodes, tree)
     rows = [(n, counts.get(n.path, 0)) for n in nodes]
     return render(request, template, {"node": node, "rows": rows, "tree": tree,
-                                      "ancestors": model.objects.get_ancestors(node) if node else []})
+                                      "ancestors": model.objects.get_ancestors(node) if node else [],
+                                      "panels": NODE_PANELS[tree].render(request, node) if node else []})
 
 
 @login_required
