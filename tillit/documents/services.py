@@ -123,8 +123,10 @@ def create_document(*, file, filename: str, unit: OrgUnit, actor, channel: str =
 
 
 def _locked(document) -> Document:
-    return Document.objects.select_for_update(of=("self",)).select_related("current", "checked_out_by").get(
-        pk=document.pk)
+    """The document's row, locked for this transaction. Its version and holder are read after the lock
+    (lazily): joined in the locking query they could come back empty when a concurrent upload just
+    committed (PostgreSQL re-reads only the locked row)."""
+    return Document.objects.select_for_update().get(pk=document.pk)
 
 
 def _refuse_if_held_by_other(document, actor):
