@@ -64,6 +64,7 @@ POST_ROUTES = {
     "case_transfer": {"unit": "{unit}", "reason": "probe"},
     "case_message": {"body": "probe"},
     "case_tags": {"tags": "probe"},
+    "case_link": {"number": "{number}"},
 }
 # Actions on a document: as A, B's document must be a 404 and nothing may change.
 DOCUMENT_POST_ROUTES = {
@@ -187,8 +188,9 @@ def test_no_action_reaches_a_case_of_another_scope(client, world: World, who):
 
     client.force_login(getattr(world.a, who))
     before = CaseEvent.objects.filter(case=world.b.case).count()
+    mine = world.a.case
     for name, data in POST_ROUTES.items():
-        data = {k: v.format(unit=world.a.branch.pk) for k, v in data.items()}
+        data = {k: v.format(unit=world.a.branch.pk, number=mine.number) for k, v in data.items()}
         response = client.post(reverse(name, kwargs={"pk": world.b.case.pk}), data)
         assert response.status_code == 404, f"{name} on scope B answered {response.status_code}"
     for name, data in BULK_ROUTES.items():

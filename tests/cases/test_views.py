@@ -135,3 +135,18 @@ def test_a_message_that_cannot_go_out_keeps_its_text(client, world):
                        follow=True)
     body = page.content.decode()
     assert "no email address" in body and ">Lang tekst om lønn</textarea>" in body
+
+
+def test_a_related_case_is_linked_by_its_number_within_scope(client, world):
+    case, other = factories.case(world.a), factories.case(world.a, title="Second matter")
+    theirs = factories.case(world.b)
+    client.force_login(world.a.staff)
+    page = client.post(reverse("case_link", args=[case.pk]), {"number": other.number}, follow=True).content.decode()
+    assert f"{other.number} is now related." in page
+    assert list(case.related.all()) == [other] and list(other.related.all()) == [case]
+    assert other.events.filter(kind="link", data__number=case.number).exists()
+    again = client.post(reverse("case_link", args=[case.pk]), {"number": other.number}, follow=True)
+    assert "already related" in again.content.decode()
+    refused = client.post(reverse("case_link", args=[case.pk]), {"number": theirs.number}, follow=True)
+    assert f"No case {theirs.number} that you may change." in refused.content.decode()
+    assert not theirs.related.exists() and not theirs.events.filter(kind="link").exists()

@@ -17,4 +17,5 @@ urlpatterns = [
     path("cases/<int:pk>/transfer/", views.case_transfer, name="case_transfer"),
     path("cases/<int:pk>/message/", views.case_message, name="case_message"),
     path("cases/<int:pk>/tags/", views.case_tags, name="case_tags"),
+    path("cases/<int:pk>/link/", views.case_link, name="case_link"),
 ]

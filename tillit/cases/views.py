@@ -205,6 +205,22 @@ def case_transfer(request, pk):
     return _act(request, pk, transfer)
 
 
+@require_POST
+@login_required
+def case_link(request, pk):
+    """Relate another case (by its number) that the user may also change; both timelines say so."""
+    def link(case, v):
+        number = request.POST.get("number", "").strip()
+        other = Case.objects.visible_to(request.user, EDIT).filter(number=number).first()
+        if other is None:
+            raise DomainError(_("No case %(n)s that you may change.") % {"n": number or "–"})
+        if case.related.filter(pk=other.pk).exists():
+            raise DomainError(_("%(n)s is already related.") % {"n": other.number})
+        services.link_cases(case, other, actor=request.user)
+        messages.success(request, _("%(n)s is now related.") % {"n": other.number})
+    return _act(request, pk, link)
+
+
 @login_required
 def measure_page(request):
     """The unit's flow of work: opened, closed, backlog, lead and response times, time per state."""
