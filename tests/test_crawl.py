@@ -55,6 +55,8 @@ ROUTES = {
     "document": lambda s: [{"pk": s.document.pk}],
     "document_download": lambda s: [{"pk": s.document.pk}],
     "document_version_download": lambda s: [{"pk": s.document.pk, "number": 1}],
+    "access_users": lambda s: [{}],
+    "access_user": lambda s: [{"pk": s.staff.pk}, {"pk": s.rep.pk}],
 }
 # Actions: POST only. As A, B's case must be a 404 and nothing may change.
 POST_ROUTES = {
@@ -77,6 +79,13 @@ DOCUMENT_POST_ROUTES = {
     "document_share_revoke": {},
     "document_link": {"kind": "person", "ref": "{member_number}"},
     "document_unlink": {"kind": "case", "id": "{case}"},
+}
+# A local administrator's actions on a login: as A's administrator, B's users must be a 404 and unchanged.
+USER_POST_ROUTES = {
+    "access_grant": {"role": "viewer", "unit": "{unit}"},
+    "access_revoke": {"grant": "{grant}"},
+    "access_unlock": {},
+    "access_password": {},
 }
 # Actions on many cases at once: as A, B's cases must stay untouched.
 BULK_ROUTES = {"case_bulk_assign": {"case": "{case}", "to": "me"}}
@@ -149,7 +158,34 @@ def world(world):
 
 def test_every_page_is_in_the_crawl():
     assert set(_named_routes()) - NOT_PERSONAL == set(ROUTES) | set(POST_ROUTES) | set(BULK_ROUTES) | set(
-        DOCUMENT_POST_ROUTES)
+        DOCUMENT_POST_ROUTES) | set(USER_POST_ROUTES)
+
+
+def test_a_local_administrator_reaches_no_login_of_another_scope(client, world: World):
+    from django.urls import reverse
+
+    from tests import factories
+    from tillit.core.models import AuditEntry, Grant
+    from tillit.core.services import grant_access
+
+    admin_a = factories.user("local_admin_alfa")
+    grant_access(admin_a, "local_admin", "org", world.a.region, actor=None, channel="system")
+    client.force_login(admin_a)
+    listing = client.get(reverse("access_users")).content.decode()
+    assert world.a.staff.username in listing and world.b.staff.username not in listing
+    found = client.get(reverse("access_users") + f"?q={world.b.rep.username}").content.decode()
+    assert reverse("access_user", kwargs={"pk": world.b.rep.pk}) not in found
+    victim = world.b.staff
+    grant = Grant.objects.filter(user=victim).first()
+    password, audits = victim.password, AuditEntry.objects.count()
+    for name, data in USER_POST_ROUTES.items():
+        data = {k: v.format(unit=world.a.branch.pk, grant=grant.pk) for k, v in data.items()}
+        response = client.post(reverse(name, kwargs={"pk": victim.pk}), data)
+        assert response.status_code == 404, f"{name} on a user of scope B answered {response.status_code}"
+    assert client.get(reverse("access_user", kwargs={"pk": victim.pk})).status_code == 404
+    victim.refresh_from_db()
+    assert victim.password == password and Grant.objects.filter(pk=grant.pk).exists()
+    assert AuditEntry.objects.count() == audits
 
 
 @pytest.mark.parametrize("who", ["staff", "rep"])

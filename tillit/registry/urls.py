@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tillit.registry import views
+from tillit.registry import access_views, views
 
 urlpatterns = [
     path("people/", views.people, name="people"),
@@ -20,4 +20,10 @@ urlpatterns = [
     path("employers/<int:pk>/", views.employers, name="employer"),
     path("imports/", views.import_upload, name="import_upload"),
     path("imports/rejected.csv", views.import_rejects, name="import_rejects"),
+    path("access/", access_views.access_users, name="access_users"),
+    path("access/users/<int:pk>/", access_views.access_user, name="access_user"),
+    path("access/users/<int:pk>/grant/", access_views.access_grant, name="access_grant"),
+    path("access/users/<int:pk>/revoke/", access_views.access_revoke, name="access_revoke"),
+    path("access/users/<int:pk>/unlock/", access_views.access_unlock, name="access_unlock"),
+    path("access/users/<int:pk>/password/", access_views.access_password, name="access_password"),
 ]
