@@ -253,7 +253,7 @@ def _people_chunk(rng, pools, trees, types, numbers, used_ids, count, today, now
 
 
 def _demo_users(trees, rng, today):
-    """Reps on most workplaces (some lost theirs), and the five demo logins."""
+    """Reps on most workplaces (some lost theirs), and the six demo logins."""
     from tillit.core.services import grant_access
 
     User = get_user_model()
@@ -298,6 +298,8 @@ def _demo_users(trees, rng, today):
                              channel="system")
     regional = make("regional")
     grant_access(regional, "regional_rep", "org", trees["regions"][1], actor=None, channel="system")
+    local = make("localadmin")
+    grant_access(local, "local_admin", "org", region, actor=None, channel="system")
     member_user = make("member")
     member = Person.objects.filter(memberships__status=MembershipStatus.ACTIVE, user__isnull=True).exclude(
         pk=rep_person.pk).order_by("pk").first()

@@ -7,6 +7,7 @@ from tillit.registry.models import Person
 
 LOGINS = [("admin", "system owner, sees everything"), ("handler", "case handler, one region"),
           ("rep", "workplace rep, one workplace"), ("regional", "regional rep, one region"),
+          ("localadmin", "local administrator, one region: users and access"),
           ("member", "a member, no staff access")]
 
 
