@@ -47,3 +47,39 @@ def test_the_measurement_page_draws_its_chart_for_the_users_units_only(client, w
     assert other.context["unit"] != world.b.region  # falls back to the user's own unit
     bad = client.get(reverse("case_measure"), {"from": "yesterday"})
     assert bad.status_code == 200 and "YYYY-MM-DD" in bad.content.decode()
+
+
+def test_transfers_and_reopening_move_the_backlog_between_units(world):
+    from tillit.cases.models import UnitDay
+
+    ctype = factories.case_type(world.a.branch)
+    today = timezone.localdate()
+    case = factories.case(world.a, case_type=ctype)
+    kept = factories.case(world.a, case_type=ctype)
+    services.transfer_case(case, world.b.branch, actor=world.a.staff, reason="Belongs to Beta")
+    week = today - datetime.timedelta(days=today.weekday())
+    a = measure(world.a.branch, week, today, today=today)
+    b = measure(world.b.branch, week, today, today=today)
+    assert (a.opened, a.open_now, a.backlog) == ([2], 1, [1])
+    assert (b.opened, b.open_now, b.backlog) == ([0], 1, [1])
+    services.transition_case(kept, "start", actor=world.a.staff)
+    services.transition_case(kept, "close", actor=world.a.staff)
+    services.transition_case(kept, "reopen", actor=world.admin)
+    a = measure(world.a.branch, week, today, today=today)
+    assert (a.closed, a.open_now, a.backlog) == ([1], 1, [1])
+    assert UnitDay.objects.get(unit=world.a.branch, day=today).reopened == 1
+
+
+def test_a_recount_gives_the_figures_kept_as_cases_changed(world):
+    from tillit.cases.daycounts import rebuild
+
+    ctype = factories.case_type(world.a.branch)
+    a = factories.case(world.a, case_type=ctype, now=at(0))
+    factories.case(world.a, case_type=ctype, now=at(3))
+    services.transition_case(a, "start", actor=world.a.staff, now=at(0, 12))
+    services.transition_case(a, "close", actor=world.a.staff, now=at(9, 9))
+    period = (MONDAY, MONDAY + datetime.timedelta(days=13))
+    live = measure(world.a.branch, *period, today=MONDAY)
+    rebuild()
+    assert measure(world.a.branch, *period, today=MONDAY) == live
+    assert live.days_per_state == {"In progress": round((9 * 24 - 3) / 24, 1), "New": 0.1}

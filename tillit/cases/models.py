@@ -158,8 +158,11 @@ class Case(models.Model):
                                 name="case_open_unit_due"),
                    models.Index(fields=["handler", "due_on"], condition=Q(closed_at__isnull=True),
                                 name="case_open_handler_due"),
-                   models.Index(fields=["responsible_unit", "closed_at"]),
-                   models.Index(fields=["responsible_unit", "opened_at"]),
+                   # Covering (PostgreSQL): the measurement page's percentiles read only the index.
+                   models.Index(fields=["responsible_unit", "closed_at"], include=["opened_at"],
+                                name="case_unit_closed"),
+                   models.Index(fields=["responsible_unit", "opened_at"], include=["first_response_at"],
+                                name="case_unit_opened"),
                    models.Index(fields=["opened_at"])]
 
     def __str__(self):
@@ -216,3 +219,38 @@ class CaseEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("The case timeline is append-only.")
+
+
+class UnitDay(models.Model):
+    """What happened to one unit's cases on one day, counted as it happens (cases.daycounts), so the
+    measurement page reads a few hundred rows instead of millions of cases and their timelines."""
+
+    unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    opened = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+    reopened = models.PositiveIntegerField(default=0)
+    moved_in = models.PositiveIntegerField(default=0)  # open cases transferred here
+    moved_out = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "day"], name="unit_day_once")]
+
+    def __str__(self):
+        return f"{self.unit_id} {self.day}"
+
+
+class UnitDayState(models.Model):
+    """Time spent in a state by the cases that left it on that day, at that unit."""
+
+    unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    state = models.CharField(max_length=100)  # the state's name, as the page shows it
+    seconds = models.FloatField(default=0)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "day", "state"], name="unit_day_state_once")]
+
+    def __str__(self):
+        return f"{self.unit_id} {self.day} {self.state}"

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tillit.cases import daycounts
 from tillit.cases.deadlines import add_business_days
 from tillit.cases.models import Case, CaseEvent, CaseShare, CaseType, Process, State, Transition
 from tillit.core import audit
@@ -136,6 +137,7 @@ def open_case(case_type: CaseType, *, title: str, actor, channel: str = "ui", su
         case.subjects.set(subjects)
     record_event(case, CaseEvent.Kind.OPENED, actor=actor, body=body, public=True,
             data={"state": state.code, "unit": unit.pk, "channel": channel}, at=now)
+    daycounts.count(unit.pk, now, opened=1)
     _audit(case, "opened", actor=actor, channel=channel, changes={
         "number": [None, case.number], "case_type_id": [None, case_type.pk], "responsible_unit_id": [None, unit.pk],
         "subjects": [None, [p.pk for p in subjects]]})
@@ -172,6 +174,11 @@ def transition_case(case: Case, code: str, *, actor, channel: str = "ui", note: 
     t = allowed[code]
     now = now or timezone.now()
     old = case.state
+    daycounts.count_state(case.responsible_unit_id, now, old.name, (now - case.state_since).total_seconds())
+    if t.to_state.category == State.Category.CLOSED and not case.closed_at:
+        daycounts.count(case.responsible_unit_id, now, closed=1)
+    elif t.to_state.category != State.Category.CLOSED and case.closed_at:
+        daycounts.count(case.responsible_unit_id, now, reopened=1)
     case.state = t.to_state
     case.state_since = now
     case.reminded_at = None
@@ -225,6 +232,10 @@ def transfer_case(case: Case, unit: OrgUnit, *, actor, reason: str, channel: str
     case.responsible_unit = unit
     case.handler = None
     save_versioned(case, {"responsible_unit": 1, "handler": 1}, expected_version)
+    if not case.closed_at:  # the open cases each unit holds move with it
+        now = timezone.now()
+        daycounts.count(old_unit.pk, now, moved_out=1)
+        daycounts.count(unit.pk, now, moved_in=1)
     record_event(case, CaseEvent.Kind.TRANSFER, actor=actor, body=reason.strip(), public=False,
             data={"from": old_unit.pk, "to": unit.pk, "from_name": old_unit.name, "to_name": unit.name})
     if case.case_type.subject_can_see:
