@@ -79,6 +79,7 @@ DOCUMENT_POST_ROUTES = {
     "document_share_revoke": {},
     "document_link": {"kind": "person", "ref": "{member_number}"},
     "document_unlink": {"kind": "case", "id": "{case}"},
+    "document_delete": {"reason": "probe"},
 }
 # A local administrator's actions on a login: as A's administrator, B's users must be a 404 and unchanged.
 USER_POST_ROUTES = {

@@ -196,3 +196,34 @@ def test_verify_reports_missing_and_corrupt_files(world, media, capsys):
     assert f"corrupt: {one.current.blob.stored_name} (document {one.pk} version 1)" in out
     assert f"missing: {two.current.blob.stored_name}" in out
     assert "unreferenced: documents/zz/stray" in out
+
+
+def test_a_unit_administrator_deletes_a_document_for_good_and_it_is_audited(client, world, media,
+                                                                            django_capture_on_commit_callbacks):
+    case = factories.case(world.a)
+    doc = factories.document(world.a, content=b"filed on the wrong person", cases=[case],
+                             persons=[world.a.members[0][0]])
+    services.add_version(doc, file=_file("second"), filename="n.txt", actor=None, base_version=1)
+    kept = factories.document(world.a, content=b"second", filename="same.txt")  # shares version 2's content
+    services.create_share_link(doc, actor=world.a.staff)
+    paths = [media / v.blob.stored_name for v in doc.versions.select_related("blob").order_by("number")]
+    with pytest.raises(DomainError, match="Only an administrator"):
+        services.delete_document(doc, actor=world.a.staff, reason="wrong person")
+    lead = factories.user()
+    grant_access(lead, "local_admin", "org", world.a.region, actor=None, channel="system")
+    with pytest.raises(DomainError, match="Say why"):
+        services.delete_document(doc, actor=lead, reason=" ")
+    client.force_login(lead)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(reverse("document_delete", args=[doc.pk]), {"reason": "Filed on the wrong member"},
+                           follow=True).content.decode()
+    assert "is deleted" in page and not Document.objects.filter(pk=doc.pk).exists()
+    entry = AuditEntry.objects.get(action="documents.document.delete", object_id=doc.pk)
+    assert entry.actor == lead and entry.changes["reason"] == [None, "Filed on the wrong member"]
+    assert [v["number"] for v in entry.changes["versions"][0]] == [1, 2]
+    assert not paths[0].exists()  # the first version's content is gone
+    assert paths[1].exists() and kept.current.blob.stored_name in str(paths[1])  # still used by another document
+    assert case.events.filter(kind="document", data__what="deleted").exists()
+    from tillit.documents import search
+
+    assert list(search.search(Document.objects.all(), "wrong")) == []

@@ -157,6 +157,14 @@ def update_document(request, document_id: int, payload: DocumentPatch):
     return _out(access.document_for(request.user, document_id))
 
 
+@router.delete("/documents/{document_id}", response={204: None, 422: Message})
+def delete_document(request, document_id: int, reason: str = ""):
+    """Delete the document, every version and link, for good (a unit administrator's right; `?reason=`)."""
+    document = access.document_for(request.user, document_id, EDIT)
+    services.delete_document(document, actor=request.user, reason=reason, channel="api")
+    return Status(204, None)
+
+
 @router.get("/documents/{document_id}/versions", response=list[VersionOut])
 def list_versions(request, document_id: int):
     document = access.document_for(request.user, document_id)

@@ -264,3 +264,22 @@ def verify_blob(blob) -> str:
             digest.update(chunk)
             size += len(chunk)
     return "ok" if size == blob.size and digest.hexdigest() == blob.sha256 else "corrupt"
+
+
+def forget_unused(blobs) -> None:
+    """Delete stored files no document version and no kept email attachment still uses."""
+    from django.apps import apps
+
+    from tillit.documents.models import Blob, DocumentVersion
+
+    try:
+        attachments = apps.get_model("messaging", "Attachment")
+    except LookupError:
+        attachments = None
+    for blob in blobs:
+        if DocumentVersion.objects.filter(blob=blob).exists():
+            continue
+        if attachments is not None and attachments.objects.filter(sha256=blob.sha256).exists():
+            continue
+        default_storage.delete(blob.stored_name)
+        Blob.objects.filter(pk=blob.pk).delete()

@@ -242,6 +242,37 @@ def update_document(document: Document, data: dict, *, actor, expected_version=N
     return document
 
 
+@transaction.atomic
+def delete_document(document: Document, *, actor, reason: str, channel: str = "ui") -> None:
+    """Remove a document, every version and link, for good (a file filed on the wrong person, an
+    erasure): a unit administrator's right. The audit trail keeps what it was (title, versions with
+    their SHA-256), not the content. Stored files no other version or message uses are deleted."""
+    document = _locked(document)
+    if not may_force_release(actor, document):
+        raise DomainError(_("Only an administrator of the document's unit can delete it."))
+    if not (reason or "").strip():
+        raise InvalidInput(_("Say why the document is deleted."),
+                           field_errors={"reason": [_("This field is required.")]})
+    versions = list(document.versions.select_related("blob").order_by("number"))
+    _audit(document, "delete", actor=actor, channel=channel, changes={
+        "title": [document.title, None], "reason": [None, reason.strip()[:300]],
+        "versions": [[{"number": v.number, "sha256": v.blob_id, "size": v.blob.size} for v in versions], None],
+        "persons": [list(document.persons.values_list("pk", flat=True)), None],
+        "cases": [list(document.cases.values_list("pk", flat=True)), None]})
+    for case in document.cases.all():
+        _case_event(case, document, actor=actor, what="deleted")
+    Document.objects.filter(pk=document.pk).update(current=None)
+    document.share_links.all().delete()
+    DocumentVersion.objects.filter(document=document).delete()
+    document.persons.clear()
+    document.cases.clear()
+    document.employers.clear()
+    Document.objects.filter(pk=document.pk).delete()
+    index_documents([document.pk])
+    blobs = {v.blob for v in versions}
+    transaction.on_commit(lambda: files.forget_unused(blobs))
+
+
 LINKS = {"person": ("persons", Person), "case": ("cases", Case), "employer": ("employers", Employer)}
 
 

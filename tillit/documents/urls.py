@@ -18,5 +18,6 @@ urlpatterns = [
     path("documents/<int:pk>/share/<int:link_pk>/revoke/", views.document_share_revoke, name="document_share_revoke"),
     path("documents/<int:pk>/link/", views.document_link, name="document_link"),
     path("documents/<int:pk>/unlink/", views.document_unlink, name="document_unlink"),
+    path("documents/<int:pk>/delete/", views.document_delete, name="document_delete"),
     path("shared/<str:token>", views.shared, name="shared"),
 ]

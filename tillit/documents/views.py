@@ -125,6 +125,7 @@ def document_detail(request, pk):
         "can_edit": can_edit, "held_by_me": held_by_me,
         "may_upload": can_edit and (holder is None or held_by_me),
         "may_release": holder is not None and not held_by_me and services.may_force_release(request.user, document),
+        "may_delete": can_edit and services.may_force_release(request.user, document),
         "version_form": VersionForm(initial=base), "checkin_form": CheckInForm(initial=base),
         "edit_form": EditForm(initial={"title": document.title, "description": document.description,
                                        "category": document.category_id, "version": document.version}),
@@ -283,6 +284,19 @@ def document_unlink(request, pk):
         services.unlink(document, get_object_or_404(models[kind], pk=ref), actor=request.user)
         return _("The link is removed.")
     return _act(request, pk, remove)
+
+
+@require_POST
+@login_required
+def document_delete(request, pk):
+    document = access.document_for(request.user, pk, EDIT)
+    try:
+        services.delete_document(document, actor=request.user, reason=request.POST.get("reason", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("document", pk=document.pk)
+    messages.success(request, _("“%(title)s” is deleted.") % {"title": document.title})
+    return redirect("documents")
 
 
 def shared(request, token):
