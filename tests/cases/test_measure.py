@@ -83,3 +83,15 @@ def test_a_recount_gives_the_figures_kept_as_cases_changed(world):
     rebuild()
     assert measure(world.a.branch, *period, today=MONDAY) == live
     assert live.days_per_state == {"In progress": round((9 * 24 - 3) / 24, 1), "New": 0.1}
+
+
+def test_recount_cases_command_rebuilds_the_day_counts(world, capsys):
+    from django.core.management import call_command
+
+    from tillit.cases.models import UnitDay
+
+    factories.case(world.a)
+    UnitDay.objects.all().delete()  # as after a bulk load that bypassed the services
+    call_command("recount_cases")
+    assert "counted: time per state" in capsys.readouterr().out
+    assert UnitDay.objects.get(unit=world.a.branch, day=timezone.localdate()).opened == 1

@@ -78,12 +78,30 @@ def _links_from_request(request):
     return links
 
 
+def _unit_of_links(links):
+    """Where a document added by someone without an org unit of their own (a rep) belongs: the unit
+    of the case, the member's branch, or the workplace's region. They see it through the link."""
+    if links["cases"]:
+        return links["cases"][0].responsible_unit
+    for person in links["persons"]:
+        membership = person.memberships.select_related("branch").order_by("-joined_on").first()
+        if membership or person.unit_id:
+            return membership.branch if membership else person.unit
+    for employer in links["employers"]:
+        if employer.region_id:
+            return employer.region
+    return None
+
+
 @login_required
 def document_new(request):
     units = units_in_scope(request.user, EDIT)
-    if not units:
-        raise Http404
     links = _links_from_request(request)
+    if not units:
+        unit = _unit_of_links(links)
+        if unit is None:
+            raise Http404
+        units = [unit]
     preferred = links["cases"][0].responsible_unit if links["cases"] else None
     if request.method == "POST" and _too_large(request):
         messages.error(request, _too_large_message())
