@@ -28,7 +28,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Tillit on http://{host}:{port}/ ({threads} threads)")
         worker = None
         if with_worker:
-            worker = subprocess.Popen([sys.executable, "-m", "tillit.cli", "worker"])
+            # Its own session: a Ctrl+C or a group-wide SIGTERM reaches the server only, which then
+            # stops the worker once (two signals make the worker abandon its current task).
+            worker = subprocess.Popen([sys.executable, "-m", "tillit.cli", "worker"], start_new_session=True)
             signal.signal(signal.SIGTERM, lambda *_args: sys.exit(0))  # stop the worker too
         try:
             # The largest request: a document of the largest size allowed, with room for the form around it.
