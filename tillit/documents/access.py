@@ -34,10 +34,9 @@ def version_of(document: Document, number=None) -> DocumentVersion:
 
 def log_document_access(user, document: Document, action: str, *, channel: str, **detail) -> None:
     """A view or download of a document is a view of the people it is linked to."""
-    people = [pk for pk in document.persons.values_list("pk", flat=True)]
-    own = getattr(user, "pk", None) and Person.objects.filter(pk__in=people, user=user).values_list("pk", flat=True)
-    for person_id in people:
-        if not own or person_id not in own:
+    people = list(document.persons.values_list("pk", "user_id"))
+    for person_id, person_user in people:
+        if person_user is None or person_user != getattr(user, "pk", None):  # not a person's view of themselves
             log_access(user, action, channel=channel, person_id=person_id, detail={"document": document.pk, **detail})
 
 

@@ -231,12 +231,10 @@ def update_document(document: Document, data: dict, *, actor, expected_version=N
     errors = Errors()
     values = _validated_metadata(data, errors)
     errors.raise_if_any()
-    changes = audit.diff(document, values)
+    changes = audit.diff(document, values)  # sets the new values on `document`
     if not changes:
         return document
-    for name, value in values.items():
-        setattr(document, name, value)
-    save_versioned(document, {n: values[n] for n in values}, expected_version)
+    save_versioned(document, changes, expected_version)
     _audit(document, "update", actor=actor, channel=channel, changes=changes)
     index_documents([document.pk])
     return document

@@ -177,6 +177,14 @@ def _act(request, pk, action, perm=EDIT):
     return redirect("document", pk=document.pk)
 
 
+def _cleaned(form) -> dict:
+    """The form's data, or a refusal naming the first field at fault (shown on the document page)."""
+    if not form.is_valid():
+        field, errors = next(iter(form.errors.items()))
+        raise DomainError(f"{form.fields[field].label if field in form.fields else field}: {errors[0]}")
+    return form.cleaned_data
+
+
 def _upload(request):
     upload = request.FILES.get("file")
     if upload is None:
@@ -237,11 +245,7 @@ def document_release(request, pk):
 @login_required
 def document_edit(request, pk):
     def edit(document):
-        form = EditForm(request.POST)
-        if not form.is_valid():
-            field, errors = next(iter(form.errors.items()))
-            raise DomainError(f"{form.fields[field].label if field in form.fields else field}: {errors[0]}")
-        d = form.cleaned_data
+        d = _cleaned(EditForm(request.POST))
         services.update_document(document, {"title": d["title"], "description": d["description"],
                                             "category": d["category"]}, actor=request.user,
                                  expected_version=d["version"])
@@ -253,11 +257,7 @@ def document_edit(request, pk):
 @login_required
 def document_share(request, pk):
     def share(document):
-        form = ShareForm(request.POST)
-        if not form.is_valid():
-            field, errors = next(iter(form.errors.items()))
-            raise DomainError(f"{form.fields[field].label}: {errors[0]}")
-        d = form.cleaned_data
+        d = _cleaned(ShareForm(request.POST))
         link, raw = services.create_share_link(document, actor=request.user, expires=d["expires"],
                                                max_downloads=d["max_downloads"], note=d["note"],
                                                version=document.current if d["pin"] else None)

@@ -93,39 +93,38 @@ def access_grant(request, pk):
     return access_user(request, pk, form=form)
 
 
-@require_POST
-@login_required
-def access_revoke(request, pk):
+def _act_on_user(request, pk, action):
+    """Run one administrator's action on a user in reach; a refusal is shown on the user's page."""
     user = _user_for(request, pk)
-    grant = get_object_or_404(Grant, pk=request.POST.get("grant") or 0, user=user)
     try:
-        access.take_role(request.user, grant)
-        messages.success(request, _("The access is removed."))
+        messages.success(request, action(user))
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("access_user", pk=user.pk)
+
+
+@require_POST
+@login_required
+def access_revoke(request, pk):
+    def revoke(user):
+        access.take_role(request.user, get_object_or_404(Grant, pk=request.POST.get("grant") or 0, user=user))
+        return _("The access is removed.")
+    return _act_on_user(request, pk, revoke)
 
 
 @require_POST
 @login_required
 def access_unlock(request, pk):
-    user = _user_for(request, pk)
-    try:
+    def unlock(user):
         access.unlock(request.user, user)
-        messages.success(request, _("The login is unlocked."))
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    return redirect("access_user", pk=user.pk)
+        return _("The login is unlocked.")
+    return _act_on_user(request, pk, unlock)
 
 
 @require_POST
 @login_required
 def access_password(request, pk):
-    user = _user_for(request, pk)
-    try:
+    def reset(user):
         request.session[f"temporary_password_{user.pk}"] = access.reset_password(request.user, user)
-        messages.success(request, _("A temporary password is set. Give it to the user in person or by phone; "
-                                    "it is shown only once."))
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    return redirect("access_user", pk=user.pk)
+        return _("A temporary password is set. Give it to the user in person or by phone; it is shown only once.")
+    return _act_on_user(request, pk, reset)
