@@ -227,3 +227,22 @@ def test_a_unit_administrator_deletes_a_document_for_good_and_it_is_audited(clie
     from tillit.documents import search
 
     assert list(search.search(Document.objects.all(), "wrong")) == []
+
+
+def test_check_in_without_a_new_version_just_releases(world):
+    doc = factories.document(world.a)
+    services.check_out(doc, actor=world.a.staff)
+    services.check_in(doc, actor=world.a.staff)
+    doc.refresh_from_db()
+    assert doc.checked_out_by is None and doc.versions.count() == 1
+    assert AuditEntry.objects.filter(action="documents.document.check_in", object_id=doc.pk).exists()
+
+
+def test_a_persons_view_of_their_own_document_is_not_logged_as_access(client, world):
+    rep_person = world.a.rep_person  # a member with a login
+    other = world.a.members[1][0]
+    doc = factories.document(world.a, persons=[rep_person, other])
+    client.force_login(world.a.rep)
+    assert client.get(reverse("document", args=[doc.pk])).status_code == 200
+    logged = set(AccessLogEntry.objects.filter(action="document.view").values_list("person_id", flat=True))
+    assert logged == {other.pk}

@@ -20,7 +20,7 @@ def test_the_person_page_and_the_case_page_list_their_documents(client, world):
     for url in (reverse("person", args=[person.pk]), reverse("case", args=[case.pk])):
         body = client.get(url).content.decode()
         assert "Lønnsslipp mars" in body and reverse("document", args=[doc.pk]) in body
-    assert "document" in client.get(reverse("case", args=[case.pk])).content.decode()
+    assert 'class="event document' in client.get(reverse("case", args=[case.pk])).content.decode()  # on the timeline
 
 
 def test_a_new_document_starts_linked_to_where_it_was_added_from(client, world):
@@ -134,3 +134,12 @@ def test_a_rep_adds_a_document_for_a_member_of_the_workplace(client, world):
     assert client.get(reverse("document_new")).status_code == 404  # nothing to link to: no unit of their own
     outsider = world.b.members[2][0]
     assert client.get(reverse("document_new") + f"?person={outsider.pk}").status_code == 404
+
+
+def test_an_over_size_new_version_is_refused_before_it_is_read(client, world, settings):
+    doc = factories.document(world.a)
+    settings.TILLIT_DOCUMENT_MAX_BYTES = 10
+    client.force_login(world.a.staff)
+    page = client.post(reverse("document_upload", args=[doc.pk]), {
+        "file": SimpleUploadedFile("n.txt", b"x" * 100_000), "base_version": 1}, follow=True).content.decode()
+    assert "larger than the limit of 10" in page and doc.versions.count() == 1
