@@ -53,11 +53,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tillit.core.middleware.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tillit.core.middleware.IdleSessionMiddleware",
+    "tillit.core.middleware.SecurityHeadersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -130,8 +133,24 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = os.environ.get("TILLIT_SECURE_COOKIES", "") == "1"
+# A session ends after a working day without use (the expiry moves forward as the user works).
+SESSION_COOKIE_AGE = int(float(os.environ.get("TILLIT_SESSION_IDLE_HOURS", "9")) * 3600)
+
+# Production behind HTTPS (see docs/operations.md): TILLIT_HTTPS=1 turns on the redirect, HSTS and
+# secure cookies; TILLIT_BEHIND_PROXY=1 trusts X-Forwarded-Proto from the TLS-terminating proxy.
+HTTPS = os.environ.get("TILLIT_HTTPS", "") == "1"
+SESSION_COOKIE_SECURE = HTTPS or os.environ.get("TILLIT_SECURE_COOKIES", "") == "1"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's probe speaks plain HTTP
+SECURE_HSTS_SECONDS = int(os.environ.get("TILLIT_HSTS_SECONDS", str(365 * 24 * 3600))) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS and os.environ.get("TILLIT_HSTS_SUBDOMAINS", "1") == "1"
+SECURE_HSTS_PRELOAD = HTTPS and os.environ.get("TILLIT_HSTS_PRELOAD", "1") == "1"
+if os.environ.get("TILLIT_BEHIND_PROXY", "") == "1":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 LANGUAGE_CODE = "nb"
 LANGUAGES = [("nb", "Norsk bokmål"), ("sv", "Svenska"), ("en", "English")]

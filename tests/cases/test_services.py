@@ -6,7 +6,7 @@ from tests import factories
 from tillit.cases import services
 from tillit.cases.deadlines import add_business_days
 from tillit.cases.models import Case, CaseEvent
-from tillit.core.errors import ConflictError, InvalidInput
+from tillit.core.errors import ConflictError, DomainError, InvalidInput
 from tillit.core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -123,8 +123,9 @@ def test_bad_input_names_the_field(world):
 
 def test_assigning_needs_a_handler_who_can_see_the_case(world):
     case = factories.case(world.a)
-    with pytest.raises(services.CaseError):
+    with pytest.raises(DomainError) as refused:
         services.assign_case(case, world.b.staff, actor=world.a.staff)
+    assert "handler" in refused.value.field_errors
     services.share_case(case, world.b.staff, actor=world.a.staff)
     services.assign_case(case, world.b.staff, actor=world.a.staff)
     assert Case.objects.visible_to(world.b.staff).filter(pk=case.pk).exists()

@@ -1,13 +1,16 @@
 """Case endpoints: thin, every read through Case.objects.visible_to, every write through cases.services."""
 
 import datetime
+from typing import Annotated, Literal
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Router, Schema, Status
+from pydantic import Field
 
-from tillit.api.registry import Message, Page, _date, _paging
+from tillit.api.registry import Message, Page
+from tillit.api.types import Bool, Id, In, Line, OptionalDay, PageNumber, PageSize, Query, Tag, Text, Version
 from tillit.cases import services
 from tillit.cases.models import Case, CaseEvent, CaseType
 from tillit.cases.queues import QUEUES, filter_cases
@@ -16,6 +19,8 @@ from tillit.core.scopes import EDIT, scope_for
 from tillit.registry.models import OrgUnit, Person, employers_in_scope, units_in_scope
 
 router = Router(tags=["cases"])
+CaseTitle = Annotated[Line, Field(max_length=200)]
+Priority = Literal[tuple(Case.Priority.values)]
 
 
 class StateOut(Schema):
@@ -69,7 +74,7 @@ def list_case_types(request):
 
 
 @router.get("/case-types/{case_type_id}", response=CaseTypeOut)
-def get_case_type(request, case_type_id: int):
+def get_case_type(request, case_type_id: Id):
     if scope_for(request.user, "view").empty:
         raise Http404
     return _case_type_out(get_object_or_404(CaseType, pk=case_type_id))
@@ -114,11 +119,8 @@ def _visible(request, pk, perm="view") -> Case:
 
 
 @router.get("/cases", response=CasePage)
-def list_cases(request, queue: str = "unit", unit_id: int | None = None, state: str = "", q: str = "",
-               page: int = 1, page_size: int = 50):
-    _paging(page, page_size)
-    if queue not in QUEUES:
-        raise InvalidInput("Unknown queue.", field_errors={"queue": [f"One of {', '.join(QUEUES)}."]})
+def list_cases(request, queue: Literal[tuple(QUEUES)] = "unit", unit_id: Id | None = None, state: Query = "",
+               q: Query = "", page: PageNumber = 1, page_size: PageSize = 50):
     cases = QUEUES[queue](Case.objects.visible_to(request.user), request.user, timezone.localdate())
     cases = filter_cases(cases, unit_id=unit_id, q=q)
     if state:
@@ -130,19 +132,19 @@ def list_cases(request, queue: str = "unit", unit_id: int | None = None, state: 
 
 
 @router.get("/cases/{case_id}", response=CaseOut)
-def get_case(request, case_id: int):
+def get_case(request, case_id: Id):
     return _case_out(_visible(request, case_id))
 
 
-class CaseIn(Schema):
-    case_type_id: int
-    title: str
-    subject_ids: list[int] = []
-    employer_id: int | None = None
-    unit_id: int | None = None
-    body: str = ""
-    priority: int = Case.Priority.NORMAL
-    tags: list[str] = []
+class CaseIn(In):
+    case_type_id: Id
+    title: CaseTitle
+    subject_ids: Annotated[list[Id], Field(max_length=100)] = []
+    employer_id: Id | None = None
+    unit_id: Id | None = None
+    body: Text = ""
+    priority: Priority = Case.Priority.NORMAL
+    tags: Annotated[list[Tag], Field(max_length=50)] = []
 
 
 @router.post("/cases", response={201: CaseOut, 422: Message})
@@ -172,41 +174,38 @@ def create_case(request, payload: CaseIn):
     return Status(201, _case_out(case))
 
 
-class CasePatch(Schema):
-    title: str | None = None
-    priority: int | None = None
-    tags: list[str] | None = None
-    handler_id: int | None = None
-    due_on: str | None = None
-    reason: str = ""
-    related_ids: list[int] | None = None  # cases to link to this one (links are never removed)
-    version: int
+class CasePatch(In):
+    title: CaseTitle | None = None
+    priority: Priority | None = None
+    tags: Annotated[list[Tag], Field(max_length=50)] | None = None
+    handler_id: Id | None = None
+    due_on: OptionalDay = None
+    reason: Annotated[Line, Field(max_length=500)] = ""
+    related_ids: Annotated[list[Id], Field(max_length=100)] | None = None  # cases to link (never removed here)
+    version: Version
 
 
 @router.patch("/cases/{case_id}", response={200: CaseOut, 409: Message, 422: Message})
-def update_case(request, case_id: int, payload: CasePatch):
+def update_case(request, case_id: Id, payload: CasePatch):
+    """Every field is checked before anything is written; one versioned write, or nothing."""
+    from django.contrib.auth import get_user_model
+
     case = _visible(request, case_id, EDIT)
     data = payload.model_dump(exclude_unset=True)
     version = data.pop("version")
-    services.update_case(case, {k: v for k, v in data.items() if k in ("title", "priority", "tags")},
-                         actor=request.user, channel="api", expected_version=version)
     if "handler_id" in data:
-        from django.contrib.auth import get_user_model
-
-        handler = get_user_model().objects.filter(pk=data["handler_id"]).first() if data["handler_id"] else None
-        if data["handler_id"] and handler is None:
+        handler_id = data.pop("handler_id")
+        data["handler"] = get_user_model().objects.filter(pk=handler_id, is_active=True).first() if handler_id \
+            else None
+        if handler_id and data["handler"] is None:
             raise InvalidInput("Unknown user.", field_errors={"handler_id": ["Unknown user."]})
-        services.assign_case(case, handler, actor=request.user, channel="api")
-    if data.get("related_ids"):
-        others = list(Case.objects.visible_to(request.user).filter(pk__in=data["related_ids"]))
-        if len(others) != len(set(data["related_ids"])):
+    if "related_ids" in data:
+        ids = data.pop("related_ids") or []
+        data["related"] = list(Case.objects.visible_to(request.user).filter(pk__in=ids))
+        if len(data["related"]) != len(set(ids)):
             raise InvalidInput("Unknown case.", field_errors={"related_ids": ["Unknown case, or outside your scope."]})
-        for other in others:
-            services.link_cases(case, other, actor=request.user, channel="api")
-    if "due_on" in data:
-        due = _date(data["due_on"], "due_on") if data["due_on"] else None
-        services.set_deadline(case, due, reason=data.get("reason", ""), actor=request.user, channel="api")
-    return Status(200, _case_out(case))
+    services.update_case(case, data, actor=request.user, channel="api", expected_version=version)
+    return Status(200, _case_out(_visible(request, case_id)))
 
 
 class EventOut(Schema):
@@ -219,19 +218,19 @@ class EventOut(Schema):
     data: dict
 
 
-class EventIn(Schema):
-    kind: str = "note"
-    body: str
-    public: bool = False
+class EventIn(In):
+    kind: Literal["note"] = "note"
+    body: Annotated[Text, Field(min_length=1)]
+    public: Bool = False
 
 
 @router.get("/cases/{case_id}/events", response=list[EventOut])
-def list_events(request, case_id: int):
+def list_events(request, case_id: Id):
     return list(_visible(request, case_id).events.all())
 
 
 @router.post("/cases/{case_id}/events", response={201: EventOut, 422: Message})
-def add_event(request, case_id: int, payload: EventIn):
+def add_event(request, case_id: Id, payload: EventIn):
     case = _visible(request, case_id, EDIT)
     if payload.kind != CaseEvent.Kind.NOTE:
         raise InvalidInput("Only notes are added here.", field_errors={"kind": ["Only “note” for now."]})
@@ -239,28 +238,28 @@ def add_event(request, case_id: int, payload: EventIn):
                                          channel="api"))
 
 
-class TransitionIn(Schema):
-    transition: str
-    note: str = ""
-    version: int
+class TransitionIn(In):
+    transition: Annotated[Line, Field(max_length=60)]
+    note: Text = ""
+    version: Version
 
 
 @router.post("/cases/{case_id}/transitions", response={200: CaseOut, 409: Message, 422: Message})
-def take_transition(request, case_id: int, payload: TransitionIn):
+def take_transition(request, case_id: Id, payload: TransitionIn):
     case = _visible(request, case_id, EDIT)
     services.transition_case(case, payload.transition, note=payload.note, actor=request.user, channel="api",
                              expected_version=payload.version)
     return Status(200, _case_out(case))
 
 
-class TransferIn(Schema):
-    unit_id: int
-    reason: str
-    version: int
+class TransferIn(In):
+    unit_id: Id
+    reason: Annotated[Text, Field(min_length=1, max_length=2000)]
+    version: Version
 
 
 @router.post("/cases/{case_id}/transfer", response={200: CaseOut, 409: Message, 422: Message})
-def transfer(request, case_id: int, payload: TransferIn):
+def transfer(request, case_id: Id, payload: TransferIn):
     case = _visible(request, case_id, EDIT)
     unit = OrgUnit.objects.filter(pk=payload.unit_id).first()
     if unit is None:

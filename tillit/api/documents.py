@@ -2,16 +2,20 @@
 documents.services. Uploads are multipart (`file` plus form fields); downloads stream."""
 
 import datetime
+from typing import Annotated, Literal
 
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
+from pydantic import Field
 
-from tillit.api.registry import Message, Page, _paging
+from tillit.api.registry import Message, Page
+from tillit.api.types import Id, In, Line, PageNumber, PageSize, Query, Text, Version, form_text
 from tillit.cases.models import Case
 from tillit.core.errors import InvalidInput
 from tillit.core.scopes import EDIT
+from tillit.core.text import as_id
 from tillit.documents import access, search, services
 from tillit.documents.models import Document, ShareLink
 from tillit.registry.models import Person, employers_in_scope, units_in_scope
@@ -81,9 +85,9 @@ def _out(document: Document, snippet: str = "") -> dict:
 
 def _ids(text: str, field: str) -> list[int]:
     parts = [p.strip() for p in (text or "").split(",") if p.strip()]
-    if not all(p.isdigit() for p in parts):
+    if not all(as_id(p) for p in parts):
         raise InvalidInput(f"{field}: give ids separated by commas.", field_errors={field: ["Not a list of ids."]})
-    return [int(p) for p in parts]
+    return [as_id(p) for p in parts]
 
 
 def _visible(qs, ids: list[int], field: str) -> list:
@@ -94,9 +98,9 @@ def _visible(qs, ids: list[int], field: str) -> list:
 
 
 @router.get("/documents", response=DocumentPage)
-def list_documents(request, q: str = "", category: str = "", unit_id: int | None = None, person_id: int | None = None,
-                   case_id: int | None = None, employer_id: int | None = None, page: int = 1, page_size: int = 25):
-    _paging(page, page_size)
+def list_documents(request, q: Query = "", category: Query = "", unit_id: Id | None = None,
+                   person_id: Id | None = None, case_id: Id | None = None, employer_id: Id | None = None,
+                   page: PageNumber = 1, page_size: PageSize = 25):
     docs = Document.objects.visible_to(request.user)
     if category:
         docs = docs.filter(category__code=category)
@@ -114,7 +118,7 @@ def list_documents(request, q: str = "", category: str = "", unit_id: int | None
 
 
 @router.get("/documents/{document_id}", response=DocumentOut)
-def get_document(request, document_id: int):
+def get_document(request, document_id: Id):
     document = access.document_for(request.user, document_id)
     access.log_document_access(request.user, document, "document.view", channel="api")
     return _out(document)
@@ -124,6 +128,8 @@ def get_document(request, document_id: int):
 def create_document(request, file: File[UploadedFile], unit_id: Form[int], title: Form[str] = "",
                     description: Form[str] = "", category: Form[str] = "", comment: Form[str] = "",
                     person_ids: Form[str] = "", case_ids: Form[str] = "", employer_ids: Form[str] = ""):
+    form_text(title=title, category=category, person_ids=person_ids, case_ids=case_ids, employer_ids=employer_ids)
+    form_text(multiline=True, description=description, comment=comment)
     units = {u.pk: u for u in units_in_scope(request.user, EDIT)}
     if unit_id not in units:
         raise InvalidInput("unit_id: not a unit you may add documents to.",
@@ -139,15 +145,15 @@ def create_document(request, file: File[UploadedFile], unit_id: Form[int], title
     return Status(201, _out(access.document_for(request.user, document.pk)))
 
 
-class DocumentPatch(Schema):
-    version: int
-    title: str | None = None
-    description: str | None = None
-    category: str | None = None
+class DocumentPatch(In):
+    version: Version
+    title: Line | None = None
+    description: Text | None = None
+    category: Query | None = None
 
 
 @router.patch("/documents/{document_id}", response={200: DocumentOut, 409: Message, 422: Message})
-def update_document(request, document_id: int, payload: DocumentPatch):
+def update_document(request, document_id: Id, payload: DocumentPatch):
     document = access.document_for(request.user, document_id, EDIT)
     data = payload.dict(exclude_unset=True)
     expected = data.pop("version")
@@ -158,7 +164,7 @@ def update_document(request, document_id: int, payload: DocumentPatch):
 
 
 @router.delete("/documents/{document_id}", response={204: None, 422: Message})
-def delete_document(request, document_id: int, reason: str = ""):
+def delete_document(request, document_id: Id, reason: Line = ""):
     """Delete the document, every version and link, for good (a unit administrator's right; `?reason=`)."""
     document = access.document_for(request.user, document_id, EDIT)
     services.delete_document(document, actor=request.user, reason=reason, channel="api")
@@ -166,14 +172,15 @@ def delete_document(request, document_id: int, reason: str = ""):
 
 
 @router.get("/documents/{document_id}/versions", response=list[VersionOut])
-def list_versions(request, document_id: int):
+def list_versions(request, document_id: Id):
     document = access.document_for(request.user, document_id)
     return list(document.versions.select_related("blob", "author"))
 
 
 @router.post("/documents/{document_id}/versions", response={201: VersionOut, 409: Message, 422: Message})
-def upload_version(request, document_id: int, file: File[UploadedFile], base_version: Form[int],
+def upload_version(request, document_id: Id, file: File[UploadedFile], base_version: Form[int],
                    comment: Form[str] = ""):
+    form_text(multiline=True, comment=comment)
     document = access.document_for(request.user, document_id, EDIT)
     version = services.add_version(document, file=file, filename=file.name, declared_type=file.content_type or "",
                                    actor=request.user, base_version=base_version, comment=comment, channel="api")
@@ -181,7 +188,7 @@ def upload_version(request, document_id: int, file: File[UploadedFile], base_ver
 
 
 @router.get("/documents/{document_id}/download", url_name="document_latest_download")
-def download_latest(request, document_id: int, inline: bool = False):
+def download_latest(request, document_id: Id, inline: bool = False):
     """The permalink: always the latest version."""
     document = access.document_for(request.user, document_id)
     access.log_document_access(request.user, document, "document.download", channel="api",
@@ -190,7 +197,7 @@ def download_latest(request, document_id: int, inline: bool = False):
 
 
 @router.get("/documents/{document_id}/versions/{version_number}/download", url_name="document_version_download")
-def download_version(request, document_id: int, version_number: int, inline: bool = False):
+def download_version(request, document_id: Id, version_number: Version, inline: bool = False):
     document = access.document_for(request.user, document_id)
     version = access.version_of(document, version_number)
     access.log_document_access(request.user, document, "document.download", channel="api", version=version.number)
@@ -198,15 +205,16 @@ def download_version(request, document_id: int, version_number: int, inline: boo
 
 
 @router.post("/documents/{document_id}/checkout", response={200: DocumentOut, 409: Message})
-def checkout(request, document_id: int):
+def checkout(request, document_id: Id):
     document = access.document_for(request.user, document_id, EDIT)
     services.check_out(document, actor=request.user, channel="api")
     return _out(access.document_for(request.user, document_id))
 
 
 @router.post("/documents/{document_id}/checkin", response={200: DocumentOut, 409: Message, 422: Message})
-def checkin(request, document_id: int, file: File[UploadedFile] = None, base_version: Form[int | None] = None,
+def checkin(request, document_id: Id, file: File[UploadedFile] = None, base_version: Form[int | None] = None,
             comment: Form[str] = ""):
+    form_text(multiline=True, comment=comment)
     document = access.document_for(request.user, document_id, EDIT)
     services.check_in(document, actor=request.user, channel="api", file=file, filename=file.name if file else "",
                       declared_type=(file.content_type or "") if file else "", base_version=base_version,
@@ -214,25 +222,25 @@ def checkin(request, document_id: int, file: File[UploadedFile] = None, base_ver
     return _out(access.document_for(request.user, document_id))
 
 
-class ReleaseIn(Schema):
-    reason: str = ""
+class ReleaseIn(In):
+    reason: Line = ""
 
 
 @router.post("/documents/{document_id}/release", response={200: DocumentOut, 422: Message})
-def release(request, document_id: int, payload: ReleaseIn):
+def release(request, document_id: Id, payload: ReleaseIn):
     """Force the release of someone else's check-out (a unit administrator's right; audited)."""
     document = access.document_for(request.user, document_id, EDIT)
     services.force_release(document, actor=request.user, reason=payload.reason, channel="api")
     return _out(access.document_for(request.user, document_id))
 
 
-class LinkIn(Schema):
-    kind: str
-    ref: str
+class LinkIn(In):
+    kind: Literal["person", "case", "employer"]
+    ref: Query
 
 
 @router.post("/documents/{document_id}/links", response={200: DocumentOut, 422: Message})
-def add_link(request, document_id: int, payload: LinkIn):
+def add_link(request, document_id: Id, payload: LinkIn):
     """Link to a person (member number, email or id), a case (number or id) or an employer (org number or id)."""
     document = access.document_for(request.user, document_id, EDIT)
     if payload.kind not in services.LINKS:
@@ -262,21 +270,21 @@ class ShareLinkOut(Schema):
         return obj.state()
 
 
-class ShareLinkIn(Schema):
+class ShareLinkIn(In):
     expires: datetime.date | None = None
-    max_downloads: int | None = None
-    version: int | None = None  # pin to this version; empty = always the latest
-    note: str = ""
+    max_downloads: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    version: Version | None = None  # pin to this version; empty = always the latest
+    note: Line = ""
 
 
 @router.get("/documents/{document_id}/share-links", response=list[ShareLinkOut])
-def list_share_links(request, document_id: int):
+def list_share_links(request, document_id: Id):
     document = access.document_for(request.user, document_id, EDIT)
     return list(document.share_links.select_related("version"))
 
 
 @router.post("/documents/{document_id}/share-links", response={201: ShareLinkOut, 422: Message})
-def create_share_link(request, document_id: int, payload: ShareLinkIn):
+def create_share_link(request, document_id: Id, payload: ShareLinkIn):
     """The response's `url` holds the token; it is shown this once and only its hash is kept."""
     document = access.document_for(request.user, document_id, EDIT)
     version = access.version_of(document, payload.version) if payload.version is not None else None
@@ -288,7 +296,7 @@ def create_share_link(request, document_id: int, payload: ShareLinkIn):
 
 
 @router.delete("/documents/{document_id}/share-links/{link_id}", response=ShareLinkOut)
-def revoke_share_link(request, document_id: int, link_id: int):
+def revoke_share_link(request, document_id: Id, link_id: Id):
     document = access.document_for(request.user, document_id, EDIT)
     link = get_object_or_404(ShareLink.objects.select_related("version", "document"), pk=link_id, document=document)
     return services.revoke_share_link(link, actor=request.user, channel="api")

@@ -3,9 +3,10 @@
     {"message": "...", "errors": {"field": ["..."]}}   (422 validation, 409 conflict, 404, 401)
 """
 
+from django.db import transaction
 from django.http import Http404
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from tillit.api.auth import TokenAuth
@@ -14,7 +15,32 @@ from tillit.api.documents import router as documents_router
 from tillit.api.registry import router as registry_router
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
 
-api = NinjaAPI(title="Tillit API", version="1", auth=TokenAuth(), urls_namespace="api")
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+ERRORS = {"401": "A valid API token is required.", "404": "Not found, or outside your scope.",
+          "405": "Method not allowed.", "409": "Changed meanwhile, or a conflict with existing data.",
+          "422": "The request is not valid: `errors` names each field at fault."}
+
+
+class TillitAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        """Document the error answers every operation can give, in the one error shape."""
+        schema = super().get_openapi_schema(**kwargs)
+        schema["components"]["schemas"]["Error"] = {
+            "type": "object", "required": ["message", "errors"], "properties": {
+                "message": {"type": "string"},
+                "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+                "matches": {"type": "array", "items": {"type": "integer"}}}}
+        for operations in schema["paths"].values():
+            for method, operation in operations.items():
+                codes = ["401", "404", "405", "422"] + (["409"] if method.upper() in WRITES else [])
+                for code in codes:
+                    operation["responses"].setdefault(code, {
+                        "description": ERRORS[code],
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+        return schema
+
+
+api = TillitAPI(title="Tillit API", version="1", auth=TokenAuth(), urls_namespace="api")
 
 
 def _error(request, status, message, errors=None, **extra):
@@ -47,6 +73,13 @@ def unauthenticated(request, exc):
     return _error(request, 401, "A valid API token is required (Authorization: Bearer <token>).")
 
 
+@api.exception_handler(HttpError)
+def http_error(request, exc):
+    if exc.status_code == 400:  # a body that is not JSON at all
+        return _error(request, 422, "The request body is not valid JSON.", {"body": ["Not valid JSON."]})
+    return _error(request, exc.status_code, str(exc))
+
+
 @api.exception_handler(NinjaValidationError)
 def malformed(request, exc):
     errors = {}
@@ -59,6 +92,10 @@ def malformed(request, exc):
     return _error(request, 422, "The request is not valid.", errors)
 
 
-api.add_router("/", registry_router)
-api.add_router("/", cases_router)
-api.add_router("/", documents_router)
+for _router in (registry_router, cases_router, documents_router):
+    # Every write is one transaction: an error anywhere in it (a 4xx included) rolls all of it back.
+    for _path in _router.path_operations.values():
+        for _operation in _path.operations:
+            if WRITES & set(_operation.methods):
+                _operation.view_func = transaction.atomic(_operation.view_func)
+    api.add_router("/", _router)

@@ -3,13 +3,29 @@
 import datetime
 import tempfile
 from pathlib import Path
+from typing import Annotated, Literal
 
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
+from pydantic import Field
 
+from tillit.api.types import (
+    Bool,
+    Country,
+    Day,
+    Id,
+    In,
+    Language,
+    Line,
+    OptionalDay,
+    PageNumber,
+    PageSize,
+    Query,
+    Version,
+)
 from tillit.core.audit import log_access
 from tillit.core.errors import ConflictError, InvalidInput
 from tillit.core.scopes import EDIT, IMPORT, channel_for, scope_for
@@ -20,6 +36,7 @@ from tillit.registry.models import (
     Employer,
     Employment,
     Membership,
+    MembershipStatus,
     MembershipType,
     OrgUnit,
     Person,
@@ -30,10 +47,12 @@ from tillit.registry.models import (
     shown_national_ids,
     units_in_scope,
 )
-from tillit.registry.validation import Errors, parse_date
+from tillit.registry.validation import Errors
 
 router = Router(tags=["registry"])
-MAX_PAGE = 200
+MembershipStatusCode = Literal[tuple(MembershipStatus.values)]
+Code = Annotated[Line, Field(max_length=30)]
+NodeName = Annotated[Line, Field(min_length=1, max_length=200)]
 
 
 class Message(Schema):
@@ -57,22 +76,22 @@ class PersonOut(Schema):
     version: int
 
 
-class PersonIn(Schema):
-    first_name: str | None = None
-    last_name: str | None = None
-    birth_date: str | None = None
-    national_id: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    address_line: str | None = None
-    postal_code: str | None = None
-    city: str | None = None
-    country: str | None = None
-    preferred_language: str | None = None
+class PersonIn(In):
+    first_name: Line | None = None
+    last_name: Line | None = None
+    birth_date: OptionalDay = None
+    national_id: Annotated[Line, Field(max_length=20)] | None = None
+    email: Line | None = None
+    phone: Annotated[Line, Field(max_length=30)] | None = None
+    address_line: Line | None = None
+    postal_code: Annotated[Line, Field(max_length=10)] | None = None
+    city: Line | None = None
+    country: Country | None = None
+    preferred_language: Language | None = None
 
 
 class PersonPatch(PersonIn):
-    version: int
+    version: Version
 
 
 class Page(Schema):
@@ -93,16 +112,11 @@ def _person_out(person: Person, user) -> dict:
     return _people_out([person], user)[0]
 
 
-def _paging(page: int, page_size: int):
-    if page < 1 or not (1 <= page_size <= MAX_PAGE):
-        raise InvalidInput("Bad paging.", field_errors={"page_size": [f"Between 1 and {MAX_PAGE}."]})
-
-
 @router.get("/persons", response=PersonPage)
-def list_persons(request, q: str = "", unit: str = "", workplace: str = "", status: str = "",
-                 membership_type: str = "", page: int = 1, page_size: int = 50):
-    _paging(page, page_size)
-    filters = clean_filters({"q": q, "unit": unit, "workplace": workplace, "status": status,
+def list_persons(request, q: Query = "", unit: Id | None = None, workplace: Id | None = None,
+                 status: MembershipStatusCode | None = None, membership_type: Code | None = None,
+                 page: PageNumber = 1, page_size: PageSize = 50):
+    filters = clean_filters({"q": q, "unit": str(unit or ""), "workplace": str(workplace or ""), "status": status,
                              "membership_type": membership_type})
     rows, has_next = people_page(Person.objects.visible_to(request.user).current(), filters, page=page,
                                  size=page_size)
@@ -110,7 +124,7 @@ def list_persons(request, q: str = "", unit: str = "", workplace: str = "", stat
 
 
 @router.get("/persons/{person_id}", response=PersonOut)
-def get_person(request, person_id: int):
+def get_person(request, person_id: Id):
     person = get_object_or_404(Person.objects.visible_to(request.user), pk=person_id)
     if person.user_id != request.user.pk:
         log_access(request.user, "person.view", channel="api", person_id=person.pk)
@@ -141,7 +155,7 @@ def create_person(request, payload: PersonIn, force: bool = False):
 
 
 @router.patch("/persons/{person_id}", response={200: PersonOut, 409: Message, 422: Message})
-def update_person(request, person_id: int, payload: PersonPatch):
+def update_person(request, person_id: Id, payload: PersonPatch):
     person = get_object_or_404(Person.objects.visible_to(request.user, EDIT), pk=person_id)
     data = payload.model_dump(exclude_unset=True)
     version = data.pop("version")
@@ -150,12 +164,12 @@ def update_person(request, person_id: int, payload: PersonPatch):
     return Status(200, _person_out(person, request.user))
 
 
-class MergeIn(Schema):
-    duplicate_id: int
+class MergeIn(In):
+    duplicate_id: Id
 
 
 @router.post("/persons/{person_id}/merge", response={200: PersonOut, 422: Message})
-def merge_person(request, person_id: int, payload: MergeIn):
+def merge_person(request, person_id: Id, payload: MergeIn):
     from tillit.core.scopes import MERGE
 
     survivor = get_object_or_404(Person.objects.visible_to(request.user, MERGE), pk=person_id)
@@ -187,31 +201,31 @@ class MembershipPage(Page):
     items: list[MembershipOut]
 
 
-class MembershipIn(Schema):
-    person_id: int
-    membership_type: str
-    branch_id: int
-    joined_on: str
-    member_number: str | None = None
+class MembershipIn(In):
+    person_id: Id
+    membership_type: Code
+    branch_id: Id
+    joined_on: Day
+    member_number: Annotated[Line, Field(max_length=20)] | None = None
 
 
-class StatusIn(Schema):
-    status: str
-    on: str
-    ends_on: str | None = None
-    reason: str = ""
-    version: int
+class StatusIn(In):
+    status: MembershipStatusCode
+    on: Day
+    ends_on: OptionalDay = None
+    reason: Annotated[Line, Field(max_length=200)] = ""
+    version: Version
 
 
 def _slice(qs, page, page_size):
-    _paging(page, page_size)
     offset = (page - 1) * page_size
     rows = list(qs[offset:offset + page_size + 1])
     return {"items": rows[:page_size], "page": page, "has_next": len(rows) > page_size}
 
 
 @router.get("/memberships", response=MembershipPage)
-def list_memberships(request, person_id: int | None = None, status: str = "", page: int = 1, page_size: int = 50):
+def list_memberships(request, person_id: Id | None = None, status: MembershipStatusCode | None = None,
+                     page: PageNumber = 1, page_size: PageSize = 50):
     qs = Membership.objects.visible_to(request.user).select_related("membership_type").order_by("id")
     if person_id:
         qs = qs.filter(person_id=person_id)
@@ -221,18 +235,9 @@ def list_memberships(request, person_id: int | None = None, status: str = "", pa
 
 
 @router.get("/memberships/{membership_id}", response=MembershipOut)
-def get_membership(request, membership_id: int):
+def get_membership(request, membership_id: Id):
     return get_object_or_404(Membership.objects.visible_to(request.user).select_related("membership_type"),
                              pk=membership_id)
-
-
-def _date(value, field):
-    errors = Errors()
-    day = parse_date(value, field, errors)
-    if day is None and field not in errors.by_field:
-        errors.add(field, "This field is required.")
-    errors.raise_if_any()
-    return day
 
 
 @router.post("/memberships", response={201: MembershipOut, 409: Message, 422: Message})
@@ -245,21 +250,20 @@ def create_membership(request, payload: MembershipIn):
         errors.add("membership_type", "Unknown membership type.")
     if branch is None or not scope_for(request.user, EDIT).covers_node("org", branch.path):
         errors.add("branch_id", "Unknown org unit, or outside your scope.")
-    joined = parse_date(payload.joined_on, "joined_on", errors)
     errors.raise_if_any()
-    membership = services.add_membership(person, membership_type=mtype, branch=branch, joined_on=joined,
+    membership = services.add_membership(person, membership_type=mtype, branch=branch, joined_on=payload.joined_on,
                                          member_number=payload.member_number, actor=request.user, channel="api")
     return Status(201, membership)
 
 
-class MembershipPatch(Schema):
-    membership_type: str | None = None
-    branch_id: int | None = None
-    version: int
+class MembershipPatch(In):
+    membership_type: Code | None = None
+    branch_id: Id | None = None
+    version: Version
 
 
 @router.patch("/memberships/{membership_id}", response={200: MembershipOut, 409: Message, 422: Message})
-def update_membership(request, membership_id: int, payload: MembershipPatch):
+def update_membership(request, membership_id: Id, payload: MembershipPatch):
     membership = get_object_or_404(Membership.objects.visible_to(request.user, EDIT).select_related(
         "membership_type"), pk=membership_id)
     errors = Errors()
@@ -279,13 +283,12 @@ def update_membership(request, membership_id: int, payload: MembershipPatch):
 
 
 @router.post("/memberships/{membership_id}/status", response={200: MembershipOut, 409: Message, 422: Message})
-def change_status(request, membership_id: int, payload: StatusIn):
+def change_status(request, membership_id: Id, payload: StatusIn):
     membership = get_object_or_404(Membership.objects.visible_to(request.user, EDIT).select_related(
         "membership_type"), pk=membership_id)
-    on = _date(payload.on, "on")
-    ends_on = parse_date(payload.ends_on, "ends_on", Errors()) if payload.ends_on else None
-    services.change_membership_status(membership, payload.status, on=on, ends_on=ends_on, reason=payload.reason,
-                                      actor=request.user, channel="api", expected_version=payload.version)
+    services.change_membership_status(membership, payload.status, on=payload.on, ends_on=payload.ends_on,
+                                      reason=payload.reason, actor=request.user, channel="api",
+                                      expected_version=payload.version)
     return Status(200, membership)
 
 
@@ -307,22 +310,22 @@ class EmploymentPage(Page):
     items: list[EmploymentOut]
 
 
-class EmploymentIn(Schema):
-    person_id: int
-    workplace_id: int
-    starts_on: str
-    ends_on: str | None = None
-    position: str = ""
-    percentage: str | float | None = None
-    payroll_deduction: bool = False
+class EmploymentIn(In):
+    person_id: Id
+    workplace_id: Id
+    starts_on: Day
+    ends_on: OptionalDay = None
+    position: Annotated[Line, Field(max_length=100)] = ""
+    percentage: Annotated[Line, Field(max_length=10)] | float | None = None
+    payroll_deduction: Bool = False
 
 
-class EmploymentPatch(Schema):
-    ends_on: str | None = None
-    position: str | None = None
-    percentage: str | float | None = None
-    payroll_deduction: bool | None = None
-    version: int
+class EmploymentPatch(In):
+    ends_on: OptionalDay = None
+    position: Annotated[Line, Field(max_length=100)] | None = None
+    percentage: Annotated[Line, Field(max_length=10)] | float | None = None
+    payroll_deduction: Bool | None = None
+    version: Version
 
 
 def _workplace_for(user, workplace_id):
@@ -334,8 +337,8 @@ def _workplace_for(user, workplace_id):
 
 
 @router.get("/employments", response=EmploymentPage)
-def list_employments(request, person_id: int | None = None, workplace_id: int | None = None, page: int = 1,
-                     page_size: int = 50):
+def list_employments(request, person_id: Id | None = None, workplace_id: Id | None = None, page: PageNumber = 1,
+                     page_size: PageSize = 50):
     qs = Employment.objects.visible_to(request.user).order_by("id")
     if person_id:
         qs = qs.filter(person_id=person_id)
@@ -345,7 +348,7 @@ def list_employments(request, person_id: int | None = None, workplace_id: int | 
 
 
 @router.get("/employments/{employment_id}", response=EmploymentOut)
-def get_employment(request, employment_id: int):
+def get_employment(request, employment_id: Id):
     return get_object_or_404(Employment.objects.visible_to(request.user), pk=employment_id)
 
 
@@ -359,7 +362,7 @@ def create_employment(request, payload: EmploymentIn):
 
 
 @router.patch("/employments/{employment_id}", response={200: EmploymentOut, 409: Message, 422: Message})
-def update_employment(request, employment_id: int, payload: EmploymentPatch):
+def update_employment(request, employment_id: Id, payload: EmploymentPatch):
     employment = get_object_or_404(Employment.objects.visible_to(request.user, EDIT), pk=employment_id)
     data = payload.model_dump(exclude_unset=True)
     version = data.pop("version")
@@ -388,17 +391,17 @@ class RolePage(Page):
     items: list[RoleOut]
 
 
-class RoleIn(Schema):
-    person_id: int
-    role_type: str
-    org_unit_id: int | None = None
-    employer_id: int | None = None
-    starts_on: str
-    ends_on: str | None = None
+class RoleIn(In):
+    person_id: Id
+    role_type: Code
+    org_unit_id: Id | None = None
+    employer_id: Id | None = None
+    starts_on: Day
+    ends_on: OptionalDay = None
 
 
 @router.get("/roles", response=RolePage)
-def list_roles(request, person_id: int | None = None, page: int = 1, page_size: int = 50):
+def list_roles(request, person_id: Id | None = None, page: PageNumber = 1, page_size: PageSize = 50):
     qs = Role.objects.visible_to(request.user).select_related("role_type").order_by("id")
     if person_id:
         qs = qs.filter(person_id=person_id)
@@ -406,7 +409,7 @@ def list_roles(request, person_id: int | None = None, page: int = 1, page_size: 
 
 
 @router.get("/roles/{role_id}", response=RoleOut)
-def get_role(request, role_id: int):
+def get_role(request, role_id: Id):
     return get_object_or_404(Role.objects.visible_to(request.user).select_related("role_type"), pk=role_id)
 
 
@@ -429,25 +432,22 @@ def create_role(request, payload: RoleIn):
         node = Employer.objects.filter(pk=payload.employer_id).select_related("region").first()
         if node is None or not node.in_scope(scope):
             errors.add("employer_id", "Unknown employer, or outside your scope.")
-    starts = parse_date(payload.starts_on, "starts_on", errors)
-    ends = parse_date(payload.ends_on, "ends_on", errors)
-    if starts is None and "starts_on" not in errors.by_field:
-        errors.add("starts_on", "This field is required.")
+    starts, ends = payload.starts_on, payload.ends_on
     errors.raise_if_any()
     role = services.assign_role(person, role_type, node, starts_on=starts, ends_on=ends, actor=request.user,
                                 channel="api")
     return Status(201, role)
 
 
-class RolePatch(Schema):
-    ends_on: str
+class RolePatch(In):
+    ends_on: Day
 
 
 @router.patch("/roles/{role_id}", response={200: RoleOut, 422: Message})
-def end_role(request, role_id: int, payload: RolePatch):
+def end_role(request, role_id: Id, payload: RolePatch):
     role = get_object_or_404(Role.objects.visible_to(request.user, EDIT).select_related("role_type", "person"),
                              pk=role_id)
-    role = services.end_role(role, on=_date(payload.ends_on, "ends_on"), actor=request.user, channel="api")
+    role = services.end_role(role, on=payload.ends_on, actor=request.user, channel="api")
     return Status(200, role)
 
 
@@ -459,7 +459,7 @@ class NodeOut(Schema):
     kind: str
     path: str
     depth: int
-    parent_id: int | None = None
+    parent_id: Id | None = None
 
 
 class OrgUnitOut(NodeOut):
@@ -481,22 +481,22 @@ class EmployerPage(Page):
     items: list[EmployerOut]
 
 
-class OrgUnitIn(Schema):
-    name: str
-    kind: str
-    parent_id: int | None = None
-    code: str = ""
-    country: str = "NO"
+class OrgUnitIn(In):
+    name: NodeName
+    kind: Literal[tuple(OrgUnit.Kind.values)]
+    parent_id: Id | None = None
+    code: Annotated[Line, Field(max_length=20)] = ""
+    country: Country = "NO"
 
 
-class EmployerIn(Schema):
-    name: str
-    kind: str
-    parent_id: int | None = None
-    org_number: str = ""
-    country: str = "NO"
-    region_id: int | None = None
-    address: str = ""
+class EmployerIn(In):
+    name: NodeName
+    kind: Literal[tuple(Employer.Kind.values)]
+    parent_id: Id | None = None
+    org_number: Annotated[Line, Field(max_length=20)] = ""
+    country: Country = "NO"
+    region_id: Id | None = None
+    address: Annotated[Line, Field(max_length=200)] = ""
 
 
 def _nodes_in_scope(user, model, tree):
@@ -512,14 +512,14 @@ def _node_out(node):
 
 
 @router.get("/org-units", response=OrgUnitPage)
-def list_org_units(request, page: int = 1, page_size: int = 100):
+def list_org_units(request, page: PageNumber = 1, page_size: PageSize = 100):
     data = _slice(_nodes_in_scope(request.user, OrgUnit, "org").order_by("path"), page, page_size)
     data["items"] = [_node_out(n) for n in data["items"]]
     return data
 
 
 @router.get("/org-units/{unit_id}", response=OrgUnitOut)
-def get_org_unit(request, unit_id: int):
+def get_org_unit(request, unit_id: Id):
     return _node_out(get_object_or_404(_nodes_in_scope(request.user, OrgUnit, "org"), pk=unit_id))
 
 
@@ -536,11 +536,12 @@ def create_org_unit(request, payload: OrgUnitIn):
     return Status(201, _node_out(node))
 
 
-class NodePatch(Schema):
-    name: str | None = None
-    code: str | None = None
-    address: str | None = None
-    region_id: int | None = None
+class NodePatch(In):
+    # Leave a field out to keep it; null is not a value any of these can take.
+    name: NodeName = None
+    code: Annotated[Line, Field(max_length=20)] = None
+    address: Annotated[Line, Field(max_length=200)] = None
+    region_id: Id = None
 
 
 def _patch_node(request, node, payload: NodePatch):
@@ -555,7 +556,7 @@ def _patch_node(request, node, payload: NodePatch):
 
 
 @router.patch("/org-units/{unit_id}", response={200: OrgUnitOut, 422: Message})
-def update_org_unit(request, unit_id: int, payload: NodePatch):
+def update_org_unit(request, unit_id: Id, payload: NodePatch):
     scope = scope_for(request.user, EDIT)
     node = get_object_or_404(_nodes_in_scope(request.user, OrgUnit, "org"), pk=unit_id)
     if not scope.covers_node("org", node.path):
@@ -564,13 +565,14 @@ def update_org_unit(request, unit_id: int, payload: NodePatch):
 
 
 @router.patch("/employers/{employer_id}", response={200: EmployerOut, 422: Message})
-def update_employer(request, employer_id: int, payload: NodePatch):
+def update_employer(request, employer_id: Id, payload: NodePatch):
     node = get_object_or_404(employers_in_scope(request.user, EDIT), pk=employer_id)
     return Status(200, _node_out(_patch_node(request, node, payload)))
 
 
 @router.get("/employers", response=EmployerPage)
-def list_employers(request, kind: str = "", org_number: str = "", page: int = 1, page_size: int = 100):
+def list_employers(request, kind: Literal[tuple(Employer.Kind.values)] | None = None, org_number: Query = "",
+                   page: PageNumber = 1, page_size: PageSize = 100):
     qs = _nodes_in_scope(request.user, Employer, "employer").order_by("path")
     if kind:
         qs = qs.filter(kind=kind)
@@ -582,7 +584,7 @@ def list_employers(request, kind: str = "", org_number: str = "", page: int = 1,
 
 
 @router.get("/employers/{employer_id}", response=EmployerOut)
-def get_employer(request, employer_id: int):
+def get_employer(request, employer_id: Id):
     return _node_out(get_object_or_404(_nodes_in_scope(request.user, Employer, "employer"), pk=employer_id))
 
 

@@ -202,20 +202,7 @@ def transition_case(case: Case, code: str, *, actor, channel: str = "ui", note: 
 @transaction.atomic
 def assign_case(case: Case, handler, *, actor, channel: str = "ui", expected_version: int | None = None) -> Case:
     """Give the case to `handler` (None: back to the unit's queue). The handler must be able to see it."""
-    _check_version(case, expected_version)
-    if handler is not None and not Case.objects.visible_to(handler, EDIT).filter(pk=case.pk).exists():
-        raise CaseError(_("%(user)s cannot work on cases of %(unit)s.") % {
-            "user": handler.get_username(), "unit": case.responsible_unit.name},
-            field_errors={"handler": [_("Not in this unit.")]})
-    old = case.handler_id
-    if old == (handler.pk if handler else None):
-        return case
-    case.handler = handler
-    save_versioned(case, {"handler": 1}, expected_version)
-    record_event(case, CaseEvent.Kind.ASSIGNMENT, actor=actor, data={"from": old, "to": handler.pk if handler else None,
-                                                                "to_name": handler.get_username() if handler else ""})
-    _audit(case, "assigned", actor=actor, channel=channel, changes={"handler_id": [old, case.handler_id]})
-    return case
+    return update_case(case, {"handler": handler}, actor=actor, channel=channel, expected_version=expected_version)
 
 
 @transaction.atomic
@@ -260,17 +247,8 @@ def add_note(case: Case, body: str, *, actor, channel: str = "ui", public: bool 
 @transaction.atomic
 def set_deadline(case: Case, due_on: datetime.date | None, *, actor, reason: str, channel: str = "ui",
                  expected_version: int | None = None) -> Case:
-    _check_version(case, expected_version)
-    if not reason.strip():
-        raise InvalidInput(_("Say why the deadline changes."), field_errors={"reason": [_("This field is required.")]})
-    old = case.due_on
-    case.due_on = due_on
-    save_versioned(case, {"due_on": 1}, expected_version)
-    record_event(case, CaseEvent.Kind.DEADLINE, actor=actor, body=reason.strip(),
-            data={"from": old.isoformat() if old else None, "to": due_on.isoformat() if due_on else None})
-    _audit(case, "deadline_changed", actor=actor, channel=channel, changes={"due_on": [
-        old.isoformat() if old else None, due_on.isoformat() if due_on else None]})
-    return case
+    return update_case(case, {"due_on": due_on, "reason": reason}, actor=actor, channel=channel,
+                       expected_version=expected_version)
 
 
 @transaction.atomic
@@ -292,14 +270,22 @@ def share_case(case: Case, user, *, actor, channel: str = "ui") -> None:
 
 @transaction.atomic
 def update_case(case: Case, data: dict, *, actor, channel: str = "ui", expected_version: int | None = None) -> Case:
-    """Change title, priority or tags; refused with ConflictError if the case changed meanwhile."""
+    """Change any of title, priority, tags, handler, due_on (with a reason) and related cases at once.
+
+    Everything is validated before anything is written; the write compares the version in the UPDATE
+    itself (also when nothing seems to change), so a concurrent change is refused with ConflictError
+    and a 4xx leaves the case, version included, as it was.
+    """
     _check_version(case, expected_version)
     errors = Errors()
     values = {}
     if "title" in data:
-        if not str(data["title"] or "").strip():
+        title = str(data["title"] or "").strip()
+        if not title:
             errors.add("title", _("This field is required."))
-        values["title"] = str(data["title"] or "").strip()[:200]
+        elif len(title) > 200:
+            errors.add("title", _("At most %(n)d characters.") % {"n": 200})
+        values["title"] = title
     if "priority" in data:
         if data["priority"] not in Case.Priority.values:
             errors.add("priority", _("Unknown priority."))
@@ -308,11 +294,40 @@ def update_case(case: Case, data: dict, *, actor, channel: str = "ui", expected_
         tags = data["tags"] or []
         if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
             errors.add("tags", _("Tags are a list of words."))
+        elif len(tags) > 50 or any(len(t.strip()) > 50 for t in tags):
+            errors.add("tags", _("At most 50 tags of at most 50 characters."))
         else:
             values["tags"] = sorted({t.strip() for t in tags})
+    handler = data.get("handler")
+    if "handler" in data and handler is not None and not Case.objects.visible_to(handler, EDIT).filter(
+            pk=case.pk).exists():
+        errors.add("handler", _("%(user)s cannot work on cases of %(unit)s.") % {
+            "user": handler.get_username(), "unit": case.responsible_unit.name})
+    if "due_on" in data and data["due_on"] != case.due_on and not str(data.get("reason") or "").strip():
+        errors.add("reason", _("Say why the deadline changes."))
+    related = list(data.get("related") or [])
+    if any(other.pk == case.pk for other in related):
+        errors.add("related", _("A case cannot be related to itself."))
     errors.raise_if_any()
+    old_handler, old_due = case.handler_id, case.due_on
+    if "handler" in data:
+        values["handler"] = handler
+    if "due_on" in data:
+        values["due_on"] = data["due_on"]
     changes = audit.diff(case, values)
-    if changes:
-        save_versioned(case, changes, expected_version)
-        _audit(case, "changed", actor=actor, channel=channel, changes=changes)
+    save_versioned(case, changes, expected_version)
+    if "handler" in changes:
+        record_event(case, CaseEvent.Kind.ASSIGNMENT, actor=actor, data={
+            "from": old_handler, "to": case.handler_id, "to_name": handler.get_username() if handler else ""})
+        _audit(case, "assigned", actor=actor, channel=channel, changes={"handler_id": [old_handler, case.handler_id]})
+    if "due_on" in changes:
+        reason = str(data.get("reason") or "").strip()
+        span = [old_due.isoformat() if old_due else None, case.due_on.isoformat() if case.due_on else None]
+        record_event(case, CaseEvent.Kind.DEADLINE, actor=actor, body=reason, data={"from": span[0], "to": span[1]})
+        _audit(case, "deadline_changed", actor=actor, channel=channel, changes={"due_on": span})
+    rest = {k: v for k, v in changes.items() if k not in ("handler", "due_on")}
+    if rest:
+        _audit(case, "changed", actor=actor, channel=channel, changes=rest)
+    for other in related:
+        link_cases(case, other, actor=actor, channel=channel)
     return case

@@ -16,6 +16,7 @@ from tillit.cases.queues import QUEUES, filter_cases
 from tillit.core.errors import DomainError
 from tillit.core.forms import add_domain_errors
 from tillit.core.scopes import CONFIGURE, EDIT, scope_for
+from tillit.core.text import as_id, as_page
 from tillit.registry.models import OrgUnit, Person, units_in_scope
 
 SORTS = {"due": ["due_on", "pk"], "-priority": ["-priority", "due_on", "pk"], "opened": ["opened_at", "pk"],
@@ -37,13 +38,10 @@ def queue(request):
     today = timezone.localdate()
     cases = QUEUES[name](Case.objects.visible_to(request.user), request.user, today)
     unit = request.GET.get("unit", "")
-    cases = filter_cases(cases, unit_id=int(unit) if unit.isdigit() else None, q=request.GET.get("q", ""))
+    cases = filter_cases(cases, unit_id=as_id(unit), q=request.GET.get("q", ""))
     sort = request.GET.get("sort", "due")
     cases = cases.order_by(*SORTS.get(sort, SORTS["due"]))
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = as_page(request.GET.get("page"))
     rows = list(cases.select_related("state", "case_type", "responsible_unit", "handler")
                 [(page - 1) * PAGE:page * PAGE + 1])
     query = request.GET.copy()
@@ -62,7 +60,7 @@ def case_new(request):
         raise Http404
     subject = None
     subject_id = request.POST.get("subject") or request.GET.get("subject")
-    if subject_id and str(subject_id).isdigit():
+    if as_id(subject_id):
         subject = get_object_or_404(Person.objects.visible_to(request.user), pk=subject_id)
     form = NewCaseForm(request.POST or None, initial={"subject": subject.pk if subject else None})
     if request.method == "POST" and form.is_valid():
@@ -109,8 +107,7 @@ DRAFT_FIELDS = ("reason", "unit", "body", "subject", "public")
 
 def _act(request, pk, action):
     case = get_case_for_user(request, pk, EDIT)
-    version = request.POST.get("version")
-    expected = int(version) if version and version.isdigit() else None
+    expected = as_id(request.POST.get("version"))
     try:
         action(case, expected)
     except DomainError as exc:
@@ -127,7 +124,7 @@ def _act(request, pk, action):
 @login_required
 def bulk_assign(request):
     """Assign the ticked cases to me (or put them back in the queue); cases the user cannot edit are skipped."""
-    ids = [int(i) for i in request.POST.getlist("case") if i.isdigit()]
+    ids = [i for i in map(as_id, request.POST.getlist("case")) if i]
     handler = request.user if request.POST.get("to") == "me" else None
     done = 0
     for case in Case.objects.visible_to(request.user, EDIT).filter(pk__in=ids).select_related("responsible_unit"):

@@ -6,3 +6,11 @@ class CoreConfig(AppConfig):
     name = "tillit.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from tillit.core import checks  # noqa: F401 - registers the deployment checks
+        from tillit.core.middleware import start_idle_clock
+
+        user_logged_in.connect(start_idle_clock, dispatch_uid="tillit.idle_clock")

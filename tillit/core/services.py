@@ -24,10 +24,18 @@ def next_numbers(name: str, count: int = 1, *, start: int = 1) -> range:
 def save_versioned(obj, changes: dict, expected_version: int | None) -> None:
     """Write the changed fields if nobody changed `obj` since `expected_version` was read.
 
-    The check and the write are one UPDATE, so two concurrent editors cannot both win.
+    The check and the write are one UPDATE, so two concurrent editors cannot both win; with no
+    changes the version is compared all the same (and not bumped).
     """
     model = type(obj)
     version = obj.version if expected_version is None else expected_version
+    if not changes:
+        # Nothing to write, but the version is still compared in an UPDATE (which takes the row lock),
+        # so "unchanged" is never reported over a concurrent change.
+        if model.objects.filter(pk=obj.pk, version=version).update(version=F("version")) != 1:
+            raise ConflictError(_("Someone else changed this record meanwhile. Reload it and make your change "
+                                  "again."))
+        return
     fields = {name: getattr(obj, name) for name in changes}
     if hasattr(obj, "updated_at"):
         fields["updated_at"] = obj.updated_at = timezone.now()

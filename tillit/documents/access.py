@@ -11,6 +11,7 @@ from tillit.cases.models import Case
 from tillit.core.audit import log_access
 from tillit.core.errors import InvalidInput
 from tillit.core.scopes import EDIT, VIEW
+from tillit.core.text import as_id
 from tillit.documents import files
 from tillit.documents.models import Document, DocumentVersion
 from tillit.registry.models import Person, employers_in_scope
@@ -65,15 +66,15 @@ def resolve_link(user, kind: str, ref: str):
     if kind == "person":
         people = Person.objects.visible_to(user, EDIT).current()
         q = Q(memberships__member_number=ref) | Q(email__iexact=ref)
-        if ref.isdigit() and len(ref) < 11:
-            q |= Q(pk=int(ref))
+        if as_id(ref) and len(ref) < 11:
+            q |= Q(pk=as_id(ref))
         found = people.filter(q).distinct().first() if ref else None
     elif kind == "case":
         cases = Case.objects.visible_to(user, EDIT)
-        found = cases.filter(Q(number=ref) | (Q(pk=int(ref)) if ref.isdigit() else Q(pk=None))).first()
+        found = cases.filter(Q(number=ref) | (Q(pk=as_id(ref)) if as_id(ref) else Q(pk=None))).first()
     elif kind == "employer":
         employers = employers_in_scope(user, EDIT)
-        found = employers.filter(Q(org_number=ref.replace(" ", "")) | (Q(pk=int(ref)) if ref.isdigit()
+        found = employers.filter(Q(org_number=ref.replace(" ", "")) | (Q(pk=as_id(ref)) if as_id(ref)
                                                                          else Q(pk=None))).first()
     if found is None:
         raise InvalidInput(_("Nothing found for “%(ref)s” among what you may change.") % {"ref": ref},

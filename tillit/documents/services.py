@@ -20,6 +20,7 @@ from tillit.core.errors import ConflictError, DomainError, InvalidInput
 from tillit.core.models import hash_token
 from tillit.core.scopes import roles_over
 from tillit.core.services import save_versioned
+from tillit.core.text import as_id
 from tillit.documents import files
 from tillit.documents.models import Category, Document, DocumentVersion, ShareDownload, ShareLink
 from tillit.documents.search import index_documents
@@ -64,7 +65,7 @@ def _validated_metadata(data: dict, errors: Errors) -> dict:
     if "category" in data:
         category = data.get("category")
         if category is not None and not isinstance(category, Category):
-            category = Category.objects.filter(pk=category, active=True).first() if str(category).isdigit() else (
+            category = Category.objects.filter(pk=as_id(category), active=True).first() if as_id(category) else (
                 Category.objects.filter(code=category, active=True).first())
             if category is None:
                 errors.add("category", _("No such category."))
@@ -232,9 +233,9 @@ def update_document(document: Document, data: dict, *, actor, expected_version=N
     values = _validated_metadata(data, errors)
     errors.raise_if_any()
     changes = audit.diff(document, values)  # sets the new values on `document`
+    save_versioned(document, changes, expected_version)
     if not changes:
         return document
-    save_versioned(document, changes, expected_version)
     _audit(document, "update", actor=actor, channel=channel, changes=changes)
     index_documents([document.pk])
     return document

@@ -15,6 +15,7 @@ from tillit.cases.models import Case
 from tillit.core.errors import DomainError
 from tillit.core.forms import add_domain_errors
 from tillit.core.scopes import EDIT
+from tillit.core.text import as_id, as_page
 from tillit.documents import access, search, services
 from tillit.documents.forms import CheckInForm, EditForm, LinkForm, NewDocumentForm, ShareForm, VersionForm
 from tillit.documents.models import Category, Document, ShareDownload, ShareLink
@@ -42,17 +43,14 @@ def document_list(request):
     docs = Document.objects.visible_to(request.user)
     q = request.GET.get("q", "").strip()
     category = request.GET.get("category", "")
-    if category.isdigit():
-        docs = docs.filter(category_id=int(category))
+    if as_id(category):
+        docs = docs.filter(category_id=as_id(category))
     unit = request.GET.get("unit", "")
-    if unit.isdigit():
-        docs = docs.filter(responsible_unit_id=int(unit))
+    if as_id(unit):
+        docs = docs.filter(responsible_unit_id=as_id(unit))
     docs = search.search(docs, q) if q else docs.order_by("-updated_at", "-pk")
     docs = docs.select_related("current__blob", "category", "responsible_unit", "checked_out_by")
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = as_page(request.GET.get("page"))
     rows = list(docs[(page - 1) * PAGE:page * PAGE + 1])
     found = search.snippets([d.pk for d in rows[:PAGE]], q) if q else {}
     for doc in rows:
@@ -69,12 +67,14 @@ def _links_from_request(request):
     """The person, case and employer a new document starts linked to (?person=, ?case=, ?employer=)."""
     data = request.POST if request.method == "POST" else request.GET
     links = {"persons": [], "cases": [], "employers": []}
-    if str(data.get("person", "")).isdigit():
-        links["persons"].append(get_object_or_404(Person.objects.visible_to(request.user, EDIT), pk=data["person"]))
-    if str(data.get("case", "")).isdigit():
-        links["cases"].append(get_object_or_404(Case.objects.visible_to(request.user, EDIT), pk=data["case"]))
-    if str(data.get("employer", "")).isdigit():
-        links["employers"].append(get_object_or_404(employers_in_scope(request.user, EDIT), pk=data["employer"]))
+    if as_id(data.get("person")):
+        links["persons"].append(get_object_or_404(Person.objects.visible_to(request.user, EDIT),
+                                                  pk=as_id(data["person"])))
+    if as_id(data.get("case")):
+        links["cases"].append(get_object_or_404(Case.objects.visible_to(request.user, EDIT), pk=as_id(data["case"])))
+    if as_id(data.get("employer")):
+        links["employers"].append(get_object_or_404(employers_in_scope(request.user, EDIT),
+                                                    pk=as_id(data["employer"])))
     return links
 
 
@@ -193,8 +193,7 @@ def _upload(request):
 
 
 def _base_version(request):
-    value = request.POST.get("base_version", "")
-    return int(value) if value.isdigit() else None
+    return as_id(request.POST.get("base_version"))
 
 
 @require_POST
@@ -297,9 +296,9 @@ def document_unlink(request, pk):
 
     def remove(document):
         kind, ref = request.POST.get("kind", ""), request.POST.get("id", "")
-        if kind not in models or not ref.isdigit():
+        if kind not in models or not as_id(ref):
             raise DomainError(_("Say which link to remove."))
-        services.unlink(document, get_object_or_404(models[kind], pk=ref), actor=request.user)
+        services.unlink(document, get_object_or_404(models[kind], pk=as_id(ref)), actor=request.user)
         return _("The link is removed.")
     return _act(request, pk, remove)
 

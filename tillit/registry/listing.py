@@ -3,6 +3,7 @@
 from django.db.models import Exists, Q
 from django.utils import timezone
 
+from tillit.core.text import as_id
 from tillit.registry.models import (
     Employer,
     Employment,
@@ -24,7 +25,7 @@ def clean_filters(params) -> dict:
         value = (params.get(key) or "").strip()
         if not value:
             continue
-        if key in ("unit", "workplace") and not value.isdigit():
+        if key in ("unit", "workplace") and not as_id(value):
             continue
         if key == "status" and value not in MembershipStatus.values:
             continue

@@ -25,7 +25,7 @@ from tillit.registry.models import (
     Role,
     RoleType,
 )
-from tillit.registry.validation import Errors, clean_person, parse_bool, parse_date, parse_decimal
+from tillit.registry.validation import Errors, clean_line, clean_person, parse_bool, parse_date, parse_decimal
 
 PERSON_AUDIT_FIELDS = ["first_name", "last_name", "birth_date", "national_id", "email", "phone", "address_line",
                        "postal_code", "city", "country", "preferred_language", "unit_id"]
@@ -45,9 +45,15 @@ def _person_values(cleaned: dict) -> dict:
 def create_org_unit(name: str, kind: str, *, parent: OrgUnit | None = None, code: str = "", country: str = "NO",
                     actor=None, channel: str = "ui") -> OrgUnit:
     """A new org unit under `parent` (a new root when None); audited."""
+    errors = Errors()
     if kind not in OrgUnit.Kind.values:
-        raise InvalidInput(_("Unknown kind of org unit."), field_errors={"kind": [_("Unknown kind.")]})
-    values = {"name": name.strip(), "kind": kind, "code": code, "country": country}
+        errors.add("kind", _("Unknown kind."))
+    if country not in ("NO", "SE"):
+        errors.add("country", _("Country must be NO or SE."))
+    name = clean_line(name, "name", errors, max_length=200, required=True)
+    code = clean_line(code, "code", errors, max_length=20)
+    errors.raise_if_any()
+    values = {"name": name, "kind": kind, "code": code, "country": country}
     unit = OrgUnit.objects.add_child(parent, values) if parent else OrgUnit.objects.add_root(values)
     audit.record("registry.orgunit.created", unit, actor=actor, channel=channel,
                  changes=audit.snapshot(unit, ["name", "kind", "code", "country", "path"]))
@@ -71,8 +77,12 @@ def create_employer(name: str, kind: str, *, parent: Employer | None = None, org
         errors.add("region", _("A workplace lies in one region."))
     if kind == Employer.Kind.WORKPLACE and (parent is None or parent.kind != Employer.Kind.COMPANY):
         errors.add("parent", _("A workplace belongs to a company."))
+    if country not in ("NO", "SE"):
+        errors.add("country", _("Country must be NO or SE."))
+    name = clean_line(name, "name", errors, max_length=200, required=True)
+    address = clean_line(address, "address", errors, max_length=200)
     errors.raise_if_any()
-    values = {"name": name.strip(), "kind": kind, "org_number": org_number, "country": country, "region": region,
+    values = {"name": name, "kind": kind, "org_number": org_number, "country": country, "region": region,
               "address": address}
     node = Employer.objects.add_child(parent, values) if parent else Employer.objects.add_root(values)
     audit.record("registry.employer.created", node, actor=actor, channel=channel,
@@ -83,13 +93,15 @@ def create_employer(name: str, kind: str, *, parent: Employer | None = None, org
 @transaction.atomic
 def update_node(node, data: dict, *, actor, channel: str = "ui"):
     """Rename or re-describe an org unit or employer (not move it); audited."""
+    data = dict(data)
     allowed = {"name", "code", "address", "region"} & {f.name for f in node._meta.fields}
     unknown = set(data) - allowed
     errors = Errors()
     for field in unknown:
         errors.add(field, _("This field cannot be changed here."))
-    if "name" in data and not str(data["name"] or "").strip():
-        errors.add("name", _("This field is required."))
+    for field, max_length in (("name", 200), ("code", 20), ("address", 200)):
+        if field in data and field in allowed:
+            data[field] = clean_line(data[field], field, errors, max_length=max_length, required=field == "name")
     if isinstance(node, Employer) and node.kind == Employer.Kind.WORKPLACE and "region" in data and \
             data["region"] is None:
         errors.add("region", _("A workplace lies in one region."))
@@ -171,12 +183,9 @@ def update_person(person: Person, data: dict, *, actor, channel: str = "ui", exp
     if "first_name" in changes or "last_name" in changes:
         person.search_name = Person.make_search_name(person.first_name, person.last_name)
         changes["search_name"] = [None, person.search_name]
-    if not changes:
-        if expected_version is not None and expected_version != person.version:
-            raise ConflictError(_("Someone else changed this record meanwhile. Reload it and make your change "
-                                  "again."))
-        return person
     save_versioned(person, changes, expected_version)
+    if not changes:
+        return person
     changes.pop("search_name", None)
     audit.record("registry.person.changed", person, actor=actor, channel=channel, person_id=person.pk,
                  changes=changes)
@@ -324,8 +333,8 @@ def update_membership(membership: Membership, *, membership_type: MembershipType
     if branch is not None:
         values["branch"] = branch
     changes = audit.diff(membership, values)
+    save_versioned(membership, changes, expected_version)
     if changes:
-        save_versioned(membership, {k: v for k, v in changes.items()}, expected_version)
         audit.record("registry.membership.changed", membership, actor=actor, channel=channel,
                      person_id=membership.person_id, changes=changes)
     return membership
@@ -351,7 +360,7 @@ def clean_employment(data: dict, *, partial: bool = False) -> dict:
     if out.get("starts_on") and out.get("ends_on") and out["ends_on"] < out["starts_on"]:
         errors.add("ends_on", _("The end is before the start."))
     if not partial or "position" in data:
-        out["position"] = str(data.get("position") or "").strip()[:100]
+        out["position"] = clean_line(data.get("position"), "position", errors, max_length=100)
     if not partial or "percentage" in data:
         pct = parse_decimal(data.get("percentage"), "percentage", errors)
         out["percentage"] = 100 if pct is None else pct
@@ -381,8 +390,8 @@ def update_employment(employment: Employment, data: dict, *, actor, channel: str
         raise InvalidInput(_("The end is before the start."), field_errors={"ends_on": [_("The end is before the "
                                                                                              "start.")]})
     changes = audit.diff(employment, cleaned)
+    save_versioned(employment, changes, expected_version)
     if changes:
-        save_versioned(employment, changes, expected_version)
         audit.record("registry.employment.changed", employment, actor=actor, channel=channel,
                      person_id=employment.person_id, changes=changes)
     return employment

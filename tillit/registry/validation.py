@@ -13,6 +13,7 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from tillit.core.errors import InvalidInput
+from tillit.core.text import control_character_problem
 from tillit.registry.identity import parse_national_id, parse_phone
 
 PERSON_FIELDS = ["first_name", "last_name", "birth_date", "national_id", "email", "phone", "address_line",
@@ -36,6 +37,19 @@ class Errors:
 
 def _text(value) -> str:
     return "" if value is None else str(value).strip()
+
+
+def clean_line(value, field: str, errors: Errors, *, max_length: int, required: bool = False) -> str:
+    """One line of text: stripped, no control characters or line breaks, at most `max_length`."""
+    text = _text(value)
+    problem = control_character_problem(text, multiline=False)
+    if problem:
+        errors.add(field, _(problem))
+    elif required and not text:
+        errors.add(field, _("This field is required."))
+    elif len(text) > max_length:
+        errors.add(field, _("At most %(n)d characters.") % {"n": max_length})
+    return text
 
 
 def parse_date(value, field: str, errors: Errors) -> datetime.date | None:
@@ -92,17 +106,9 @@ def clean_person(data: dict, *, partial: bool = False, errors: Errors | None = N
     for key in keys:
         value = data.get(key)
         if key in ("first_name", "last_name"):
-            text = _text(value)
-            if not text:
-                errors.add(key, _("This field is required."))
-            elif len(text) > MAX_LENGTHS[key]:
-                errors.add(key, _("At most %(n)d characters.") % {"n": MAX_LENGTHS[key]})
-            out[key] = text
+            out[key] = clean_line(value, key, errors, max_length=MAX_LENGTHS[key], required=True)
         elif key in ("address_line", "postal_code", "city"):
-            text = _text(value)
-            if len(text) > MAX_LENGTHS[key]:
-                errors.add(key, _("At most %(n)d characters.") % {"n": MAX_LENGTHS[key]})
-            out[key] = text
+            out[key] = clean_line(value, key, errors, max_length=MAX_LENGTHS[key])
         elif key == "birth_date":
             out[key] = parse_date(value, key, errors)
             if out[key] and out[key] > datetime.date.today():

@@ -18,6 +18,7 @@ from tillit.core.errors import ConflictError, DomainError
 from tillit.core.forms import add_domain_errors
 from tillit.core.models import AuditEntry
 from tillit.core.scopes import EDIT, EXPORT, IMPORT, MERGE, VIEW, channel_for, scope_for
+from tillit.core.text import as_id, as_page
 from tillit.registry import services
 from tillit.registry.forms import EmploymentForm, ImportForm, MembershipForm, PersonForm, RoleForm, StatusForm
 from tillit.registry.identity import format_national_id, format_phone
@@ -54,10 +55,7 @@ def _memberships_prefetch():
 @login_required
 def people(request):
     filters = clean_filters(request.GET)
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = as_page(request.GET.get("page"))
     rows, has_next = people_page(Person.objects.visible_to(request.user).current(), filters, page=page,
                                  size=PAGE_SIZE)
     prefetch_related_objects(rows, _memberships_prefetch())
@@ -186,8 +184,8 @@ def person_merge(request, pk):
     person = get_person_for_user(request, pk, MERGE)
     other = None
     other_pk = request.POST.get("duplicate") or request.GET.get("duplicate")
-    if other_pk and other_pk.isdigit():
-        other = get_person_for_user(request, int(other_pk), MERGE)
+    if as_id(other_pk):
+        other = get_person_for_user(request, as_id(other_pk), MERGE)
     if request.method == "POST" and other is not None and request.POST.get("confirm") == "yes":
         try:
             services.merge_persons(person, other, actor=request.user, channel="ui")

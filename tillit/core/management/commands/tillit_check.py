@@ -5,10 +5,17 @@ from django.db.migrations.executor import MigrationExecutor
 
 
 class Command(BaseCommand):
-    help = "Check settings, the database connection and pending migrations."
+    help = "Check settings, the database connection and pending migrations (--deploy: production settings too)."
 
-    def handle(self, *args, **options):
-        call_command("check", stdout=self.stdout, stderr=self.stderr)
+    def add_arguments(self, parser):
+        parser.add_argument("--deploy", action="store_true",
+                            help="also Django's deployment checks and Tillit's own; warnings fail too")
+
+    def handle(self, *args, deploy=False, **options):
+        if deploy:
+            call_command("check", deploy=True, fail_level="WARNING", stdout=self.stdout, stderr=self.stderr)
+        else:
+            call_command("check", stdout=self.stdout, stderr=self.stderr)
         try:
             connection.ensure_connection()
         except Exception as exc:  # noqa: BLE001 - report any driver error the same way
