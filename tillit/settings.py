@@ -222,8 +222,19 @@ TILLIT_IMAP_SSL = os.environ.get("TILLIT_IMAP_SSL", "1") == "1"
 TILLIT_IMAP_MAILBOX = os.environ.get("TILLIT_IMAP_MAILBOX", "INBOX")
 TILLIT_SMS_BACKEND = os.environ.get("TILLIT_SMS_BACKEND", "tillit.messaging.sms.ConsoleBackend")
 
-# Background work: the database queue by default (`tillit worker`); RQ on Redis at scale.
-TASKS = {"default": {"BACKEND": os.environ.get("TILLIT_TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}
+# Background work: the database queue by default (`tillit worker`); TILLIT_TASK_BACKEND=rq puts it on
+# Redis (TILLIT_REDIS_URL) for workers on other machines.
+TILLIT_TASK_BACKEND = os.environ.get("TILLIT_TASK_BACKEND", "database")
+TILLIT_REDIS_URL = os.environ.get("TILLIT_REDIS_URL", "redis://127.0.0.1:6379/0")
+if TILLIT_TASK_BACKEND == "rq":
+    INSTALLED_APPS.append("django_rq")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {"default": {"URL": TILLIT_REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A task whose worker has not been heard from for this long is run again (at most this many times).
+TILLIT_TASK_LEASE_SECONDS = float(os.environ.get("TILLIT_TASK_LEASE_SECONDS", "60"))
+TILLIT_TASK_MAX_ATTEMPTS = int(os.environ.get("TILLIT_TASK_MAX_ATTEMPTS", "3"))
 
 LOGGING = {
     "version": 1,

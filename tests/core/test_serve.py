@@ -73,3 +73,36 @@ def _cmdline(pid: int) -> bytes:
         return open(f"/proc/{pid}/cmdline", "rb").read()
     except OSError:
         return b""
+
+
+def test_a_killed_server_leaves_no_worker_behind(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "TILLIT_VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'k.sqlite3'}"}
+    subprocess.run([sys.executable, "-m", "tillit.cli", "migrate", "-v0"], env=env, check=True)
+    server = subprocess.Popen([sys.executable, "-m", "tillit.cli", "serve", "--port", str(port), "--with-worker"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        workers = []
+        for _ in range(100):
+            workers = [pid for pid in _children(server.pid) if b"worker" in _cmdline(pid)]
+            if workers:
+                break
+            time.sleep(0.1)
+        assert workers, "no worker beside the server"
+    finally:
+        server.kill()  # SIGKILL: no handler of the server's runs
+        server.wait(timeout=10)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers), "the worker outlived a killed server"
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for its reaper has stopped running)."""
+    try:
+        return open(f"/proc/{pid}/stat").read().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return False

@@ -153,3 +153,15 @@ class Sequence(models.Model):
 
     def __str__(self):
         return f"{self.name}={self.value}"
+
+
+class WorkerBeat(models.Model):
+    """A background worker's lease: renewed while it lives; its RUNNING tasks are taken back after it lapses."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    beat_at = models.DateTimeField(db_index=True)
+    pid = models.IntegerField()
+    host = models.CharField(max_length=100, blank=True)
+
+    def __str__(self):
+        return f"{self.worker_id} at {self.beat_at}"

@@ -1,6 +1,11 @@
-"""Text for the full-text index, extracted in a background task from PDF, DOCX, plain text and Markdown."""
+"""Text for the full-text index, extracted in a background task from PDF, DOCX, OpenDocument text and
+spreadsheets (ODT, ODS), XLSX, email (.eml), plain text, CSV and Markdown."""
 
+import email
+import email.policy
 import logging
+import zipfile
+from xml.etree import ElementTree
 
 from django.db import transaction
 from django_tasks import task
@@ -11,7 +16,11 @@ from tillit.documents.search import TEXT_LIMIT, index_documents
 
 log = logging.getLogger(__name__)
 READ_LIMIT = 50 * 1024 * 1024  # bytes of a text file read for its words
-TEXT_TYPES = {"text/plain", "text/markdown", "text/csv", "message/rfc822"}
+TEXT_TYPES = {"text/plain", "text/markdown", "text/csv"}
+ODT = "application/vnd.oasis.opendocument.text"
+ODS = "application/vnd.oasis.opendocument.spreadsheet"
+XLSX = files.XLSX
+EML = "message/rfc822"
 
 
 def _decode(data: bytes) -> str:
@@ -48,16 +57,60 @@ def _docx_text(fh) -> str:
     return "\n".join(parts)
 
 
+def _opendocument_text(fh) -> str:
+    """The words of an ODT or ODS: every text node of content.xml, a line per paragraph or cell."""
+    with zipfile.ZipFile(fh) as archive, archive.open("content.xml") as content:
+        parts, length = [], 0
+        for _event, element in ElementTree.iterparse(content, events=("end",)):
+            tag = element.tag.rsplit("}", 1)[-1]
+            if tag in ("p", "h"):
+                text = "".join(element.itertext()).strip()
+                if text:
+                    parts.append(text)
+                    length += len(text)
+                element.clear()
+                if length > TEXT_LIMIT:
+                    break
+    return "\n".join(parts)
+
+
+def _xlsx_text(fh) -> str:
+    import openpyxl
+
+    book = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+    parts, length = [], 0
+    for sheet in book.worksheets:
+        parts.append(sheet.title)
+        for row in sheet.iter_rows(values_only=True):
+            line = " ".join(str(v) for v in row if v not in (None, ""))
+            if line:
+                parts.append(line)
+                length += len(line)
+            if length > TEXT_LIMIT:
+                return "\n".join(parts)
+    return "\n".join(parts)
+
+
+def _email_text(fh) -> str:
+    """Who wrote to whom about what, and the message's text (not its raw encoding)."""
+    from tillit.messaging.mime import header_text, text_of
+
+    raw = fh.read(READ_LIMIT)
+    heads = [header_text(raw, name) for name in ("Subject", "From", "To", "Date")]
+    return "\n".join([*(h for h in heads if h), text_of(email.message_from_bytes(raw, policy=email.policy.default))])
+
+
+READERS = {"application/pdf": _pdf_text, files.DOCX: _docx_text, ODT: _opendocument_text, ODS: _opendocument_text,
+           XLSX: _xlsx_text, EML: _email_text}
+
+
 def extract(blob) -> tuple[str, str]:
     """(text, status) for a stored file."""
     kind = blob.media_type
-    if kind not in TEXT_TYPES and kind not in ("application/pdf", files.DOCX):
+    if kind not in TEXT_TYPES and kind not in READERS:
         return "", DocumentVersion.Text.NONE
     with files.open_blob(blob) as fh:
-        if kind in TEXT_TYPES:
-            text = _decode(fh.read(READ_LIMIT))
-        else:
-            text = _pdf_text(fh) if kind == "application/pdf" else _docx_text(fh)
+        text = _decode(fh.read(READ_LIMIT)) if kind in TEXT_TYPES else READERS[kind](fh)
     text = text.replace("\x00", " ").strip()
     return text[:TEXT_LIMIT * 2], DocumentVersion.Text.DONE
 
@@ -65,7 +118,9 @@ def extract(blob) -> tuple[str, str]:
 @task()
 def extract_text(version_id: int) -> str:
     """Read the words of one version and, if it is the document's latest, index them."""
-    version = DocumentVersion.objects.select_related("blob").get(pk=version_id)
+    version = DocumentVersion.objects.select_related("blob").filter(pk=version_id).first()
+    if version is None:
+        return "gone"  # the document was deleted meanwhile: nothing to read
     try:
         text, status = extract(version.blob)
     except Exception as exc:  # noqa: BLE001 - a damaged file is marked, not retried for ever

@@ -33,6 +33,8 @@ class Message(models.Model):
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("queued")
+        SENDING = "sending", _("being sent")
+        UNCERTAIN = "uncertain", _("delivery not known")  # the sender died mid-send: resent only on request
         SENT = "sent", _("sent")
         FAILED = "failed", _("failed")
         RECEIVED = "received", _("received")

@@ -18,6 +18,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import F
 from django.template import Context, Template
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -28,6 +29,7 @@ from tillit.cases.models import Case, CaseEvent, CaseType
 from tillit.core.errors import InvalidInput
 from tillit.documents.files import sanitise_filename, store_bytes
 from tillit.documents.services import create_document
+from tillit.messaging.mime import attachments_of, header_text, text_of
 from tillit.messaging.models import Attachment, Message, MessageTemplate
 from tillit.registry.models import Person
 from tillit.registry.services import create_person
@@ -81,33 +83,58 @@ def _backoff(attempts: int) -> datetime.timedelta:
 
 @task()
 def deliver_message(message_id: int) -> str:
-    """Send one queued message; on failure try again later, and after the last attempt mark it failed."""
-    message = Message.objects.select_related("case").get(pk=message_id)
-    if message.status != Message.Status.QUEUED:
-        return message.status
+    """Send one queued message, exactly once.
+
+    The attempt is recorded (SENDING, committed) before the SMTP exchange and the message marked
+    SENT after it, each in one conditional UPDATE. A run that finds a message still SENDING knows
+    an earlier attempt died with an unknown outcome (the mail may have reached the server): it marks
+    it UNCERTAIN and sends nothing; `tillit mail resend` sends it again when an operator says so.
+    A transport error is retried later; after the last attempt the message is FAILED.
+    """
+    message = Message.objects.select_related("case").filter(pk=message_id).first()
+    if message is None:
+        return "gone"
+    if message.status == Message.Status.SENDING:
+        Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(status=Message.Status.UNCERTAIN)
+        case_services.record_event(message.case, CaseEvent.Kind.MESSAGE_OUT, actor=None, body=_(
+            "Sending was interrupted; the message may or may not have arrived. It is not sent again unless an "
+            "operator resends it."), data={"message": message.pk, "status": Message.Status.UNCERTAIN})
+        log.warning("message %s: an earlier attempt stopped mid-send; marked uncertain", message.pk)
+        return Message.Status.UNCERTAIN
+    claimed = Message.objects.filter(pk=message.pk, status=Message.Status.QUEUED).update(
+        status=Message.Status.SENDING, attempts=F("attempts") + 1)
+    if not claimed:
+        return message.status  # sent, failed or uncertain: nothing to do
+    message.refresh_from_db(fields=["attempts"])
     mail = EmailMessage(subject=message.subject, body=message.body, to=[message.address],
                         headers={"Message-ID": message.message_id})
     try:
         mail.send()
     except Exception as exc:  # noqa: BLE001 - any transport failure is retried the same way
-        message.attempts += 1
-        message.last_error = f"{type(exc).__name__}: {exc}"[:300]
+        error = f"{type(exc).__name__}: {exc}"[:300]
         if message.attempts >= settings.TILLIT_MAIL_MAX_ATTEMPTS:
-            message.status = Message.Status.FAILED
-            message.save(update_fields=["attempts", "last_error", "status"])
+            Message.objects.filter(pk=message.pk).update(status=Message.Status.FAILED, last_error=error)
             case_services.record_event(message.case, CaseEvent.Kind.MESSAGE_OUT, actor=None,
-                                       body=_("The message could not be delivered: %(e)s") % {"e": message.last_error},
+                                       body=_("The message could not be delivered: %(e)s") % {"e": error},
                                        data={"message": message.pk, "status": "failed"})
             log.warning("message %s failed after %s attempts", message.pk, message.attempts)
-            return message.status
-        message.save(update_fields=["attempts", "last_error"])
+            return Message.Status.FAILED
+        Message.objects.filter(pk=message.pk).update(status=Message.Status.QUEUED, last_error=error)
         deliver_message.using(run_after=timezone.now() + _backoff(message.attempts)).enqueue(message.pk)
         return "retry"
-    message.status = Message.Status.SENT
-    message.sent_at = timezone.now()
-    message.attempts += 1
-    message.save(update_fields=["status", "sent_at", "attempts"])
-    return message.status
+    Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+        status=Message.Status.SENT, sent_at=timezone.now())
+    return Message.Status.SENT
+
+
+def resend_message(message: Message, *, actor=None) -> None:
+    """An operator's decision to send an uncertain (or failed) message again; it may arrive twice."""
+    updated = Message.objects.filter(pk=message.pk, status__in=[Message.Status.UNCERTAIN, Message.Status.FAILED]) \
+        .update(status=Message.Status.QUEUED)
+    if not updated:
+        raise InvalidInput(_("Only a message whose delivery is uncertain or failed can be resent."),
+                           field_errors={"message": [_("Not uncertain or failed.")]})
+    transaction.on_commit(lambda: deliver_message.enqueue(message.pk))
 
 
 # --- incoming ----------------------------------------------------------------------------------
@@ -118,14 +145,6 @@ def _store(data: bytes, prefix: str) -> tuple[str, str]:
     if not default_storage.exists(name):
         default_storage.save(name, ContentFile(data))
     return name, digest
-
-
-def _text_of(msg) -> str:
-    try:
-        part = msg.get_body(preferencelist=("plain", "html"))
-        return part.get_content() if part is not None else ""
-    except Exception:  # noqa: BLE001 - a broken part must not lose the message
-        return ""
 
 
 def _sender_person(address: str, display: str) -> Person | None:
@@ -158,27 +177,22 @@ def ingest_email(raw: bytes) -> Message:
     if msg.defects:
         problem = problem or "malformed: " + ", ".join(type(d).__name__ for d in msg.defects)[:150]
     try:
-        display, address = email.utils.parseaddr(str(msg.get("From", "")))
-        subject = str(msg.get("Subject", ""))[:300]
+        display, address = email.utils.parseaddr(header_text(raw[:64 * 1024], "From"))
+        subject = header_text(raw[:64 * 1024], "Subject")[:300]
     except Exception:  # noqa: BLE001 - unreadable headers still keep the message
         display, address, subject = "", "", ""
         problem = problem or "unreadable headers"
-    body = "" if problem == "too large" else _text_of(msg)
+    body = "" if problem == "too large" else text_of(msg)
     person = _sender_person(address, display)
     message = Message.objects.create(direction=Message.Direction.IN, status=Message.Status.RECEIVED, person=person,
                                      address=address[:254], subject=subject, body=body, raw_name=raw_name,
                                      message_id=str(msg.get("Message-ID", ""))[:300])
     if not problem:
-        for part in msg.iter_attachments():
-            try:
-                data = part.get_payload(decode=True) or b""
-            except Exception:  # noqa: BLE001
-                continue
-            filename = sanitise_filename(part.get_filename() or "attachment")
-            blob = store_bytes(data, filename, part.get_content_type())  # kept once, beside the documents
-            Attachment.objects.create(message=message, filename=filename[:255],
-                                      content_type=part.get_content_type()[:100], size=len(data), sha256=blob.sha256,
-                                      stored_name=blob.stored_name)
+        for name, kind, data in attachments_of(msg):
+            filename = sanitise_filename(name)
+            blob = store_bytes(data, filename, kind)  # kept once, beside the documents
+            Attachment.objects.create(message=message, filename=filename[:255], content_type=kind[:100],
+                                      size=len(data), sha256=blob.sha256, stored_name=blob.stored_name)
     case = None
     match = CASE_NUMBER.search(subject)
     if match:

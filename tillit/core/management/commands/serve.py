@@ -1,10 +1,21 @@
+import ctypes
 import logging
+import os
 import signal
 import subprocess
 import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+
+
+def _die_with_parent():
+    """In the worker child, before exec: ask Linux for SIGTERM when the parent dies (elsewhere the
+    worker's own --parent-pid watch does it, within a few seconds)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 class Command(BaseCommand):
@@ -30,7 +41,10 @@ class Command(BaseCommand):
         if with_worker:
             # Its own session: a Ctrl+C or a group-wide SIGTERM reaches the server only, which then
             # stops the worker once (two signals make the worker abandon its current task).
-            worker = subprocess.Popen([sys.executable, "-m", "tillit.cli", "worker"], start_new_session=True)
+            # --parent-pid and the kernel's parent-death signal: the worker ends when this server
+            # dies, however it dies (kill -9 included), so a restarted server never finds a second one.
+            worker = subprocess.Popen([sys.executable, "-m", "tillit.cli", "worker", "--parent-pid", str(os.getpid())],
+                                      start_new_session=True, preexec_fn=_die_with_parent)
             signal.signal(signal.SIGTERM, lambda *_args: sys.exit(0))  # stop the worker too
         try:
             # The largest request: a document of the largest size allowed, with room for the form around it.

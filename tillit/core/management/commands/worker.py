@@ -1,8 +1,10 @@
 import threading
 import time
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.utils.crypto import get_random_string
 from django.utils.module_loading import import_string
 
 # Tasks the worker queues on a schedule: (dotted path, every N seconds). The mail poll does
@@ -11,19 +13,34 @@ SCHEDULE = [("tillit.messaging.deadlines.deadline_round", 300), ("tillit.messagi
 
 
 class Command(BaseCommand):
-    help = "Run background tasks (mail delivery, deadlines, reminders) from the database queue."
+    help = "Run background tasks (mail delivery, text extraction, deadlines, reminders)."
 
     def add_arguments(self, parser):
         parser.add_argument("--batch", action="store_true", help="queue the scheduled rounds, run what is due, stop")
         parser.add_argument("--interval", type=float, default=1.0)
+        parser.add_argument("--parent-pid", type=int, default=None,
+                            help="stop when this process (the server that started the worker) is gone")
+        parser.add_argument("--no-schedule", action="store_true", help="run queued tasks only, no scheduled rounds")
 
-    def handle(self, *args, batch, interval, **options):
-        if batch:
-            self._queue_rounds()
-            call_command("db_worker", "--batch", "--no-startup-delay", "--interval", str(interval))
+    def handle(self, *args, batch, interval, parent_pid=None, no_schedule=False, **options):
+        if settings.TILLIT_TASK_BACKEND == "rq":
+            # RQ's own worker semantics: a job whose worker died is moved to the failed registry by RQ.
+            if not no_schedule:
+                self._queue_rounds()
+            call_command("rqworker", "default", "--job-class", "django_tasks_rq.Job",
+                         *(["--burst"] if batch else []))
             return
-        threading.Thread(target=self._scheduler, daemon=True).start()
-        call_command("db_worker", "--no-startup-delay", "--interval", str(interval))
+        from tillit.core.worker import LeasedWorker
+
+        if batch and not no_schedule:
+            self._queue_rounds()
+        elif not no_schedule:
+            threading.Thread(target=self._scheduler, daemon=True).start()
+        worker = LeasedWorker(queue_names=["default"], interval=interval, batch=batch, backend_name="default",
+                              startup_delay=False, max_tasks=None, worker_id=get_random_string(32),
+                              excluded_queue_names=[], parent_pid=parent_pid)
+        worker.configure_signals()
+        worker.run()
 
     def _queue_rounds(self):
         for path, _every in SCHEDULE:
