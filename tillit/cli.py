@@ -5,7 +5,7 @@ import sys
 
 # `tillit check` is our wider check (settings, pending migrations); Django's stays as `tillit django-check`.
 ALIASES = {"check": "tillit_check", "django-check": "check", "ingest-email": "ingest_email",
-           "fetch-email": "fetch_email", "recount-cases": "recount_cases"}
+           "fetch-email": "fetch_email", "recount-cases": "recount_cases", "access-log": "access_log"}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -80,12 +80,6 @@ def test_create_refuses_a_duplicate_with_409_until_forced(api, world):
     assert AuditEntry.objects.filter(object_id=response.json()["id"], channel="api").exists()
 
 
-def test_a_duplicate_outside_scope_is_a_conflict_that_does_not_name_the_person(api, world):
-    theirs = world.b.members[1][0]
-    response = api.post("/persons", {"first_name": "X", "last_name": "Y", "national_id": theirs.national_id})
-    assert response.status_code == 409 and response.json()["matches"] == []
-
-
 def test_update_needs_the_current_version_and_refuses_a_stale_one_with_409(api, world):
     person = world.a.members[1][0]
     version = api.get(f"/persons/{person.pk}").json()["version"]

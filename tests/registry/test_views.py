@@ -120,8 +120,29 @@ def test_an_export_is_in_the_access_log_with_its_size(client, world):
     response = client.get(reverse("people_export", args=["csv"]), {"status": "active"})
     body = b"".join(response.streaming_content).decode()
     assert world.a.members[0][0].email in body
-    entry = AccessLogEntry.objects.get(action="person.export")
+    entry = AccessLogEntry.objects.get(action="people.export")
     assert entry.detail["count"] == 3 and entry.detail["filters"] == {"status": "active"}
+    shown = AccessLogEntry.objects.filter(action="person.export", user=world.a.staff)
+    assert sorted(shown.values_list("person_id", flat=True)) == sorted(p.pk for p, _m in world.a.members)
+
+
+def test_every_person_on_a_list_or_search_page_is_in_the_access_log_once(client, world):
+    client.force_login(world.a.staff)
+    client.get(reverse("people"))
+    listed = AccessLogEntry.objects.filter(action="person.list", user=world.a.staff, channel="ui")
+    assert sorted(listed.values_list("person_id", flat=True)) == sorted(p.pk for p, _m in world.a.members)
+    person = world.a.members[1][0]
+    client.get(reverse("people"), {"q": person.last_name})
+    found = AccessLogEntry.objects.filter(action="person.search", user=world.a.staff)
+    assert person.pk in found.values_list("person_id", flat=True)
+    assert not AccessLogEntry.objects.filter(person_id__in=[p.pk for p, _m in world.b.members]).exists()
+
+
+def test_a_rep_looking_at_the_list_is_not_logged_viewing_themselves(client, world):
+    client.force_login(world.a.rep)
+    client.get(reverse("people"))
+    logged = set(AccessLogEntry.objects.filter(user=world.a.rep).values_list("person_id", flat=True))
+    assert world.a.rep_person.pk not in logged and world.a.members[1][0].pk in logged
 
 
 def test_the_import_page_lists_the_rows_at_fault(client, world):

@@ -14,6 +14,7 @@ from tillit.api.types import Bool, Id, In, Line, OptionalDay, PageNumber, PageSi
 from tillit.cases import services
 from tillit.cases.models import Case, CaseEvent, CaseType
 from tillit.cases.queues import QUEUES, filter_cases
+from tillit.core.audit import log_access_many
 from tillit.core.errors import InvalidInput
 from tillit.core.scopes import EDIT, scope_for
 from tillit.registry.models import OrgUnit, Person, employers_in_scope, units_in_scope
@@ -128,12 +129,21 @@ def list_cases(request, queue: Literal[tuple(QUEUES)] = "unit", unit_id: Id | No
     offset = (page - 1) * page_size
     rows = list(cases.select_related("state").prefetch_related("subjects", "related").order_by("due_on", "pk")
                 [offset:offset + page_size + 1])
+    log_access_many(request.user, "case.list", [p.pk for c in rows[:page_size] for p in c.subjects.all()],
+                    channel="api")
     return {"items": [_case_out(c) for c in rows[:page_size]], "page": page, "has_next": len(rows) > page_size}
+
+
+def _log_subjects(request, case: Case, action: str):
+    log_access_many(request.user, action, [p.pk for p in case.subjects.all()], channel="api",
+                    detail={"case": case.pk})
 
 
 @router.get("/cases/{case_id}", response=CaseOut)
 def get_case(request, case_id: Id):
-    return _case_out(_visible(request, case_id))
+    case = _visible(request, case_id)
+    _log_subjects(request, case, "case.view")
+    return _case_out(case)
 
 
 class CaseIn(In):
@@ -226,7 +236,9 @@ class EventIn(In):
 
 @router.get("/cases/{case_id}/events", response=list[EventOut])
 def list_events(request, case_id: Id):
-    return list(_visible(request, case_id).events.all())
+    case = _visible(request, case_id)
+    _log_subjects(request, case, "case.timeline")
+    return list(case.events.all())
 
 
 @router.post("/cases/{case_id}/events", response={201: EventOut, 422: Message})

@@ -26,12 +26,12 @@ from tillit.api.types import (
     Query,
     Version,
 )
-from tillit.core.audit import log_access
+from tillit.core.audit import access_log_for, log_access, log_access_many
 from tillit.core.errors import ConflictError, InvalidInput
-from tillit.core.scopes import EDIT, IMPORT, channel_for, scope_for
+from tillit.core.scopes import EDIT, IMPORT, VIEW_ACCESS_LOG, channel_for, scope_for
 from tillit.registry import services
 from tillit.registry.importer import ImportFileError, parse_mapping, run_import
-from tillit.registry.listing import clean_filters, people_page
+from tillit.registry.listing import clean_filters, log_people_shown, people_page
 from tillit.registry.models import (
     Employer,
     Employment,
@@ -42,8 +42,8 @@ from tillit.registry.models import (
     Person,
     Role,
     RoleType,
-    default_unit_for,
     employers_in_scope,
+    registration_home,
     shown_national_ids,
     units_in_scope,
 )
@@ -120,6 +120,7 @@ def list_persons(request, q: Query = "", unit: Id | None = None, workplace: Id |
                              "membership_type": membership_type})
     rows, has_next = people_page(Person.objects.visible_to(request.user).current(), filters, page=page,
                                  size=page_size)
+    log_people_shown(request.user, rows, channel="api", filters=filters)
     return {"items": _people_out(rows, request.user), "page": page, "has_next": has_next}
 
 
@@ -129,6 +130,25 @@ def get_person(request, person_id: Id):
     if person.user_id != request.user.pk:
         log_access(request.user, "person.view", channel="api", person_id=person.pk)
     return _person_out(person, request.user)
+
+
+class AccessOut(Schema):
+    at: datetime.datetime
+    user: str | None
+    channel: str
+    action: str
+    detail: dict
+
+    @staticmethod
+    def resolve_user(obj):
+        return obj.user.username if obj.user_id else None
+
+
+@router.get("/persons/{person_id}/access-log", response=list[AccessOut])
+def person_access_log(request, person_id: Id, limit: Annotated[int, Field(ge=1, le=10_000)] = 200):
+    """Who saw this person's data, newest first (a data-protection right; needs the access-log permission)."""
+    person = get_object_or_404(Person.objects.visible_to(request.user, VIEW_ACCESS_LOG), pk=person_id)
+    return list(access_log_for(person.pk, limit=limit))
 
 
 def _visible_conflict(exc: ConflictError, user) -> ConflictError:
@@ -145,8 +165,7 @@ def _require(user, perm):
 @router.post("/persons", response={201: PersonOut, 409: Message, 422: Message})
 def create_person(request, payload: PersonIn, force: bool = False):
     _require(request.user, EDIT)
-    data = payload.model_dump()
-    data["unit"] = default_unit_for(request.user)
+    data = payload.model_dump() | registration_home(request.user)
     try:
         person = services.create_person(data, actor=request.user, channel="api", allow_duplicate=force)
     except ConflictError as exc:
@@ -217,10 +236,18 @@ class StatusIn(In):
     version: Version
 
 
-def _slice(qs, page, page_size):
+def _slice(qs, page, page_size, *, shown_to=None, action: str = ""):
+    """One page of `qs`; with `shown_to`, the people on it (rows with a person_id) go to the access log."""
     offset = (page - 1) * page_size
     rows = list(qs[offset:offset + page_size + 1])
+    if shown_to is not None:
+        log_access_many(shown_to, action, [r.person_id for r in rows[:page_size]], channel="api")
     return {"items": rows[:page_size], "page": page, "has_next": len(rows) > page_size}
+
+
+def _shown(request, obj, action: str):
+    log_access_many(request.user, action, [obj.person_id], channel="api")
+    return obj
 
 
 @router.get("/memberships", response=MembershipPage)
@@ -231,13 +258,13 @@ def list_memberships(request, person_id: Id | None = None, status: MembershipSta
         qs = qs.filter(person_id=person_id)
     if status:
         qs = qs.filter(status=status)
-    return _slice(qs, page, page_size)
+    return _slice(qs, page, page_size, shown_to=request.user, action="membership.list")
 
 
 @router.get("/memberships/{membership_id}", response=MembershipOut)
 def get_membership(request, membership_id: Id):
-    return get_object_or_404(Membership.objects.visible_to(request.user).select_related("membership_type"),
-                             pk=membership_id)
+    return _shown(request, get_object_or_404(Membership.objects.visible_to(request.user).select_related(
+        "membership_type"), pk=membership_id), "membership.view")
 
 
 @router.post("/memberships", response={201: MembershipOut, 409: Message, 422: Message})
@@ -344,12 +371,13 @@ def list_employments(request, person_id: Id | None = None, workplace_id: Id | No
         qs = qs.filter(person_id=person_id)
     if workplace_id:
         qs = qs.filter(workplace_id=workplace_id)
-    return _slice(qs, page, page_size)
+    return _slice(qs, page, page_size, shown_to=request.user, action="employment.list")
 
 
 @router.get("/employments/{employment_id}", response=EmploymentOut)
 def get_employment(request, employment_id: Id):
-    return get_object_or_404(Employment.objects.visible_to(request.user), pk=employment_id)
+    return _shown(request, get_object_or_404(Employment.objects.visible_to(request.user), pk=employment_id),
+                  "employment.view")
 
 
 @router.post("/employments", response={201: EmploymentOut, 422: Message})
@@ -405,12 +433,13 @@ def list_roles(request, person_id: Id | None = None, page: PageNumber = 1, page_
     qs = Role.objects.visible_to(request.user).select_related("role_type").order_by("id")
     if person_id:
         qs = qs.filter(person_id=person_id)
-    return _slice(qs, page, page_size)
+    return _slice(qs, page, page_size, shown_to=request.user, action="role.list")
 
 
 @router.get("/roles/{role_id}", response=RoleOut)
 def get_role(request, role_id: Id):
-    return get_object_or_404(Role.objects.visible_to(request.user).select_related("role_type"), pk=role_id)
+    return _shown(request, get_object_or_404(Role.objects.visible_to(request.user).select_related("role_type"),
+                                             pk=role_id), "role.view")
 
 
 @router.post("/roles", response={201: RoleOut, 422: Message})

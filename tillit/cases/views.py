@@ -13,6 +13,7 @@ from tillit.cases.forms import NewCaseForm, NoteForm, TransferForm
 from tillit.cases.models import Case
 from tillit.cases.panels import case_panels
 from tillit.cases.queues import QUEUES, filter_cases
+from tillit.core.audit import log_access_many
 from tillit.core.errors import DomainError
 from tillit.core.forms import add_domain_errors
 from tillit.core.scopes import CONFIGURE, EDIT, scope_for
@@ -89,6 +90,8 @@ def case_detail(request, pk):
     delivery = {}
     if hasattr(case, "messages"):  # the messaging app records delivery of messages to the subject
         delivery = dict(case.messages.values_list("pk", "status"))
+    log_access_many(request.user, "case.view", [p.pk for p in case.subjects.all()], channel="ui",
+                    detail={"case": case.pk})
     events = list(case.events.select_related("actor"))
     for event in events:
         event.delivery = delivery.get(event.data.get("message")) if event.kind == "message_out" else None

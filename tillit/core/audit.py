@@ -53,3 +53,32 @@ def log_access(user, action: str, *, channel: str, person_id=None, detail=None) 
         person_id=person_id,
         detail=detail or {},
     )
+
+
+def own_person_id(user) -> int | None:
+    """The registry person who is `user` (kept on the user object for the request)."""
+    if not getattr(user, "pk", None):
+        return None
+    if "_tillit_own_person" not in user.__dict__:
+        from tillit.registry.models import Person
+
+        user.__dict__["_tillit_own_person"] = Person.objects.filter(user_id=user.pk).values_list(
+            "pk", flat=True).first()
+    return user.__dict__["_tillit_own_person"]
+
+
+def log_access_many(user, action: str, person_ids, *, channel: str, detail=None) -> int:
+    """One access-log row per person shown to `user` (their own record excepted), in one INSERT."""
+    own = own_person_id(user)
+    ids = list(dict.fromkeys(pk for pk in person_ids if pk is not None and pk != own))
+    if not ids:
+        return 0
+    actor = user if getattr(user, "pk", None) else None
+    AccessLogEntry.objects.bulk_create([AccessLogEntry(user=actor, channel=channel, action=action, person_id=pk,
+                                                       detail=detail or {}) for pk in ids])
+    return len(ids)
+
+
+def access_log_for(person_id: int, *, limit: int = 200):
+    """Who saw the person's data, newest first: the access log as the data-protection officer reads it."""
+    return AccessLogEntry.objects.filter(person_id=person_id).select_related("user")[:limit]

@@ -84,6 +84,17 @@ class AuditEntry(models.Model):
         return f"{self.action} {self.object_type}#{self.object_id}"
 
 
+ACCESS_ACTIONS = {
+    "person.view": _("opened the record"), "person.list": _("saw in a list"), "person.search": _("found in a search"),
+    "person.export": _("exported"), "case.view": _("opened a case about the person"),
+    "case.list": _("saw in a case list"), "case.timeline": _("read a case's timeline"),
+    "document.view": _("opened a linked document"), "document.download": _("downloaded a linked document"),
+    "membership.view": _("read a membership"), "membership.list": _("saw a membership in a list"),
+    "employment.view": _("read an employment"), "employment.list": _("saw an employment in a list"),
+    "role.view": _("read a role"), "role.list": _("saw a role in a list"),
+}
+
+
 class AccessLogEntry(models.Model):
     """One view or export of personal data by someone other than the person."""
 
@@ -100,6 +111,10 @@ class AccessLogEntry(models.Model):
 
     def __str__(self):
         return f"{self.action} by user {self.user_id}"
+
+    @property
+    def action_label(self) -> str:
+        return str(ACCESS_ACTIONS.get(self.action, self.action))
 
 
 class Grant(models.Model):

@@ -19,9 +19,11 @@ VIEW_NATIONAL_ID = "view_national_id"
 MERGE = "merge"
 MANAGE_GRANTS = "manage_grants"
 CONFIGURE = "configure"  # case types, processes and other settings of the whole organisation
+VIEW_ACCESS_LOG = "view_access_log"  # who looked at a person's record (data protection)
 
 ROLES = {
-    "admin": (_("Administrator"), {VIEW, EDIT, EXPORT, IMPORT, VIEW_NATIONAL_ID, MERGE, MANAGE_GRANTS, CONFIGURE}),
+    "admin": (_("Administrator"), {VIEW, EDIT, EXPORT, IMPORT, VIEW_NATIONAL_ID, MERGE, MANAGE_GRANTS, CONFIGURE,
+                                   VIEW_ACCESS_LOG}),
     "local_admin": (_("Local administrator"), {VIEW, EDIT, VIEW_NATIONAL_ID, MANAGE_GRANTS}),
     "case_handler": (_("Case handler"), {VIEW, EDIT, EXPORT, IMPORT, VIEW_NATIONAL_ID, MERGE}),
     "rep": (_("Representative"), {VIEW, EDIT, EXPORT}),

@@ -7,7 +7,7 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tillit.core.audit import log_access
+from tillit.core.audit import log_access, log_access_many
 from tillit.registry.models import Membership, shown_national_ids
 
 CHUNK = 2000
@@ -19,8 +19,9 @@ def columns():
             _("membership type"), _("joined on"), _("ends on")]
 
 
-def _rows(people, user):
-    """One row per person, their latest membership beside; people read in chunks by primary key."""
+def _rows(people, user, channel: str = "ui", fmt: str = ""):
+    """One row per person, their latest membership beside; people read in chunks by primary key, and
+    each chunk written to the access log (one statement) before its rows go out."""
     last_pk = 0
     base = people.order_by("pk")
     while True:
@@ -28,6 +29,7 @@ def _rows(people, user):
         if not chunk:
             return
         last_pk = chunk[-1].pk
+        log_access_many(user, "person.export", [p.pk for p in chunk], channel=channel, detail={"format": fmt})
         ids = shown_national_ids(user, chunk)
         latest = {}
         for m in Membership.objects.filter(person_id__in=[p.pk for p in chunk]).select_related(
@@ -50,7 +52,7 @@ class _Echo:
 def export_response(people, fmt: str, *, user, channel: str, filters: dict):
     """A download of `people` (already scoped by visible_to); the export is logged before it streams."""
     count = people.count()
-    log_access(user, "person.export", channel=channel, detail={"format": fmt, "count": count, "filters": filters})
+    log_access(user, "people.export", channel=channel, detail={"format": fmt, "count": count, "filters": filters})
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     if fmt == "xlsx":
         import openpyxl
@@ -58,7 +60,7 @@ def export_response(people, fmt: str, *, user, channel: str, filters: dict):
         book = openpyxl.Workbook(write_only=True)
         sheet = book.create_sheet(_("people"))
         sheet.append(columns())
-        for row in _rows(people, user):
+        for row in _rows(people, user, channel, fmt):
             sheet.append(row)
         tmp = tempfile.TemporaryFile()
         book.save(tmp)
@@ -69,7 +71,7 @@ def export_response(people, fmt: str, *, user, channel: str, filters: dict):
 
     def stream():
         yield "\ufeff" + writer.writerow(columns())
-        for row in _rows(people, user):
+        for row in _rows(people, user, channel, fmt):
             yield writer.writerow(row)
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")

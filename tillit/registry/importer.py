@@ -280,7 +280,7 @@ def _match_batch(cleaned: dict, errors: list, actor):
     """Attach the existing person to each row; refuse rows that only look like someone already there."""
     ids = [r["person"]["national_id"] for r in cleaned.values() if r["person"].get("national_id")]
     numbers = [r["member_number"] for r in cleaned.values() if r["member_number"]]
-    by_id = {p.national_id: p for p in Person.objects.filter(national_id__in=ids)} if ids else {}
+    by_id = {p.national_id: p for p in Person.objects.filter(national_id__in=ids, provisional=False)} if ids else {}
     memberships = {m.member_number: m for m in Membership.objects.select_related("person").filter(
         member_number__in=numbers)} if numbers else {}
     unmatched = {}

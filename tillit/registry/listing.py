@@ -3,6 +3,7 @@
 from django.db.models import Exists, Q
 from django.utils import timezone
 
+from tillit.core.audit import log_access_many
 from tillit.core.text import as_id
 from tillit.registry.models import (
     Employer,
@@ -76,3 +77,10 @@ def people_page(people, filters: dict, *, page: int, size: int = 50):
     else:
         rows = list(people.order_by("last_name", "first_name", "id")[offset:offset + size + 1])
     return rows[:size], len(rows) > size
+
+
+def log_people_shown(user, rows, *, channel: str, filters: dict) -> None:
+    """Every person on a list or search page is in the access log, in one statement for the page."""
+    action = "person.search" if filters.get("q") else "person.list"
+    log_access_many(user, action, [p.pk for p in rows], channel=channel,
+                    detail={k: v for k, v in filters.items() if k != "q"})

@@ -71,6 +71,16 @@ def default_unit_for(user) -> "OrgUnit | None":
     return units[0] if units else None
 
 
+def registration_home(user) -> dict:
+    """Where a person `user` registers lands, so it stays in their scope: their first unit with edit
+    rights, or (a rep, whose scope is workplaces) their first workplace."""
+    unit = default_unit_for(user)
+    if unit is not None:
+        return {"unit": unit}
+    workplace = employers_in_scope(user, EDIT).filter(kind=Employer.Kind.WORKPLACE).order_by("path").first()
+    return {"unit": None, "registered_at": workplace}
+
+
 def shown_national_ids(user, people) -> dict[int, str]:
     """Each person's national id as `user` may see it: whole where a grant lets them see ids of that
     person, the birth-date half otherwise. One query for any number of people."""
@@ -184,6 +194,7 @@ class PersonQuerySet(ScopedQuerySet):
         emp = scope.tree_q("employer", "workplace__")
         if emp is not None:
             q |= Q(pk__in=Employment.objects.filter(current_job).filter(emp).values("person_id"))
+            q |= Q(registered_at__in=Employer.objects.filter(scope.tree_q("employer", "")).values("pk"))
         return self.filter(q)
 
     def current(self):
@@ -197,8 +208,11 @@ class Person(models.Model):
     first_name = models.CharField(_("first name"), max_length=100)
     last_name = models.CharField(_("last name"), max_length=100, db_index=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    # Unique among confirmed records; a provisional one (registered by a user who cannot see the
+    # record already holding this id) waits for member service to merge it.
     national_id = models.CharField(_("national identity number"), max_length=12, null=True, blank=True,
-                                   unique=True)
+                                   db_index=True)
+    provisional = models.BooleanField(default=False)
     email = models.EmailField(_("email"), blank=True, db_index=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
     address_line = models.CharField(_("address"), max_length=200, blank=True)
@@ -210,6 +224,9 @@ class Person(models.Model):
     # The unit responsible for a person with no membership or employment (citizen, contact).
     unit = models.ForeignKey(OrgUnit, verbose_name=_("responsible unit"), null=True, blank=True,
                              on_delete=models.PROTECT, related_name="+")
+    # The workplace responsible for a person a rep registered before any employment is known.
+    registered_at = models.ForeignKey("Employer", verbose_name=_("registered at workplace"), null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="+")
     user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="person")
     # Lower-case "first last", the column the typo-tolerant name search indexes.
@@ -228,6 +245,8 @@ class Person(models.Model):
         verbose_name = _("person")
         verbose_name_plural = _("people")
         indexes = [models.Index(fields=["last_name", "first_name", "id"], name="person_name_order")]
+        constraints = [models.UniqueConstraint(fields=["national_id"], condition=Q(provisional=False),
+                                               name="person_national_id_once")]
 
     def __str__(self):
         return f"{self.first_name} {self.last_name}"
@@ -435,3 +454,24 @@ class Role(models.Model):
     @property
     def node(self):
         return self.org_unit or self.employer
+
+
+class DuplicateReview(models.Model):
+    """A registration that matched people its author could not see: member service decides whether
+    it is the same person (merge) or not. Its author is never told either way."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="duplicate_reviews")
+    matches = models.JSONField(default=list)  # [[person id, [reasons]], ...]
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    outcome = models.CharField(max_length=20, blank=True)  # merged, distinct
+
+    class Meta:
+        indexes = [models.Index(fields=["resolved_at", "created_at"])]
+
+    def __str__(self):
+        return f"review of person {self.person_id}"

@@ -10,9 +10,11 @@ from django.utils.translation import gettext as _
 from tillit.core import audit
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
 from tillit.core.models import Grant
+from tillit.core.scopes import VIEW, scope_for
 from tillit.core.services import grant_access, next_numbers, save_versioned
 from tillit.registry.identity import parse_org_number
 from tillit.registry.models import (
+    DuplicateReview,
     Employer,
     Employment,
     LeavePeriod,
@@ -28,14 +30,16 @@ from tillit.registry.models import (
 from tillit.registry.validation import Errors, clean_line, clean_person, parse_bool, parse_date, parse_decimal
 
 PERSON_AUDIT_FIELDS = ["first_name", "last_name", "birth_date", "national_id", "email", "phone", "address_line",
-                       "postal_code", "city", "country", "preferred_language", "unit_id"]
+                       "postal_code", "city", "country", "preferred_language", "unit_id", "registered_at_id",
+                       "provisional"]
 
 
 def _person_values(cleaned: dict) -> dict:
     values = dict(cleaned)
-    if "unit" in values:
-        unit = values.pop("unit")
-        values["unit_id"] = getattr(unit, "pk", unit)
+    for key in ("unit", "registered_at"):
+        if key in values:
+            node = values.pop(key)
+            values[f"{key}_id"] = getattr(node, "pk", node)
     return values
 
 
@@ -149,20 +153,41 @@ def find_duplicates(cleaned: dict, *, exclude_pk=None, limit: int = 10) -> list[
     return found
 
 
+def _split_by_sight(matches, actor) -> tuple[list, list]:
+    """(matches the actor may see, matches outside their scope). The system and a user who sees
+    everything see all."""
+    if not matches or not getattr(actor, "pk", None) or scope_for(actor, VIEW).everything:
+        return matches, []
+    seen = set(Person.objects.visible_to(actor).filter(pk__in=[p.pk for p, _r in matches])
+               .values_list("pk", flat=True))
+    return [m for m in matches if m[0].pk in seen], [m for m in matches if m[0].pk not in seen]
+
+
+def _review(person: Person, hidden, *, actor) -> None:
+    DuplicateReview.objects.create(person=person, matches=[[p.pk, reasons] for p, reasons in hidden],
+                                   created_by=actor if getattr(actor, "pk", None) else None)
+
+
 @transaction.atomic
 def create_person(data: dict, *, actor, channel: str = "ui", allow_duplicate: bool = False) -> Person:
-    """Validate and create a person; refuses a likely duplicate unless `allow_duplicate`.
+    """Validate and create a person; refuses a likely duplicate the actor can see unless `allow_duplicate`.
 
-    The same national id is never allowed twice, even with `allow_duplicate`.
+    The same national id is never allowed twice among the records the actor can see. Matches outside
+    the actor's scope never change the answer (that would tell who is a member elsewhere): the person
+    is created all the same and the match goes to member service for review; a national id already
+    held elsewhere makes the new record provisional until member service merges the two.
     """
     cleaned = clean_person(data)
-    matches = find_duplicates(cleaned)
+    matches, hidden = _split_by_sight(find_duplicates(cleaned), actor)
     same_id = [p for p, reasons in matches if "national_id" in reasons]
     if same_id or (matches and not allow_duplicate):
         raise ConflictError(_("This person may already be registered."), matches=matches)
     person = Person(**_person_values(cleaned))
     person.search_name = Person.make_search_name(person.first_name, person.last_name)
+    person.provisional = any("national_id" in reasons for _p, reasons in hidden)
     person.save()
+    if hidden:
+        _review(person, hidden, actor=actor)
     audit.record("registry.person.created", person, actor=actor, channel=channel, person_id=person.pk,
                  changes=audit.snapshot(person, PERSON_AUDIT_FIELDS))
     return person
@@ -171,19 +196,33 @@ def create_person(data: dict, *, actor, channel: str = "ui", allow_duplicate: bo
 @transaction.atomic
 def update_person(person: Person, data: dict, *, actor, channel: str = "ui", expected_version: int | None = None
                   ) -> Person:
-    """Change the given fields; refused with ConflictError if someone changed the person meanwhile."""
+    """Change the given fields; refused with ConflictError if someone changed the person meanwhile.
+
+    A national id held by another person the actor can see is refused; one held outside their scope is
+    accepted, the record made provisional and the match sent to member service (the same answer as for
+    a free id)."""
     if person.anonymised_at:
         raise DomainError(_("This person has been anonymised and cannot be changed."))
     cleaned = clean_person(data, partial=True)
-    if cleaned.get("national_id") and Person.objects.filter(national_id=cleaned["national_id"]).exclude(
-            pk=person.pk).exists():
-        raise ConflictError(_("Another person has this national identity number."),
-                            field_errors={"national_id": [_("Another person has this national identity number.")]})
-    changes = audit.diff(person, _person_values(cleaned))
+    hidden = []
+    if cleaned.get("national_id") and cleaned["national_id"] != person.national_id:
+        holders = [(p, ["national_id"]) for p in Person.objects.current().filter(
+            national_id=cleaned["national_id"], provisional=False).exclude(pk=person.pk)]
+        seen, hidden = _split_by_sight(holders, actor)
+        if seen:
+            raise ConflictError(_("Another person has this national identity number."),
+                                field_errors={"national_id": [_("Another person has this national identity "
+                                                                "number.")]})
+    values = _person_values(cleaned)
+    if hidden:
+        values["provisional"] = True
+    changes = audit.diff(person, values)
     if "first_name" in changes or "last_name" in changes:
         person.search_name = Person.make_search_name(person.first_name, person.last_name)
         changes["search_name"] = [None, person.search_name]
     save_versioned(person, changes, expected_version)
+    if hidden:
+        _review(person, hidden, actor=actor)
     if not changes:
         return person
     changes.pop("search_name", None)
@@ -225,6 +264,10 @@ def merge_persons(survivor: Person, duplicate: Person, *, actor, channel: str = 
     changes = audit.diff(survivor, fill)
     if changes:
         save_versioned(survivor, changes, None)
+    for review in DuplicateReview.objects.filter(person__in=[survivor, duplicate], resolved_at__isnull=True):
+        if review.person_id == duplicate.pk or any(pk == duplicate.pk for pk, _r in review.matches):
+            review.resolved_at, review.resolved_by, review.outcome = timezone.now(), actor, "merged"
+            review.save(update_fields=["resolved_at", "resolved_by", "outcome"])
     audit.record("registry.person.merged", survivor, actor=actor, channel=channel, person_id=survivor.pk,
                  changes={"merged_from": [None, duplicate.pk], **changes, **{k: [None, v] for k, v in moved.items()}})
     audit.record("registry.person.merged_into", duplicate, actor=actor, channel=channel, person_id=duplicate.pk,

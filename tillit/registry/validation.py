@@ -17,7 +17,7 @@ from tillit.core.text import control_character_problem
 from tillit.registry.identity import parse_national_id, parse_phone
 
 PERSON_FIELDS = ["first_name", "last_name", "birth_date", "national_id", "email", "phone", "address_line",
-                 "postal_code", "city", "country", "preferred_language", "unit"]
+                 "postal_code", "city", "country", "preferred_language", "unit", "registered_at"]
 MAX_LENGTHS = {"first_name": 100, "last_name": 100, "address_line": 200, "postal_code": 10, "city": 100,
                "position": 100, "reason": 200}
 
@@ -149,7 +149,7 @@ def clean_person(data: dict, *, partial: bool = False, errors: Errors | None = N
             if text not in dict(settings.LANGUAGES):
                 errors.add(key, _("Language must be one of nb, sv, en."))
             out[key] = text
-        elif key == "unit":
+        elif key in ("unit", "registered_at"):
             out[key] = value or None
     # The birth date follows from the national id; a contradicting one is an error.
     birth = out.pop("_id_birth_date", None)

@@ -13,17 +13,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tillit.core.audit import log_access
+from tillit.core.audit import access_log_for, log_access
 from tillit.core.errors import ConflictError, DomainError
 from tillit.core.forms import add_domain_errors
 from tillit.core.models import AuditEntry
-from tillit.core.scopes import EDIT, EXPORT, IMPORT, MERGE, VIEW, channel_for, scope_for
+from tillit.core.scopes import EDIT, EXPORT, IMPORT, MERGE, VIEW, VIEW_ACCESS_LOG, channel_for, scope_for
 from tillit.core.text import as_id, as_page
 from tillit.registry import services
 from tillit.registry.forms import EmploymentForm, ImportForm, MembershipForm, PersonForm, RoleForm, StatusForm
 from tillit.registry.identity import format_national_id, format_phone
 from tillit.registry.importer import ImportFileError, parse_mapping, run_import
-from tillit.registry.listing import FILTERS, clean_filters, people_page
+from tillit.registry.listing import FILTERS, clean_filters, log_people_shown, people_page
 from tillit.registry.models import (
     Employer,
     Membership,
@@ -31,8 +31,8 @@ from tillit.registry.models import (
     MembershipType,
     OrgUnit,
     Person,
-    default_unit_for,
     employers_in_scope,
+    registration_home,
     shown_national_ids,
     units_in_scope,
 )
@@ -58,6 +58,7 @@ def people(request):
     page = as_page(request.GET.get("page"))
     rows, has_next = people_page(Person.objects.visible_to(request.user).current(), filters, page=page,
                                  size=PAGE_SIZE)
+    log_people_shown(request.user, rows, channel="ui", filters=filters)
     prefetch_related_objects(rows, _memberships_prefetch())
     units = units_in_scope(request.user)
     query = request.GET.copy()
@@ -103,6 +104,8 @@ def _person_context(request, person):
         "panels": person_panels(request, person),
         "can_edit": Person.objects.visible_to(request.user, EDIT).filter(pk=person.pk).exists(),
         "can_merge": Person.objects.visible_to(request.user, MERGE).filter(pk=person.pk).exists(),
+        "looked": list(access_log_for(person.pk, limit=50))
+        if Person.objects.visible_to(request.user, VIEW_ACCESS_LOG).filter(pk=person.pk).exists() else None,
         "today": timezone.localdate(),
     }
 
@@ -157,21 +160,15 @@ def person_new(request):
         form = PersonForm(request.POST)
         if form.is_valid():
             data = {k: v for k, v in form.cleaned_data.items() if k not in ("version", "allow_duplicate")}
-            data["unit"] = default_unit_for(request.user)
+            data |= registration_home(request.user)
             try:
                 person = services.create_person(data, actor=request.user, channel=channel_for(request.user),
                                                 allow_duplicate=form.cleaned_data["allow_duplicate"])
                 messages.success(request, _("Registered."))
                 return redirect("person", pk=person.pk)
             except ConflictError as exc:
-                visible = set(Person.objects.visible_to(request.user).filter(
-                    pk__in=[p.pk for p, _r in exc.matches]).values_list("pk", flat=True))
-                matches = [(p, reasons) for p, reasons in exc.matches if p.pk in visible]
-                hidden = len(exc.matches) - len(matches)
+                matches = exc.matches  # only people this user may see: the service never names others
                 form.add_error(None, exc.message)
-                if hidden:
-                    form.add_error(None, _("A match is registered outside your part of the organisation; "
-                                           "ask the registry."))
             except DomainError as exc:
                 form.add_domain_errors(exc)
     else:
