@@ -67,3 +67,12 @@ def test_the_command_prints_the_log_for_the_data_protection_officer(client, worl
     call_command("access_log", "--person", str(person.pk), "--format", "json", stdout=out)
     rows = json.loads(out.getvalue())
     assert rows[0]["user"] == world.a.staff.username and rows[0]["action"] == "person.view"
+
+
+def test_a_regions_administrator_reads_the_log_of_its_people_and_not_of_others(client, world):
+    from tests import factories
+
+    boss = factories.user("region_boss")
+    grant_access(boss, "admin", "org", world.a.region, actor=None)
+    assert _api(client, boss, f"/persons/{world.a.members[1][0].pk}/access-log").status_code == 200
+    assert _api(client, boss, f"/persons/{world.b.members[1][0].pk}/access-log").status_code == 404

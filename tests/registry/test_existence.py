@@ -100,3 +100,24 @@ def test_member_service_merges_the_provisional_record_into_the_one_it_duplicates
     review = DuplicateReview.objects.get(person=provisional)
     assert review.outcome == "merged" and review.resolved_by == world.admin
     assert Person.objects.filter(national_id=outsider.national_id).count() == 1
+
+
+def test_member_service_sees_the_review_and_the_author_does_not(client, world):
+    from django.urls import reverse
+
+    from tillit.registry import services
+
+    outsider = world.b.members[1][0]
+    Person.objects.filter(pk=outsider.pk).update(birth_date="1980-05-05")
+    services.create_person({"first_name": outsider.first_name, "last_name": outsider.last_name,
+                            "birth_date": "1980-05-05"}, actor=world.a.rep)
+    client.force_login(world.a.rep)
+    assert "Possible duplicates" not in client.get(reverse("people")).content.decode()
+    assert client.get(reverse("duplicate_reviews")).status_code == 404
+    client.force_login(world.admin)
+    page = client.get(reverse("duplicate_reviews")).content.decode()
+    assert outsider.full_name in page and "Compare and merge" in page
+    review = DuplicateReview.objects.get()
+    client.post(reverse("duplicate_review_dismiss", args=[review.pk]))
+    review.refresh_from_db()
+    assert review.outcome == "distinct" and review.resolved_by == world.admin

@@ -508,3 +508,17 @@ def link_user(person: Person, user, *, actor, channel: str = "ui") -> Person:
     for role in person.roles.select_related("role_type", "org_unit", "employer", "person"):
         _sync_role_grant(role, actor=actor, channel=channel)
     return person
+
+
+@transaction.atomic
+def dismiss_review(review: DuplicateReview, *, actor, channel: str = "ui") -> DuplicateReview:
+    """Member service finds the people are not the same; a shared national id can only be merged."""
+    if review.resolved_at:
+        raise DomainError(_("This review is already resolved."))
+    if any("national_id" in reasons for _pk, reasons in review.matches):
+        raise DomainError(_("The same national identity number is the same person: merge the records."))
+    review.resolved_at, review.resolved_by, review.outcome = timezone.now(), actor, "distinct"
+    review.save(update_fields=["resolved_at", "resolved_by", "outcome"])
+    audit.record("registry.person.review_dismissed", review.person, actor=actor, channel=channel,
+                 person_id=review.person_id, changes={"matches": [None, [pk for pk, _r in review.matches]]})
+    return review

@@ -9,6 +9,8 @@ urlpatterns = [
     path("people/<int:pk>/", views.person_detail, name="person"),
     path("people/<int:pk>/edit/", views.person_edit, name="person_edit"),
     path("people/<int:pk>/merge/", views.person_merge, name="person_merge"),
+    path("people/reviews/", views.duplicate_reviews, name="duplicate_reviews"),
+    path("people/reviews/<int:pk>/dismiss/", views.duplicate_review_dismiss, name="duplicate_review_dismiss"),
     path("people/<int:pk>/memberships/new/", views.membership_new, name="membership_new"),
     path("people/<int:pk>/memberships/<int:membership_pk>/status/", views.membership_status,
          name="membership_status"),

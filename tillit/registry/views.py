@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from tillit.core.audit import access_log_for, log_access
 from tillit.core.errors import ConflictError, DomainError
@@ -25,6 +26,7 @@ from tillit.registry.identity import format_national_id, format_phone
 from tillit.registry.importer import ImportFileError, parse_mapping, run_import
 from tillit.registry.listing import FILTERS, clean_filters, log_people_shown, people_page
 from tillit.registry.models import (
+    DuplicateReview,
     Employer,
     Membership,
     MembershipStatus,
@@ -390,3 +392,32 @@ def import_rejects(request):
     response = HttpResponse(content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="rejected-rows.csv"'
     return response
+
+
+@login_required
+def duplicate_reviews(request):
+    """Registrations that matched people their authors could not see, for member service to resolve."""
+    if scope_for(request.user, MERGE).empty:
+        raise Http404
+    visible = Person.objects.visible_to(request.user, MERGE)
+    reviews = list(DuplicateReview.objects.filter(resolved_at__isnull=True, person__in=visible)
+                   .select_related("person", "created_by").order_by("created_at")[:200])
+    match_ids = {pk for r in reviews for pk, _reasons in r.matches}
+    people = {p.pk: p for p in visible.filter(pk__in=match_ids)}
+    rows = [(r, [(people[pk], reasons) for pk, reasons in r.matches if pk in people]) for r in reviews]
+    return render(request, "registry/reviews.html", {"rows": [(r, m) for r, m in rows if m]})
+
+
+@require_POST
+@login_required
+def duplicate_review_dismiss(request, pk):
+    visible = Person.objects.visible_to(request.user, MERGE)
+    review = get_object_or_404(DuplicateReview.objects.filter(person__in=visible), pk=pk)
+    if visible.filter(pk__in=[pk for pk, _r in review.matches]).count() != len(review.matches):
+        raise Http404  # deciding needs sight of both sides
+    try:
+        services.dismiss_review(review, actor=request.user)
+        messages.success(request, _("Marked as different people."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("duplicate_reviews")
