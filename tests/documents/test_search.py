@@ -102,3 +102,45 @@ def test_words_too_common_to_rank_give_the_newest_first(world, monkeypatch):
     assert list(search.search(Document.objects.all(), "tariff")) == [older, newer]  # ranked: more hits first
     monkeypatch.setattr(search, "RANKED", 1)
     assert list(search.search(Document.objects.all(), "tariff")) == [newer, older]
+
+
+def _opendocument(kind: str, body: str) -> bytes:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", f"application/vnd.oasis.opendocument.{kind}", compress_type=zipfile.ZIP_STORED)
+        archive.writestr("META-INF/manifest.xml", '<?xml version="1.0"?><manifest:manifest xmlns:manifest='
+                         '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>')
+        archive.writestr("content.xml", '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+                         'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+                         'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+                         'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0">'
+                         f'<office:body>{body}</office:body></office:document-content>')
+    return buffer.getvalue()
+
+
+def test_text_comes_out_of_opendocument_spreadsheets_and_forwarded_email(world):
+    import openpyxl
+
+    odt = factories.document(world.a, filename="vedtak.odt", content=_opendocument(
+        "text", "<office:text><text:h>Vedtak</text:h><text:p>Permisjon med <text:span>lønn</text:span> innvilget"
+                "</text:p></office:text>"))
+    ods = factories.document(world.a, filename="liste.ods", content=_opendocument(
+        "spreadsheet", "<office:spreadsheet><table:table><table:table-row><table:table-cell><text:p>Kontingent"
+                       "sats</text:p></table:table-cell></table:table-row></table:table></office:spreadsheet>"))
+    book = openpyxl.Workbook()
+    book.active.append(["Medlem", "Trekk i lønn"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    xlsx = factories.document(world.a, filename="trekk.xlsx", content=buffer.getvalue())
+    eml = factories.document(world.a, filename="fwd.eml", content=(
+        "From: Kari <kari@example.no>\r\nSubject: =?utf-8?q?S=C3=B8knad_om_st=C3=B8tte?=\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        "Jeg søker om støtte til kurs.\r\n").encode())
+    assert "Permisjon med lønn innvilget" in _extracted(odt).text and "Vedtak" in _extracted(odt).text
+    assert "Kontingentsats" in _extracted(ods).text
+    assert "Trekk i lønn" in _extracted(xlsx).text
+    text = _extracted(eml).text
+    assert "Søknad om støtte" in text and "Jeg søker om støtte til kurs." in text and "=?utf-8" not in text
+    assert search.search(Document.objects.all(), "støtte").filter(pk=eml.pk).exists()

@@ -174,3 +174,33 @@ def test_text_messages_go_through_the_configured_backend(settings):
     assert MemoryBackend.outbox == [("+4741234567", "Møtet er flyttet")]
     with pytest.raises(ValueError):
         send_sms("12", "x")
+
+
+def test_a_forwarded_message_is_kept_as_a_real_eml_document(world, intake):
+    from tillit.documents.models import Document
+
+    inner = EmailMessage()
+    inner["From"] = "Leder <leder@bedrift.no>"
+    inner["Subject"] = "Oppsigelse"
+    inner.set_content("Vi må dessverre si deg opp.")
+    outer = EmailMessage()
+    outer["From"] = "Kari <kari@example.no>"
+    outer["Subject"] = "Fwd: Oppsigelse"
+    outer.set_content("Se under.")
+    outer.add_attachment(inner)
+    message = services.ingest_email(outer.as_bytes())
+    attachment = message.attachments.get()
+    assert attachment.filename.endswith(".eml") and attachment.size > 50
+    document = Document.objects.get(cases=message.case)
+    assert document.current.blob.size == attachment.size  # filed as a document, not refused as empty
+
+
+def test_eight_bit_headers_and_bodies_without_a_charset_are_read_as_utf8_or_windows_1252(world, intake):
+    utf8 = (b"From: =?utf-8?q?Bj=C3=B8rn?= <bjorn@example.no>\r\nSubject: S\xc3\xb8knad om st\xc3\xb8tte\r\n"
+            b"Content-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\nHilsen Bj\xc3\xb8rn\r\n")
+    cp1252 = (b"From: per@example.no\r\nSubject: M\xf8te om l\xf8nn\r\n"
+              b"Content-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\nHilsen P\xe5l \x96 tillitsvalgt\r\n")
+    first, second = services.ingest_email(utf8), services.ingest_email(cp1252)
+    assert first.subject == "Søknad om støtte" and "Hilsen Bjørn" in first.body
+    assert second.subject == "Møte om lønn" and "Hilsen Pål – tillitsvalgt" in second.body
+    assert "\ufffd" not in first.body + second.body + first.subject + second.subject

@@ -3,8 +3,8 @@ read as UTF-8 if they are valid UTF-8, else as Windows-1252 (what Outlook writes
 
 import email
 import email.header
-import email.parser
 import email.policy
+import re
 
 
 def decode_bytes(data: bytes, charset: str | None = None) -> str:
@@ -16,18 +16,25 @@ def decode_bytes(data: bytes, charset: str | None = None) -> str:
     return data.decode("cp1252", errors="replace")
 
 
+def _raw_header(raw: bytes, name: str) -> bytes | None:
+    head = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
+    for line in re.sub(rb"\r?\n[ \t]+", b" ", head).split(b"\n"):
+        key, sep, value = line.rstrip(b"\r").partition(b":")
+        if sep and key.strip().lower() == name.lower().encode():
+            return value.strip()
+    return None
+
+
 def header_text(raw: bytes, name: str) -> str:
-    """One header of a raw message, decoded (RFC 2047 words and raw 8-bit bytes alike)."""
-    headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
-    value = headers.get(name)
+    """One header of a raw message, decoded: raw 8-bit bytes as UTF-8 or Windows-1252, then any
+    RFC 2047 encoded words in their own charsets."""
+    value = _raw_header(raw, name)
     if value is None:
         return ""
     parts = []
-    for chunk, charset in email.header.decode_header(str(value)):
-        if isinstance(chunk, str):
-            chunk = chunk.encode("ascii", "surrogateescape")
-        parts.append(decode_bytes(chunk, charset))
-    return " ".join(" ".join(parts).split())
+    for chunk, charset in email.header.decode_header(decode_bytes(value)):
+        parts.append(decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk)
+    return " ".join("".join(parts).split())
 
 
 def part_text(part) -> str:
