@@ -17,7 +17,7 @@ from tillit.core.audit import log_access_many
 from tillit.core.errors import DomainError
 from tillit.core.forms import add_domain_errors
 from tillit.core.scopes import CONFIGURE, EDIT, scope_for
-from tillit.core.text import as_id, as_page
+from tillit.core.text import as_id, as_page, as_version
 from tillit.registry.models import OrgUnit, Person, units_in_scope
 
 SORTS = {"due": ["due_on", "pk"], "-priority": ["-priority", "due_on", "pk"], "opened": ["opened_at", "pk"],
@@ -110,8 +110,11 @@ DRAFT_FIELDS = ("reason", "unit", "body", "subject", "public")
 
 def _act(request, pk, action):
     case = get_case_for_user(request, pk, EDIT)
-    expected = as_id(request.POST.get("version"))
+    raw_version = request.POST.get("version", "")
+    expected = as_version(raw_version)
     try:
+        if raw_version and expected is None:
+            raise DomainError(_("The form is out of date. Reload the page."))
         action(case, expected)
     except DomainError as exc:
         messages.error(request, exc.message)

@@ -43,3 +43,11 @@ def as_page(value) -> int:
     if not (text.isascii() and text.isdigit()) or len(text) > 6:
         return 1
     return min(max(1, int(text)), MAX_PAGE)
+
+
+def as_version(value) -> int | None:
+    """A record's version number from a form field (0 and up), else None."""
+    text = str(value if value is not None else "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    return int(text)

@@ -15,7 +15,7 @@ from tillit.cases.models import Case
 from tillit.core.errors import DomainError
 from tillit.core.forms import add_domain_errors
 from tillit.core.scopes import EDIT
-from tillit.core.text import as_id, as_page
+from tillit.core.text import as_id, as_page, as_version
 from tillit.documents import access, search, services
 from tillit.documents.forms import CheckInForm, EditForm, LinkForm, NewDocumentForm, ShareForm, VersionForm
 from tillit.documents.models import Category, Document, ShareDownload, ShareLink
@@ -193,7 +193,7 @@ def _upload(request):
 
 
 def _base_version(request):
-    return as_id(request.POST.get("base_version"))
+    return as_version(request.POST.get("base_version"))
 
 
 @require_POST
