@@ -83,6 +83,7 @@ PRODUCTION = {"TILLIT_HTTPS": "1", "TILLIT_BEHIND_PROXY": "1", "TILLIT_ALLOWED_H
               "TILLIT_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "TILLIT_DEBUG": ""}
 
 
+@pytest.mark.own_database
 @pytest.mark.django_db(transaction=True)
 def test_check_deploy_passes_in_the_documented_production_settings_and_fails_without(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}  # the browser tests set it

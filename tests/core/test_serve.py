@@ -9,6 +9,8 @@ import urllib.request
 
 import pytest
 
+pytestmark = pytest.mark.own_database
+
 
 @pytest.mark.django_db(transaction=True)
 def test_serve_answers_health_and_static_files_with_debug_off(tmp_path):

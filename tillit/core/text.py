@@ -2,6 +2,8 @@
 
 import re
 
+from django.utils.translation import gettext_noop
+
 # C0 controls but tab, LF and CR; DEL; C1 controls; the Unicode line and paragraph separators.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 _LINE_BREAK = re.compile(r"[\r\n\t]")
@@ -10,9 +12,9 @@ _LINE_BREAK = re.compile(r"[\r\n\t]")
 def control_character_problem(value: str, *, multiline: bool) -> str:
     """Why `value` cannot be stored as text ("" when it can)."""
     if _CONTROL.search(value):
-        return "Contains a control character (such as NUL)."
+        return gettext_noop("Contains a control character (such as NUL).")
     if not multiline and _LINE_BREAK.search(value):
-        return "Must be one line: no line breaks or tabs."
+        return gettext_noop("Must be one line: no line breaks or tabs.")
     return ""
 
 
