@@ -103,14 +103,31 @@ def test_xlsx_files_import_like_csv(world, tmp_path):
     assert Person.objects.get(last_name="Svensson").birth_date == datetime.date(1970, 1, 2)
 
 
-def test_a_row_matching_a_person_outside_the_importers_scope_is_refused(world, tmp_path):
+def test_a_row_matching_a_person_outside_the_importers_scope_is_answered_like_a_new_person(world, tmp_path):
+    from tillit.registry.models import DuplicateReview, Person
+
     theirs = world.b.members[1][0]
-    path = write_csv(tmp_path, [["first_name", "last_name", "national_id", "city"],
-                                ["X", "Y", theirs.national_id, "Narvik"]])
-    result = run_import(path, actor=world.a.staff)
-    assert not result.applied and "outside" in result.errors[0].message
+    taken = run_import(write_csv(tmp_path, [["first_name", "last_name", "national_id", "city"],
+                                            ["X", "Y", theirs.national_id, "Narvik"]], name="a.csv"),
+                       actor=world.a.staff)
+    free = run_import(write_csv(tmp_path, [["first_name", "last_name", "national_id", "city"],
+                                           ["Z", "W", factories.national_id(), "Narvik"]], name="b.csv"),
+                      actor=world.a.staff)
+    assert (taken.applied, taken.created, taken.errors) == (free.applied, free.created, free.errors) == (True, 1, [])
     theirs.refresh_from_db()
-    assert theirs.city != "Narvik"
+    assert theirs.city != "Narvik"  # the outsider is not touched
+    new = Person.objects.get(national_id=theirs.national_id, provisional=True)
+    assert DuplicateReview.objects.get(person=new).matches == [[theirs.pk, ["national_id"]]]
+
+
+def test_a_row_looking_like_an_outsider_is_imported_and_reviewed_not_refused(world, tmp_path):
+    from tillit.registry.models import DuplicateReview
+
+    theirs = world.b.members[1][0]
+    result = run_import(write_csv(tmp_path, [["first_name", "last_name", "email"],
+                                             ["Kari", "Nord", theirs.email]]), actor=world.a.staff)
+    assert result.applied and result.created == 1 and not result.errors
+    assert DuplicateReview.objects.get().matches[0][0] == theirs.pk
 
 
 def test_an_unreadable_file_is_refused_with_a_message(world, tmp_path):

@@ -23,6 +23,7 @@ from tillit.core.bulk import insert_dicts
 from tillit.core.models import AuditEntry
 from tillit.core.scopes import EDIT, IMPORT, scope_for
 from tillit.registry.models import (
+    DuplicateReview,
     Employer,
     Employment,
     Membership,
@@ -300,12 +301,22 @@ def _match_batch(cleaned: dict, errors: list, actor):
     matched = {r["existing"].pk for r in cleaned.values() if r["existing"] is not None}
     editable = set(Person.objects.visible_to(actor, EDIT).filter(pk__in=matched).values_list("pk", flat=True)) \
         if matched else set()
+    seen = set(Person.objects.visible_to(actor).filter(pk__in=matched).values_list("pk", flat=True)) \
+        if matched else set()
     for number, row in list(cleaned.items()):
-        if row["existing"] is not None and row["existing"].pk not in editable:
-            errors.append(RowError(number, "national_id", row["person"].get("national_id") or row["member_number"],
-                                   _("Already registered outside your part of the organisation; ask the "
-                                     "registry to move or update this person.")))
-            del cleaned[number]
+        existing = row["existing"]
+        if existing is None or existing.pk in editable:
+            continue
+        if existing.pk not in seen and row["existing_membership"] is None:
+            # The national id is held by someone the importer cannot see: the answer must not say so.
+            # The row becomes a provisional new person for member service to review (as a registration).
+            row["existing"] = None
+            row["review"] = [(existing, ["national_id"])]
+            unmatched[number] = row
+            continue
+        errors.append(RowError(number, "national_id", row["person"].get("national_id") or row["member_number"],
+                               _("You may not change this person; ask the registry to update them.")))
+        del cleaned[number]
     emails = {r["person"]["email"] for r in unmatched.values() if r["person"].get("email")}
     names = {Person.make_search_name(r["person"]["first_name"], r["person"]["last_name"])
              for r in unmatched.values() if r["person"].get("birth_date")}
@@ -318,11 +329,17 @@ def _match_batch(cleaned: dict, errors: list, actor):
         for pk, name, birth in Person.objects.current().filter(search_name__in=names, birth_date__in=births
                                                                ).values_list("pk", "search_name", "birth_date"):
             like[("name", name, birth)] = pk
+    hits = {like.get(("email", r["person"].get("email"))) or like.get(
+        ("name", Person.make_search_name(r["person"]["first_name"], r["person"]["last_name"]),
+         r["person"].get("birth_date"))) for r in unmatched.values()} - {None}
+    visible = set(Person.objects.visible_to(actor).filter(pk__in=hits).values_list("pk", flat=True)) if hits else set()
     for number, row in unmatched.items():
         p = row["person"]
         hit = like.get(("email", p.get("email"))) or like.get(
             ("name", Person.make_search_name(p["first_name"], p["last_name"]), p.get("birth_date")))
-        if hit:
+        if hit and hit not in visible:  # a look-alike out of sight: imported, and reviewed by member service
+            row.setdefault("review", []).append((Person(pk=hit), ["email_or_name"]))
+        elif hit:
             errors.append(RowError(number, "national_id", p.get("national_id") or "", _(
                 "Looks like person #%(pk)d already registered (same email, or name and birth date). Add the "
                 "national identity number or member number to match, or register the person by hand.")
@@ -399,7 +416,8 @@ def _write_batch(cleaned: dict, actor, result: ImportResult):
         person = row["existing"]
         if person is None:
             new = {**values, "search_name": Person.make_search_name(values["first_name"], values["last_name"]),
-                   "created_at": now, "updated_at": now}
+                   "created_at": now, "updated_at": now,
+                   "provisional": any("national_id" in r for _p, r in row.get("review", []))}
             new_people.append(new)
             row["new_person"] = new
             continue
@@ -429,6 +447,10 @@ def _write_batch(cleaned: dict, actor, result: ImportResult):
             audits.append(_audit_row(now, actor, "registry.person.created", "registry.person", new["id"], new["id"],
                                      {f: [None, str(new[f])] for f in PERSON_AUDIT_FIELDS
                                       if new.get(f) not in (None, "")}))
+    reviews = [DuplicateReview(person_id=row["person_id"], matches=[[p.pk, r] for p, r in row["review"]],
+                               created_by=actor if getattr(actor, "pk", None) else None, created_at=now)
+               for row in cleaned.values() if row.get("review")]
+    DuplicateReview.objects.bulk_create(reviews)
     _write_memberships(cleaned, actor, now, audits, result)
     _write_employments(cleaned, actor, now, audits, result)
     insert_dicts(AuditEntry, audits)
