@@ -1,0 +1,285 @@
+"""Tillit against a bare Django floor, in one process and one HTTP run.
+
+    python benchmarks/floor.py --database sqlite:///var/bench-floor.sqlite3 --members 100000 --cases 500000
+    python benchmarks/floor.py --database postgresql://postgres@127.0.0.1:5432/tillit_floor --members 100000 \\
+        --cases 500000
+
+For each measured page the floor is a bare Django view — only the session and authentication
+middleware — that runs the same query as the page (through the same domain functions and
+`visible_to`) and returns its rows as JSON. Both are served by one WSGI application in this process:
+paths under /__floor/ go to the floor, everything else to Tillit with its whole middleware stack.
+
+- in-process: each request is one WSGI call (no network), Tillit and floor alternating request by
+  request, so machine noise falls on both alike; median and p95 server time, ratio of medians.
+- HTTP: the same application under waitress (8 threads, as `tillit serve`), loaded by wrk
+  (8 connections); Tillit and floor alternate in rounds of a few seconds; ratio of requests/s.
+
+Targets (issue #9): HTTP ratio Tillit ÷ floor ≥ 0.5, in-process ratio ≤ 2, p95 ≤ 50 ms.
+Prints a table and writes JSON to benchmarks/results/.
+"""
+
+import argparse
+import datetime
+import io
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.registry import percentile, setup  # noqa: E402
+
+FLOOR = "/__floor"
+
+
+# --- the floor: bare views over the pages' own queries ------------------------------------------
+
+def _floor_views():
+    from django.http import Http404, JsonResponse
+    from django.urls import path
+    from django.utils import timezone
+
+    from tillit.cases.models import Case
+    from tillit.cases.queues import QUEUES, filter_cases
+    from tillit.registry.listing import clean_filters, people_page
+    from tillit.registry.models import Person
+
+    def queue(request):
+        cases = QUEUES["unit"](Case.objects.visible_to(request.user), request.user, timezone.localdate())
+        cases = filter_cases(cases, unit_id=None, q="").order_by("due_on", "pk")
+        rows = list(cases.values("pk", "number", "title", "state__name", "responsible_unit__name",
+                                 "handler__username", "due_on", "priority")[:51])
+        return JsonResponse({"rows": rows[:50]}, json_dumps_params={"default": str})
+
+    def case(request, pk):
+        found = Case.objects.visible_to(request.user).filter(pk=pk).values(
+            "pk", "number", "title", "state__name", "responsible_unit__name", "due_on").first()
+        if found is None:
+            raise Http404
+        found["events"] = list(Case.objects.get(pk=pk).events.values("at", "kind", "body", "public"))
+        return JsonResponse(found, json_dumps_params={"default": str})
+
+    def people(request):
+        rows, _next = people_page(Person.objects.visible_to(request.user).current(), clean_filters(request.GET),
+                                  page=1, size=50)
+        return JsonResponse({"rows": [{"pk": p.pk, "name": p.full_name, "email": p.email, "city": p.city}
+                                      for p in rows]})
+
+    def person(request, pk):
+        found = Person.objects.visible_to(request.user).filter(pk=pk).values(
+            "pk", "first_name", "last_name", "email", "phone", "city").first()
+        if found is None:
+            raise Http404
+        found["memberships"] = list(Person.objects.get(pk=pk).memberships.values("member_number", "status"))
+        return JsonResponse(found)
+
+    return [path("cases/", queue), path("cases/<int:pk>/", case), path("people/", people),
+            path("people/<int:pk>/", person)]
+
+
+urlpatterns = []  # filled in by main(): this module is the floor's URLconf
+
+
+class FloorUrls:
+    """The floor handler's only middleware beyond sessions and auth: route to this module."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.urlconf = "benchmarks.floor"
+        return self.get_response(request)
+
+
+def build_app():
+    """One WSGI application: /__floor/… to the bare handler, the rest to Tillit."""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import override_settings
+
+    tillit = WSGIHandler()
+    with override_settings(MIDDLEWARE=["django.contrib.sessions.middleware.SessionMiddleware",
+                                       "django.contrib.auth.middleware.AuthenticationMiddleware",
+                                       "benchmarks.floor.FloorUrls"]):
+        floor = WSGIHandler()
+
+    def app(environ, start_response):
+        if environ.get("PATH_INFO", "").startswith(FLOOR + "/"):
+            environ = {**environ, "PATH_INFO": environ["PATH_INFO"][len(FLOOR):]}
+            return floor(environ, start_response)
+        return tillit(environ, start_response)
+
+    return app
+
+
+# --- measuring --------------------------------------------------------------------------------
+
+def _environ(path: str, cookie: str) -> dict:
+    route, _sep, query = path.partition("?")
+    return {"REQUEST_METHOD": "GET", "PATH_INFO": route, "QUERY_STRING": query, "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "HTTP_COOKIE": cookie, "wsgi.input": io.BytesIO(),
+            "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr, "REMOTE_ADDR": "127.0.0.1",
+            "SERVER_PROTOCOL": "HTTP/1.1"}
+
+
+def _call(app, path: str, cookie: str) -> float:
+    status = []
+    start = time.perf_counter()
+    body = app(_environ(path, cookie), lambda s, h, exc_info=None: status.append(s))
+    for _chunk in body:
+        pass
+    if hasattr(body, "close"):
+        body.close()
+    elapsed = (time.perf_counter() - start) * 1000
+    assert status[0].startswith("200"), (path, status[0])
+    return elapsed
+
+
+def in_process(app, cookie: str, paths: list[str], floor_paths: list[str], repeat: int) -> dict:
+    ours, bare = [], []
+    for _ in range(2):  # warm both
+        _call(app, paths[0], cookie)
+        _call(app, floor_paths[0], cookie)
+    for i in range(repeat):
+        ours.append(_call(app, paths[i % len(paths)], cookie))
+        bare.append(_call(app, floor_paths[i % len(floor_paths)], cookie))
+    med, fmed = statistics.median(ours), statistics.median(bare)
+    return {"tillit_median_ms": round(med, 2), "tillit_p95_ms": round(percentile(ours, 95), 2),
+            "floor_median_ms": round(fmed, 2), "floor_p95_ms": round(percentile(bare, 95), 2),
+            "ratio": round(med / fmed, 2), "n": repeat}
+
+
+def wrk(port: int, path: str, cookie: str, seconds: float) -> float:
+    done = subprocess.run(["wrk", "-t2", "-c8", f"-d{max(1, round(seconds))}s", "-H", f"Cookie: {cookie}",
+                           f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True)
+    if "Non-2xx" in done.stdout:
+        raise RuntimeError(f"{path}: errors under load\n{done.stdout}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", done.stdout).group(1))
+
+
+def over_http(port: int, cookie: str, path: str, floor_path: str, rounds: int, seconds: float) -> dict:
+    ours, bare = [], []
+    for _ in range(rounds):
+        ours.append(wrk(port, path, cookie, seconds))
+        bare.append(wrk(port, floor_path, cookie, seconds))
+    return {"tillit_rps": round(statistics.mean(ours), 1), "floor_rps": round(statistics.mean(bare), 1),
+            "ratio": round(sum(ours) / sum(bare), 2), "rounds": rounds}
+
+
+def serve(app) -> int:
+    from waitress import create_server
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = create_server(app, host="127.0.0.1", port=port, threads=8, ident="bench")
+    threading.Thread(target=server.run, daemon=True).start()
+    return port
+
+
+def session_cookie(user) -> str:
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--cases", type=int, default=500_000)
+    parser.add_argument("--repeat", type=int, default=200, help="in-process requests per page and side")
+    parser.add_argument("--rounds", type=int, default=3, help="HTTP rounds per page and side")
+    parser.add_argument("--seconds", type=float, default=3, help="length of one HTTP round")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-http", action="store_true")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    os.environ.setdefault("TILLIT_LOG_LEVEL", "ERROR")
+    setup(args.database)
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+
+    from benchmarks.cases import build_cases
+    from tillit.cases.models import Case
+    from tillit.registry.demo import load_demo
+    from tillit.registry.models import Person
+
+    sys.modules.setdefault("benchmarks.floor", sys.modules[__name__])  # run as a script: one module, one URLconf
+    urlpatterns[:] = _floor_views()
+    call_command("migrate", verbosity=0)
+    result = {"database": connection.vendor, "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+              "machine": f"{os.cpu_count()} cores"}
+    if not Person.objects.exists():
+        start = time.perf_counter()
+        load_demo(members=args.members, seed=args.seed, progress=lambda s: print(f"  demo: {s}", end="\r",
+                                                                                   flush=True))
+        print()
+        result["build_seconds"] = round(time.perf_counter() - start, 1)
+    if Case.objects.count() < args.cases:
+        build_cases(args.cases - Case.objects.count(), args.seed)
+        call_command("recount_cases", verbosity=0)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    result["people"], result["cases"] = Person.objects.count(), Case.objects.count()
+
+    app = build_app()
+    port = None if args.no_http or not shutil.which("wrk") else serve(app)
+    rng = random.Random(args.seed)
+    rows = {}
+    for who in ("admin", "handler"):
+        user = get_user_model().objects.get(username=who)
+        cookie = session_cookie(user)
+        people = list(Person.objects.visible_to(user).current().order_by("pk").values_list("pk", "last_name")[:5000])
+        cases = list(Case.objects.visible_to(user).order_by("pk").values_list("pk", flat=True)[:5000])
+        sample_people = [p for p in rng.sample(people, min(50, len(people)))]
+        sample_cases = rng.sample(cases, min(50, len(cases)))
+        pages = {
+            "case queue": (["/cases/"], [f"{FLOOR}/cases/"]),
+            "case page": ([f"/cases/{pk}/" for pk in sample_cases], [f"{FLOOR}/cases/{pk}/" for pk in sample_cases]),
+            "people list": (["/people/"], [f"{FLOOR}/people/"]),
+            "person page": ([f"/people/{pk}/" for pk, _n in sample_people],
+                            [f"{FLOOR}/people/{pk}/" for pk, _n in sample_people]),
+            "person search": ([f"/people/?q={name}" for _pk, name in sample_people],
+                              [f"{FLOOR}/people/?q={name}" for _pk, name in sample_people]),
+        }
+        for page, (paths, floor_paths) in pages.items():
+            key = f"{page} ({who})"
+            row = {"in_process": in_process(app, cookie, paths, floor_paths, args.repeat)}
+            if port:
+                row["http"] = over_http(port, cookie, paths[0], floor_paths[0], args.rounds, args.seconds)
+            rows[key] = row
+            print(f"  {key}: {row}", flush=True)
+    result["pages"] = rows
+
+    out = args.out or ROOT / "benchmarks" / "results" / f"floor-{connection.vendor}-{result['people']}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"\nTillit ÷ bare Django floor — {connection.vendor}, {result['people']:,} people, {result['cases']:,} "
+          f"cases, {result['machine']}")
+    print(f"{'page':<24}{'Tillit ms':>10}{'p95':>8}{'floor ms':>10}{'÷':>6}{'Tillit r/s':>12}{'floor r/s':>11}"
+          f"{'÷':>6}")
+    for key, row in rows.items():
+        p, h = row["in_process"], row.get("http", {})
+        print(f"{key:<24}{p['tillit_median_ms']:>10}{p['tillit_p95_ms']:>8}{p['floor_median_ms']:>10}"
+              f"{p['ratio']:>6}{h.get('tillit_rps', '-'):>12}{h.get('floor_rps', '-'):>11}{h.get('ratio', '-'):>6}")
+    print(f"written: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+
+
+if __name__ == "__main__":
+    main()
