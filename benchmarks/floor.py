@@ -205,6 +205,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=3, help="length of one HTTP round")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-http", action="store_true")
+    parser.add_argument("--build-only", action="store_true", help="build the data set, measure nothing")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     os.environ.setdefault("TILLIT_LOG_LEVEL", "ERROR")
@@ -237,6 +238,9 @@ def main():
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
     result["people"], result["cases"] = Person.objects.count(), Case.objects.count()
+    if args.build_only:
+        print(f"built: {result['people']:,} people, {result['cases']:,} cases")
+        return
 
     app = build_app()
     port = None if args.no_http or not shutil.which("wrk") else serve(app)

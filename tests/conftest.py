@@ -19,6 +19,8 @@ def pytest_collection_modifyitems(config, items):
 def pytest_configure(config):
     # Argon2 is what production uses (see test_settings); tests hash fast.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # One cache per test process, emptied before each test (ids are reused after a rolled-back test).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Tests read English; the language tests switch to bokmål and Swedish explicitly.
     settings.LANGUAGE_CODE = "en"
 
@@ -40,6 +42,15 @@ def media(settings, tmp_path):
 @pytest.fixture
 def today():
     return datetime.date.today()
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

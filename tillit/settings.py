@@ -128,6 +128,18 @@ AXES_VERBOSE = False
 # Lockout is per username: per IP address would lock out a whole office behind one NAT address.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
+# The shared cache: the user's grants and scope for a minute, and sessions in front of the database.
+# Files in var/cache by default (shared by every process on the machine); TILLIT_CACHE_URL=redis://…
+# when several machines serve.
+TILLIT_CACHE_URL = os.environ.get("TILLIT_CACHE_URL", "")
+if TILLIT_CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": TILLIT_CACHE_URL,
+                          "KEY_PREFIX": "tillit"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(VAR_DIR / "cache"), "OPTIONS": {"MAX_ENTRIES": 20_000}}}
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tillit.core.models import ScopedQuerySet
-from tillit.registry.models import Employer, OrgUnit, Person
+from tillit.registry.models import Employer, OrgUnit, Person, unit_ids_in_scope
 
 
 class CaseType(models.Model):
@@ -103,7 +103,7 @@ class CaseQuerySet(ScopedQuerySet):
         q = Q(handler=user) | Q(Exists(CaseShare.objects.filter(case=OuterRef("pk"), user=user)))
         org = scope.tree_q("org", "")
         if org is not None:
-            q |= Q(responsible_unit_id__in=list(OrgUnit.objects.filter(org).values_list("pk", flat=True)))
+            q |= Q(responsible_unit_id__in=unit_ids_in_scope(user, scope))
         return self.filter(q)
 
     def open(self):

@@ -78,27 +78,61 @@ def active_grants(user, today=None):
     )
 
 
+# A user's grants are read once per request and kept in the shared cache for a minute across requests
+# (keyed by the day, since grants have validity dates); every change of grants deletes the entry.
+GRANTS_SECONDS = 60
+
+
+def _grants_key(user_id: int, today) -> str:
+    return f"tillit:grants:{user_id}:{today.isoformat()}"
+
+
 def _grant_rows(user):
     cache = getattr(user, "_tillit_grants", None)
     if cache is None:
-        grants = list(active_grants(user))
-        node_paths = {}
-        for tree, label in TREES.items():
-            ids = [g.node_id for g in grants if g.tree == tree]
-            if ids:
-                model = apps.get_model(label)
-                node_paths.update({(tree, pk): path for pk, path in model.objects.filter(pk__in=ids).values_list(
-                    "pk", "path")})
-        cache = [(g.role, g.tree, node_paths.get((g.tree, g.node_id))) for g in grants]
-        cache = [row for row in cache if row[2] is not None]
+        from django.core.cache import cache as shared
+
+        key = _grants_key(user.pk, timezone.localdate())
+        cache = shared.get(key)
+        if cache is None:
+            cache = _read_grant_rows(user)
+            shared.set(key, cache, GRANTS_SECONDS)
         user._tillit_grants = cache
     return cache
 
 
+def _read_grant_rows(user):
+    grants = list(active_grants(user))
+    node_paths = {}
+    for tree, label in TREES.items():
+        ids = [g.node_id for g in grants if g.tree == tree]
+        if ids:
+            model = apps.get_model(label)
+            node_paths.update({(tree, pk): path for pk, path in model.objects.filter(pk__in=ids).values_list(
+                "pk", "path")})
+    rows = [(g.role, g.tree, node_paths.get((g.tree, g.node_id))) for g in grants]
+    return [row for row in rows if row[2] is not None]
+
+
 def forget_grants(user):
-    """Drop the per-request caches after grants change."""
+    """Drop what is remembered of the user's grants (this request's and the shared cache) after they change."""
     for name in ("_tillit_grants", "_tillit_scope_cache"):
         user.__dict__.pop(name, None)
+    forget_grants_of([user.pk])
+
+
+def forget_grants_of(user_ids) -> None:
+    """Delete the shared entries now and again after the change commits (a request in between may have
+    read the old grants back into the cache)."""
+    from django.core.cache import cache as shared
+    from django.db import transaction
+
+    today = timezone.localdate()
+    keys = [_grants_key(pk, day) for pk in set(user_ids)
+            for day in (today - timezone.timedelta(days=1), today, today + timezone.timedelta(days=1))]
+    if keys:
+        shared.delete_many(keys)
+        transaction.on_commit(lambda: shared.delete_many(keys))
 
 
 def scope_for(user, perm: str = VIEW) -> Scope:

@@ -147,13 +147,34 @@ def _is_large_scope(units: list[int]) -> bool:
 
 def _resolved_scope(user, scope) -> tuple[list[int], bool]:
     """The org unit ids a scope covers, and whether it is large; kept for the request on the user
-    object, since one page asks visible_to several times (view, edit, national id, panels)."""
+    object, since one page asks visible_to several times (view, edit, national id, panels), and for
+    a minute in the shared cache (units are added rarely, and a new one holds no one yet)."""
+    from django.core.cache import cache as shared
+
     cache = user.__dict__.setdefault("_tillit_scope_cache", {})
     key = tuple(sorted(scope.paths["org"]))
     if key not in cache:
-        units = list(OrgUnit.objects.filter(scope.tree_q("org", "")).values_list("pk", flat=True))
-        cache[key] = (units, _is_large_scope(units))
+        shared_key = f"tillit:units:{shared.get('tillit:units:generation', 0)}:" + ",".join(key)
+        found = shared.get(shared_key) if len(shared_key) < 200 else None
+        if found is None:
+            units = list(OrgUnit.objects.filter(scope.tree_q("org", "")).values_list("pk", flat=True))
+            found = (units, _is_large_scope(units))
+            if len(shared_key) < 200:
+                shared.set(shared_key, found, 60)
+        cache[key] = found
     return cache[key]
+
+
+def forget_unit_scopes() -> None:
+    """A unit was added: every remembered scope is read again (a new generation of keys)."""
+    from django.core.cache import cache as shared
+
+    shared.set("tillit:units:generation", shared.get("tillit:units:generation", 0) + 1, None)
+
+
+def unit_ids_in_scope(user, scope) -> list[int]:
+    """The ids of the org units a partial scope covers (one subtree query per request at most)."""
+    return _resolved_scope(user, scope)[0]
 
 
 def _person_ref() -> Q:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from tillit.core import audit
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
 from tillit.core.models import Grant
-from tillit.core.scopes import VIEW, scope_for
+from tillit.core.scopes import VIEW, forget_grants_of, scope_for
 from tillit.core.services import grant_access, next_numbers, save_versioned
 from tillit.registry.identity import parse_org_number
 from tillit.registry.models import (
@@ -26,6 +26,7 @@ from tillit.registry.models import (
     Person,
     Role,
     RoleType,
+    forget_unit_scopes,
 )
 from tillit.registry.validation import Errors, clean_line, clean_person, parse_bool, parse_date, parse_decimal
 
@@ -59,6 +60,8 @@ def create_org_unit(name: str, kind: str, *, parent: OrgUnit | None = None, code
     errors.raise_if_any()
     values = {"name": name, "kind": kind, "code": code, "country": country}
     unit = OrgUnit.objects.add_child(parent, values) if parent else OrgUnit.objects.add_root(values)
+    forget_unit_scopes()
+    transaction.on_commit(forget_unit_scopes)
     audit.record("registry.orgunit.created", unit, actor=actor, channel=channel,
                  changes=audit.snapshot(unit, ["name", "kind", "code", "country", "path"]))
     return unit
@@ -461,7 +464,9 @@ def add_leave(employment: Employment, *, starts_on, ends_on=None, reason: str = 
 def _sync_role_grant(role: Role, *, actor, channel):
     """A rep's role gives the linked user access over the role's node for the term, and only then."""
     source = f"registry.role:{role.pk}"
+    holders = list(Grant.objects.filter(source=source).values_list("user_id", flat=True))
     Grant.objects.filter(source=source).delete()
+    forget_grants_of(holders)
     user = role.person.user
     if not role.role_type.grant_role or user is None:
         return
