@@ -32,7 +32,7 @@ def test_the_queues_sort_out_mine_unassigned_and_overdue(client, world):
     client.force_login(world.a.staff)
 
     def titles(queue):
-        return [c.title for c in client.get(reverse("cases"), {"queue": queue}).context["rows"]]
+        return [c["title"] for c in client.get(reverse("cases"), {"queue": queue}).context["rows"]]
 
     assert titles("mine") == ["Mine"]
     assert titles("unassigned") == ["Late"]

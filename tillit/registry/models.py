@@ -53,6 +53,18 @@ def units_in_scope(user, perm: str = VIEW) -> list["OrgUnit"]:
     return list(units.filter(q)) if q is not None else []
 
 
+def unit_options(user, perm: str = VIEW) -> list[tuple[int, str]]:
+    """(id, name) of the org units the user covers, in tree order: for drop-downs (no full rows)."""
+    scope = scope_for(user, perm)
+    units = OrgUnit.objects.order_by("path")
+    if not scope.everything:
+        q = scope.tree_q("org", "")
+        if q is None:
+            return []
+        units = units.filter(q)
+    return list(units.values_list("pk", "name"))
+
+
 def employers_in_scope(user, perm: str = VIEW):
     """Employer nodes the user covers: their employer subtrees, and workplaces in their regions."""
     scope = scope_for(user, perm)
