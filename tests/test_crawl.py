@@ -33,6 +33,7 @@ ROUTES = {
     "person_new": lambda s: [{}],
     "person": _person_ids,
     "person_edit": _person_ids,
+    "person_history": _person_ids,
     "person_merge": _person_ids,
     "membership_new": _person_ids,
     "membership_status": lambda s: [{"pk": p.pk, "membership_pk": m.pk} for p, m in s.members],

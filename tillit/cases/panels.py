@@ -1,5 +1,6 @@
 from tillit.cases.models import Case
 from tillit.core.panels import Panels
+from tillit.core.present import url_maker
 from tillit.core.scopes import EDIT, scope_for
 
 # Sections other apps add to the case page (documents, ...).
@@ -10,7 +11,10 @@ case_panels = CASE_PANELS.render
 
 def person_cases(request, person):
     """The person page's list of the person's cases the viewer may see."""
-    cases = list(Case.objects.visible_to(request.user).filter(subjects=person).select_related(
-        "state", "responsible_unit").order_by("-opened_at")[:100])
+    case_url = url_maker("case")
+    cases = [{"url": case_url(pk), "number": number, "title": title, "state": state, "unit": unit}
+             for pk, number, title, state, unit in Case.objects.visible_to(request.user).filter(subjects=person)
+             .order_by("-opened_at").values_list("pk", "number", "title", "state__name",
+                                                 "responsible_unit__name")[:100]]
     return "cases/_person_cases.html", {"person": person, "cases": cases,
                                          "can_open": not scope_for(request.user, EDIT).empty}

@@ -2,6 +2,9 @@
 
 import datetime
 import decimal
+import json
+
+from django.utils import timezone
 
 from tillit.core.models import AccessLogEntry, AuditEntry
 
@@ -73,9 +76,21 @@ def log_access_many(user, action: str, person_ids, *, channel: str, detail=None)
     ids = list(dict.fromkeys(pk for pk in person_ids if pk is not None and pk != own))
     if not ids:
         return 0
-    actor = user if getattr(user, "pk", None) else None
-    AccessLogEntry.objects.bulk_create([AccessLogEntry(user=actor, channel=channel, action=action, person_id=pk,
-                                                       detail=detail or {}) for pk in ids])
+    # One multi-row INSERT in autocommit (or the caller's transaction): durable when the page is sent.
+    from django.db import connection
+
+    table = AccessLogEntry._meta.db_table
+    now = timezone.now()
+    at = now if connection.vendor == "postgresql" else now.isoformat(sep=" ").replace("+00:00", "")
+    row = [at, getattr(user, "pk", None), channel, action, None, json.dumps(detail or {})]
+    values, params = [], []
+    for pk in ids:
+        row[4] = pk
+        values.append("(%s, %s, %s, %s, %s, %s)")
+        params.extend(row)
+    with connection.cursor() as cursor:
+        cursor.execute(f'INSERT INTO "{table}" ("at", "user_id", "channel", "action", "person_id", "detail") '  # noqa: S608
+                       f"VALUES {', '.join(values)}", params)
     return len(ids)
 
 

@@ -1,13 +1,20 @@
 """The documents section of the person page, the case page, an employer's page and a unit's page."""
 
+from django.utils import timezone
+
+from tillit.core.present import Dates, url_maker
 from tillit.core.scopes import EDIT, scope_for
 from tillit.documents.models import Document
 from tillit.registry.models import employers_in_scope
 
 
 def _panel(request, filters: dict, new_query: str, can_add=None):
-    docs = list(Document.objects.visible_to(request.user).filter(**filters).select_related(
-        "current__blob", "checked_out_by", "category").order_by("-updated_at")[:100])
+    document_url, dates = url_maker("document"), Dates()
+    docs = [{"url": document_url(pk), "title": title, "holder": holder, "category": category or "–",
+             "number": number, "changed": dates(timezone.localtime(changed).date())}
+            for pk, title, holder, category, number, changed in Document.objects.visible_to(request.user)
+            .filter(**filters).order_by("-updated_at").values_list(
+                "pk", "title", "checked_out_by__username", "category__name", "current__number", "updated_at")[:100]]
     return "documents/_panel.html", {"documents": docs, "new_query": new_query,
                                      "can_add": not scope_for(request.user, EDIT).empty if can_add is None else can_add}
 

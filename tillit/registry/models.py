@@ -93,6 +93,19 @@ def registration_home(user) -> dict:
     return {"unit": None, "registered_at": workplace}
 
 
+def may(user, perm: str, person) -> bool:
+    """Whether `user` has `perm` over `person`, a person they can already see: no query when the scope
+    for `perm` is everything or the same subtrees as for viewing (the common case of one role)."""
+    scope = scope_for(user, perm)
+    if scope.everything:
+        return True
+    if scope.empty:
+        return False
+    if scope.paths == scope_for(user, VIEW).paths and person.user_id != getattr(user, "pk", None):
+        return True
+    return Person.objects.visible_to(user, perm).filter(pk=person.pk).exists()
+
+
 def shown_national_ids(user, people) -> dict[int, str]:
     """Each person's national id as `user` may see it: whole where a grant lets them see ids of that
     person, the birth-date half otherwise. One query for any number of people."""

@@ -8,6 +8,7 @@ urlpatterns = [
     path("people/new/", views.person_new, name="person_new"),
     path("people/<int:pk>/", views.person_detail, name="person"),
     path("people/<int:pk>/edit/", views.person_edit, name="person_edit"),
+    path("people/<int:pk>/history/", views.person_history, name="person_history"),
     path("people/<int:pk>/merge/", views.person_merge, name="person_merge"),
     path("people/reviews/", views.duplicate_reviews, name="duplicate_reviews"),
     path("people/reviews/<int:pk>/dismiss/", views.duplicate_review_dismiss, name="duplicate_review_dismiss"),

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Prefetch, prefetch_related_objects
+from django.db.models import Count, Prefetch
 from django.db.models.functions import Substr
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +18,7 @@ from tillit.core.audit import access_log_for, log_access
 from tillit.core.errors import ConflictError, DomainError
 from tillit.core.forms import add_domain_errors
 from tillit.core.models import AuditEntry
+from tillit.core.present import options, url_maker
 from tillit.core.scopes import EDIT, EXPORT, IMPORT, MERGE, VIEW, VIEW_ACCESS_LOG, channel_for, scope_for
 from tillit.core.text import as_id, as_page
 from tillit.registry import services
@@ -34,8 +35,10 @@ from tillit.registry.models import (
     OrgUnit,
     Person,
     employers_in_scope,
+    may,
     registration_home,
     shown_national_ids,
+    unit_options,
     units_in_scope,
 )
 from tillit.registry.panels import NODE_PANELS, person_panels
@@ -54,22 +57,36 @@ def _memberships_prefetch():
                     .order_by("-joined_on"))
 
 
+def latest_memberships(person_ids) -> dict[int, tuple]:
+    """Each person's latest membership as (member number, branch name, status label), in one query."""
+    labels = dict(MembershipStatus.choices)
+    latest = {}
+    for person_id, number, branch, status in Membership.objects.filter(person_id__in=person_ids).order_by(
+            "person_id", "-joined_on", "-pk").values_list("person_id", "member_number", "branch__name", "status"):
+        latest.setdefault(person_id, (number, branch, labels.get(status, status)))
+    return latest
+
+
 @login_required
 def people(request):
     filters = clean_filters(request.GET)
     page = as_page(request.GET.get("page"))
-    rows, has_next = people_page(Person.objects.visible_to(request.user).current(), filters, page=page,
-                                 size=PAGE_SIZE)
-    log_people_shown(request.user, rows, channel="ui", filters=filters)
-    prefetch_related_objects(rows, _memberships_prefetch())
-    units = units_in_scope(request.user)
+    shown = Person.objects.visible_to(request.user).current().only("pk", "first_name", "last_name", "email",
+                                                                     "user_id", "search_name")
+    found, has_next = people_page(shown, filters, page=page, size=PAGE_SIZE)
+    log_people_shown(request.user, found, channel="ui", filters=filters)
+    latest, person_url = latest_memberships([p.pk for p in found]), url_maker("person")
+    rows = [{"url": person_url(p.pk), "name": f"{p.last_name}, {p.first_name}", "email": p.email,
+             "membership": latest.get(p.pk, ("", "", ""))} for p in found]
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "registry/people.html", {
         "rows": rows, "page": page,
         "filters": {key: filters.get(key, "") for key in FILTERS},  # every key, so templates never miss
         "has_next": has_next, "query": query.urlencode(),
-        "units": units, "statuses": MembershipStatus.choices, "types": MembershipType.objects.all(),
+        "unit_options": options(unit_options(request.user), filters.get("unit")),
+        "status_options": options(MembershipStatus.choices, filters.get("status")),
+        "type_options": options(MembershipType.objects.values_list("code", "name"), filters.get("membership_type")),
         "can_export": not scope_for(request.user, EXPORT).empty,
         "can_create": not scope_for(request.user, EDIT).empty,
     })
@@ -97,19 +114,36 @@ def _person_context(request, person):
     employments = list(person.employments.select_related("workplace").prefetch_related("leaves")
                        .order_by("-starts_on"))
     roles = list(person.roles.select_related("role_type", "org_unit", "employer").order_by("-starts_on"))
-    history = list(AuditEntry.objects.filter(person_id=person.pk).select_related("actor")[:200])
+    history = list(AuditEntry.objects.filter(person_id=person.pk).select_related("actor")[:HISTORY_SHOWN + 1])
+    may_see_log = may(request.user, VIEW_ACCESS_LOG, person)
     return {
         "person": person,
         "national_id": shown_national_ids(request.user, [person]).get(person.pk, ""),
         "phone": format_phone(person.phone),
-        "memberships": memberships, "employments": employments, "roles": roles, "history": history,
+        "memberships": memberships, "employments": employments, "roles": roles,
+        "history": history[:HISTORY_SHOWN], "more_history": len(history) > HISTORY_SHOWN,
         "panels": person_panels(request, person),
-        "can_edit": Person.objects.visible_to(request.user, EDIT).filter(pk=person.pk).exists(),
-        "can_merge": Person.objects.visible_to(request.user, MERGE).filter(pk=person.pk).exists(),
-        "looked": list(access_log_for(person.pk, limit=50))
-        if Person.objects.visible_to(request.user, VIEW_ACCESS_LOG).filter(pk=person.pk).exists() else None,
+        "can_edit": may(request.user, EDIT, person),
+        "can_merge": may(request.user, MERGE, person),
+        "looked": list(access_log_for(person.pk, limit=HISTORY_SHOWN)) if may_see_log else None,
         "today": timezone.localdate(),
     }
+
+
+HISTORY_SHOWN = 25
+
+
+@login_required
+def person_history(request, pk):
+    """The person's whole change history, newest first, a hundred entries a page."""
+    person = get_person_for_user(request, pk)
+    page = as_page(request.GET.get("page"))
+    entries = list(AuditEntry.objects.filter(person_id=person.pk).select_related("actor")
+                   [(page - 1) * 100:page * 100 + 1])
+    if person.user_id != request.user.pk:
+        log_access(request.user, "person.view", channel="ui", person_id=person.pk, detail={"history": page})
+    return render(request, "registry/person_history.html", {
+        "person": person, "history": entries[:100], "page": page, "has_next": len(entries) > 100, "query": ""})
 
 
 @login_required
