@@ -114,8 +114,15 @@ def shown_national_ids(user, people) -> dict[int, str]:
     with_id = [p for p in people if p.national_id]
     if not with_id:
         return {}
-    full = set(Person.objects.visible_to(user, VIEW_NATIONAL_ID).filter(pk__in=[p.pk for p in with_id])
-               .values_list("pk", flat=True))
+    scope, view = scope_for(user, VIEW_NATIONAL_ID), scope_for(user, VIEW)
+    if scope.everything or (not scope.empty and scope.paths == view.paths):
+        own = getattr(user, "pk", None)  # one's own record is visible without a grant that shows ids
+        full = {p.pk for p in with_id if p.user_id != own} | set(
+            Person.objects.visible_to(user, VIEW_NATIONAL_ID).filter(
+                pk__in=[p.pk for p in with_id if p.user_id == own]).values_list("pk", flat=True))
+    else:
+        full = set(Person.objects.visible_to(user, VIEW_NATIONAL_ID).filter(pk__in=[p.pk for p in with_id])
+                   .values_list("pk", flat=True))
     return {p.pk: format_national_id(p.national_id) if p.pk in full else mask_national_id(p.national_id)
             for p in with_id}
 
