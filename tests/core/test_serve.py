@@ -108,3 +108,38 @@ def _alive(pid: int) -> bool:
         return open(f"/proc/{pid}/stat").read().split(") ", 1)[1][0] != "Z"
     except (OSError, IndexError):
         return False
+
+
+def test_serve_runs_a_process_per_core_and_replaces_one_that_dies(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "TILLIT_VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite3'}"}
+    subprocess.run([sys.executable, "-m", "tillit.cli", "migrate", "-v0"], env=env, check=True)
+    server = subprocess.Popen([sys.executable, "-m", "tillit.cli", "serve", "--port", str(port), "--processes", "2"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.1)
+        first = _children(server.pid)
+        assert len(first) == 2, first
+        os.kill(first[0], 9)
+        for _ in range(100):
+            now = _children(server.pid)
+            if len(now) == 2 and first[0] not in now:
+                break
+            time.sleep(0.1)
+        assert len(now) == 2 and first[0] not in now, now
+        assert all(urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).status == 200
+                   for _ in range(10))
+    finally:
+        server.kill()
+        server.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in now):
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in now), "a server process outlived its supervisor"
