@@ -1,0 +1,53 @@
+"""Every list and detail page takes a bounded number of queries, the same however many rows it shows."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests import factories
+from tillit.cases import services as case_services
+
+pytestmark = pytest.mark.django_db
+
+
+def _queries(client, url) -> int:
+    client.get(url)  # the first request may fill caches (grants, units, session)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(captured)
+
+
+def _more_of_everything(world, case, document, person):
+    for i in range(6):
+        factories.member(world.a.branch)
+        other = factories.case(world.a, title=f"More {i}", case_type=case.case_type)
+        case_services.add_note(case, f"note {i}", actor=world.a.staff)
+        factories.document(world.a, title=f"Extra {i}", persons=[person], cases=[case])
+        case_services.link_cases(case, other, actor=world.a.staff)
+
+
+@pytest.mark.parametrize("who", ["admin", "staff"])
+def test_list_and_detail_pages_take_the_same_queries_for_more_rows(client, world, who):
+    user = world.admin if who == "admin" else world.a.staff
+    person = world.a.members[1][0]
+    case = factories.case(world.a, subjects=[person])
+    document = factories.document(world.a, persons=[person], cases=[case])
+    client.force_login(user)
+    pages = {
+        "case queue": (reverse("cases"), 4),
+        "case page": (reverse("case", args=[case.pk]), 12),
+        "people list": (reverse("people"), 8),
+        "person search": (reverse("people") + f"?q={person.last_name}", 9),
+        "person page": (reverse("person", args=[person.pk]), 13),
+        "documents": (reverse("documents"), 6),
+        "document page": (reverse("document", args=[document.pk]), 13),
+        "organisation": (reverse("org_units"), 4),
+        "employers": (reverse("employers"), 5),
+    }
+    before = {name: _queries(client, url) for name, (url, _bound) in pages.items()}
+    _more_of_everything(world, case, document, person)
+    after = {name: _queries(client, url) for name, (url, _bound) in pages.items()}
+    assert after == before, {k: (before[k], after[k]) for k in pages if before[k] != after[k]}
+    assert all(after[name] <= bound for name, (_url, bound) in pages.items()), after
