@@ -76,8 +76,11 @@ def people(request):
     found, has_next = people_page(shown, filters, page=page, size=PAGE_SIZE)
     log_people_shown(request.user, found, channel="ui", filters=filters)
     latest, person_url = latest_memberships([p.pk for p in found]), url_maker("person")
-    rows = [{"url": person_url(p.pk), "name": f"{p.last_name}, {p.first_name}", "email": p.email,
-             "membership": latest.get(p.pk, ("", "", ""))} for p in found]
+    rows = []
+    for p in found:
+        number, branch, status = latest.get(p.pk, ("", "", ""))
+        rows.append({"url": person_url(p.pk), "name": f"{p.last_name}, {p.first_name}", "email": p.email,
+                     "number": number, "branch": branch, "status": status})
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "registry/people.html", {
