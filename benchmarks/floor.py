@@ -5,9 +5,11 @@
         --cases 500000
 
 For each measured page the floor is a bare Django view — only the session and authentication
-middleware — that runs the same query as the page (through the same domain functions and
-`visible_to`) and returns its rows as JSON. Both are served by one WSGI application in this process:
-paths under /__floor/ go to the floor, everything else to Tillit with its whole middleware stack.
+middleware — that runs the same reads as the page (through the same domain functions and
+`visible_to`; a page of several sections: every section's query) and returns the rows as JSON.
+It writes nothing: the access-log rows Tillit writes for every person shown are Tillit's cost.
+Both are served by one WSGI application in this process: paths under /__floor/ go to the floor,
+everything else to Tillit with its whole middleware stack.
 
 - in-process: each request is one WSGI call (no network), Tillit and floor alternating request by
   request, so machine noise falls on both alike; median and p95 server time, ratio of medians.
@@ -49,10 +51,12 @@ def _floor_views():
     from django.urls import path
     from django.utils import timezone
 
-    from tillit.cases.models import Case
+    from tillit.cases.models import Case, Transition
     from tillit.cases.queues import QUEUES, filter_cases
+    from tillit.core.models import AuditEntry
+    from tillit.documents.models import Document
     from tillit.registry.listing import clean_filters, people_page
-    from tillit.registry.models import Person
+    from tillit.registry.models import Employment, Membership, MembershipPeriod, Person, Role
 
     def queue(request):
         cases = QUEUES["unit"](Case.objects.visible_to(request.user), request.user, timezone.localdate())
@@ -62,11 +66,19 @@ def _floor_views():
         return JsonResponse({"rows": rows[:50]}, json_dumps_params={"default": str})
 
     def case(request, pk):
+        """The case page's reads: the case, its subjects, timeline, related cases, transitions, documents."""
         found = Case.objects.visible_to(request.user).filter(pk=pk).values(
-            "pk", "number", "title", "state__name", "responsible_unit__name", "due_on").first()
+            "pk", "number", "title", "state_id", "process_id", "state__name", "responsible_unit__name",
+            "due_on").first()
         if found is None:
             raise Http404
-        found["events"] = list(Case.objects.get(pk=pk).events.values("at", "kind", "body", "public"))
+        case = Case.objects.get(pk=pk)
+        found["subjects"] = list(case.subjects.values("pk", "first_name", "last_name"))
+        found["events"] = list(case.events.values("at", "kind", "body", "public", "actor__username"))
+        found["related"] = list(case.related.values("pk", "number", "title"))
+        found["transitions"] = list(Transition.objects.filter(process_id=found["process_id"],
+                                                              from_state_id=found["state_id"]).values("code", "label"))
+        found["documents"] = list(Document.objects.visible_to(request.user).filter(cases=pk).values("pk", "title"))
         return JsonResponse(found, json_dumps_params={"default": str})
 
     def people(request):
@@ -76,12 +88,26 @@ def _floor_views():
                                       for p in rows]})
 
     def person(request, pk):
+        """The person page's reads: the person, memberships with their periods, employments, roles, the
+        latest changes, the person's cases and documents."""
         found = Person.objects.visible_to(request.user).filter(pk=pk).values(
-            "pk", "first_name", "last_name", "email", "phone", "city").first()
+            "pk", "first_name", "last_name", "email", "phone", "city", "national_id").first()
         if found is None:
             raise Http404
-        found["memberships"] = list(Person.objects.get(pk=pk).memberships.values("member_number", "status"))
-        return JsonResponse(found)
+        found["memberships"] = list(Membership.objects.filter(person_id=pk).values(
+            "pk", "member_number", "status", "branch__name", "membership_type__name"))
+        found["periods"] = list(MembershipPeriod.objects.filter(membership__person_id=pk).values(
+            "membership_id", "status", "valid_from", "valid_to"))
+        found["employments"] = list(Employment.objects.filter(person_id=pk).values(
+            "workplace__name", "position", "starts_on", "ends_on"))
+        found["roles"] = list(Role.objects.filter(person_id=pk).values("role_type__name", "starts_on", "ends_on"))
+        found["history"] = list(AuditEntry.objects.filter(person_id=pk).values(
+            "at", "actor__username", "action", "changes")[:25])
+        found["cases"] = list(Case.objects.visible_to(request.user).filter(subjects=pk).values(
+            "pk", "number", "title", "state__name")[:100])
+        found["documents"] = list(Document.objects.visible_to(request.user).filter(persons=pk).values(
+            "pk", "title")[:100])
+        return JsonResponse(found, json_dumps_params={"default": str})
 
     return [path("cases/", queue), path("cases/<int:pk>/", case), path("people/", people),
             path("people/<int:pk>/", person)]
@@ -186,6 +212,31 @@ def serve(app) -> int:
     return port
 
 
+def serve_scaling(database: str, cookie: str, path: str, seconds: float) -> dict:
+    """Requests/s of one page from `tillit serve` with one process and with one per core."""
+    out = {}
+    for processes in (1, os.cpu_count() or 1):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = subprocess.Popen([sys.executable, "-m", "tillit.cli", "serve", "--port", str(port), "--processes",
+                                   str(processes)], env={**os.environ, "DATABASE_URL": database},
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            wrk(port, path, cookie, 1)  # warm every process
+            out[f"{processes} process{'es' if processes > 1 else ''}"] = wrk(port, path, cookie, seconds * 2)
+        finally:
+            server.terminate()
+            server.wait(30)
+    return out
+
+
 def session_cookie(user) -> str:
     from django.conf import settings
     from django.test import Client
@@ -270,6 +321,11 @@ def main():
             rows[key] = row
             print(f"  {key}: {row}", flush=True)
     result["pages"] = rows
+    if port:
+        cookie = session_cookie(get_user_model().objects.get(username="handler"))
+        result["serve_scaling"] = {"page": "case queue (handler)", **serve_scaling(args.database, cookie, "/cases/",
+                                                                                     args.seconds)}
+        print(f"  tillit serve: {result['serve_scaling']}", flush=True)
 
     out = args.out or ROOT / "benchmarks" / "results" / f"floor-{connection.vendor}-{result['people']}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -282,6 +338,8 @@ def main():
         p, h = row["in_process"], row.get("http", {})
         print(f"{key:<24}{p['tillit_median_ms']:>10}{p['tillit_p95_ms']:>8}{p['floor_median_ms']:>10}"
               f"{p['ratio']:>6}{h.get('tillit_rps', '-'):>12}{h.get('floor_rps', '-'):>11}{h.get('ratio', '-'):>6}")
+    if "serve_scaling" in result:
+        print("tillit serve, requests/s:", {k: v for k, v in result["serve_scaling"].items() if k != "page"})
     print(f"written: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
 
 

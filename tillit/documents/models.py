@@ -57,6 +57,17 @@ class DocumentQuerySet(ScopedQuerySet):
             q |= Q(responsible_unit_id__in=OrgUnit.objects.filter(org).values("pk"))
         return self.filter(q)
 
+    def linked_to_visible(self, user, *, person=None, case=None):
+        """The documents linked to a person or case that `user` was shown through `visible_to`: by the
+        rule above (linked to anything the user may see) all of them are visible, without the cost
+        of proving it again for every link kind."""
+        from tillit.cases.models import Case as CaseModel
+
+        obj, model = (person, Person) if person is not None else (case, CaseModel)
+        if not model.objects.visible_to(user).filter(pk=obj.pk).exists():
+            return self.none()
+        return self.filter(**({"persons": obj} if person is not None else {"cases": obj}))
+
 
 class Document(models.Model):
     title = models.CharField(_("title"), max_length=200)

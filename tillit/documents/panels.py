@@ -8,23 +8,24 @@ from tillit.documents.models import Document
 from tillit.registry.models import employers_in_scope
 
 
-def _panel(request, filters: dict, new_query: str, can_add=None):
+def _panel(request, filters: dict, new_query: str, can_add=None, documents=None):
     document_url, dates = url_maker("document"), Dates()
+    documents = Document.objects.visible_to(request.user).filter(**filters) if documents is None else documents
     docs = [{"url": document_url(pk), "title": title, "holder": holder, "category": category or "–",
              "number": number, "changed": dates(timezone.localtime(changed).date())}
-            for pk, title, holder, category, number, changed in Document.objects.visible_to(request.user)
-            .filter(**filters).order_by("-updated_at").values_list(
+            for pk, title, holder, category, number, changed in documents.order_by("-updated_at").values_list(
                 "pk", "title", "checked_out_by__username", "category__name", "current__number", "updated_at")[:100]]
     return "documents/_panel.html", {"documents": docs, "new_query": new_query,
                                      "can_add": not scope_for(request.user, EDIT).empty if can_add is None else can_add}
 
 
 def person_documents(request, person):
-    return _panel(request, {"persons": person}, f"person={person.pk}")
+    return _panel(request, {}, f"person={person.pk}",
+                  documents=Document.objects.linked_to_visible(request.user, person=person))
 
 
 def case_documents(request, case):
-    return _panel(request, {"cases": case}, f"case={case.pk}")
+    return _panel(request, {}, f"case={case.pk}", documents=Document.objects.linked_to_visible(request.user, case=case))
 
 
 def employer_documents(request, employer):
