@@ -78,7 +78,7 @@ def _floor_views():
         found["related"] = list(case.related.values("pk", "number", "title"))
         found["transitions"] = list(Transition.objects.filter(process_id=found["process_id"],
                                                               from_state_id=found["state_id"]).values("code", "label"))
-        found["documents"] = list(Document.objects.visible_to(request.user).filter(cases=pk).values("pk", "title"))
+        found["documents"] = list(Document.objects.linked_to_visible(request.user, case=case).values("pk", "title"))
         return JsonResponse(found, json_dumps_params={"default": str})
 
     def people(request):
@@ -105,7 +105,7 @@ def _floor_views():
             "at", "actor__username", "action", "changes")[:25])
         found["cases"] = list(Case.objects.visible_to(request.user).filter(subjects=pk).values(
             "pk", "number", "title", "state__name")[:100])
-        found["documents"] = list(Document.objects.visible_to(request.user).filter(persons=pk).values(
+        found["documents"] = list(Document.objects.linked_to_visible(request.user, person=Person(pk=pk)).values(
             "pk", "title")[:100])
         return JsonResponse(found, json_dumps_params={"default": str})
 
