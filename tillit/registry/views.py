@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tillit.core.audit import access_log_for, log_access
+from tillit.core.audit import access_log_for, log_access, log_access_many
 from tillit.core.errors import ConflictError, DomainError
 from tillit.core.forms import add_domain_errors
 from tillit.core.models import AuditEntry
@@ -235,8 +235,10 @@ def person_merge(request, pk):
         exclude_pk=person.pk)]
     visible = set(Person.objects.visible_to(request.user, MERGE).filter(
         pk__in=[p.pk for p in candidates]).values_list("pk", flat=True))
-    return render(request, "registry/person_merge.html", {
-        "person": person, "other": other, "candidates": [p for p in candidates if p.pk in visible]})
+    shown = [p for p in candidates if p.pk in visible]
+    log_access_many(request.user, "person.view", [p.pk for p in [person, *shown, *([other] if other else [])]],
+                    channel="ui", detail={"page": "merge"})
+    return render(request, "registry/person_merge.html", {"person": person, "other": other, "candidates": shown})
 
 
 def _workplaces(user, perm, limit=500):
@@ -441,8 +443,11 @@ def duplicate_reviews(request):
                    .select_related("person", "created_by").order_by("created_at")[:200])
     match_ids = {pk for r in reviews for pk, _reasons in r.matches}
     people = {p.pk: p for p in visible.filter(pk__in=match_ids)}
-    rows = [(r, [(people[pk], reasons) for pk, reasons in r.matches if pk in people]) for r in reviews]
-    return render(request, "registry/reviews.html", {"rows": [(r, m) for r, m in rows if m]})
+    rows = [(r, m) for r, m in ((r, [(people[pk], reasons) for pk, reasons in r.matches if pk in people])
+                                for r in reviews) if m]
+    log_access_many(request.user, "person.list", [p.pk for r, m in rows for p in [r.person, *(x for x, _ in m)]],
+                    channel="ui", detail={"page": "duplicate_reviews"})
+    return render(request, "registry/reviews.html", {"rows": rows})
 
 
 @require_POST
