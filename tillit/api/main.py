@@ -55,7 +55,7 @@ def invalid(request, exc):
 @api.exception_handler(ConflictError)
 def conflict(request, exc):
     return _error(request, 409, exc.message, exc.field_errors,
-                  matches=[getattr(p, "pk", p) for p in getattr(exc, "visible_matches", [])])
+                  matches=[person.pk for person, _reasons in exc.matches])  # the service names only visible ones
 
 
 @api.exception_handler(DomainError)

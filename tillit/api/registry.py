@@ -27,7 +27,7 @@ from tillit.api.types import (
     Version,
 )
 from tillit.core.audit import access_log_for, log_access, log_access_many
-from tillit.core.errors import ConflictError, InvalidInput
+from tillit.core.errors import InvalidInput
 from tillit.core.scopes import EDIT, IMPORT, VIEW_ACCESS_LOG, channel_for, scope_for
 from tillit.registry import services
 from tillit.registry.importer import ImportFileError, parse_mapping, run_import
@@ -151,12 +151,6 @@ def person_access_log(request, person_id: Id, limit: Annotated[int, Field(ge=1, 
     return list(access_log_for(person.pk, limit=limit))
 
 
-def _visible_conflict(exc: ConflictError, user) -> ConflictError:
-    ids = [p.pk for p, _r in exc.matches]
-    exc.visible_matches = list(Person.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
-    return exc
-
-
 def _require(user, perm):
     if scope_for(user, perm).empty:
         raise Http404
@@ -166,10 +160,7 @@ def _require(user, perm):
 def create_person(request, payload: PersonIn, force: bool = False):
     _require(request.user, EDIT)
     data = payload.model_dump() | registration_home(request.user)
-    try:
-        person = services.create_person(data, actor=request.user, channel="api", allow_duplicate=force)
-    except ConflictError as exc:
-        raise _visible_conflict(exc, request.user) from None
+    person = services.create_person(data, actor=request.user, channel="api", allow_duplicate=force)
     return Status(201, _person_out(person, request.user))
 
 

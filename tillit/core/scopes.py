@@ -53,6 +53,11 @@ class Scope:
     def empty(self) -> bool:
         return not self.everything and not any(self.paths.values())
 
+    def covers_as_much_as(self, other: "Scope") -> bool:
+        """Whether this scope reaches everything `other` does (everything, or the same subtrees): a
+        permission check on an object already found under `other` then needs no query."""
+        return self.everything or (not self.empty and self.paths == other.paths)
+
     def tree_q(self, tree: str, prefix: str) -> Q | None:
         """Q for objects whose `<prefix>path` lies under one of the covered nodes of `tree`."""
         paths = self.paths[tree]

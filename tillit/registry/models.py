@@ -101,7 +101,8 @@ def may(user, perm: str, person) -> bool:
         return True
     if scope.empty:
         return False
-    if scope.paths == scope_for(user, VIEW).paths and person.user_id != getattr(user, "pk", None):
+    # One's own record is visible without any grant, so it proves nothing about `perm`.
+    if scope.covers_as_much_as(scope_for(user, VIEW)) and person.user_id != getattr(user, "pk", None):
         return True
     return Person.objects.visible_to(user, perm).filter(pk=person.pk).exists()
 
@@ -114,12 +115,9 @@ def shown_national_ids(user, people) -> dict[int, str]:
     with_id = [p for p in people if p.national_id]
     if not with_id:
         return {}
-    scope, view = scope_for(user, VIEW_NATIONAL_ID), scope_for(user, VIEW)
-    if scope.everything or (not scope.empty and scope.paths == view.paths):
-        own = getattr(user, "pk", None)  # one's own record is visible without a grant that shows ids
-        full = {p.pk for p in with_id if p.user_id != own} | set(
-            Person.objects.visible_to(user, VIEW_NATIONAL_ID).filter(
-                pk__in=[p.pk for p in with_id if p.user_id == own]).values_list("pk", flat=True))
+    if scope_for(user, VIEW_NATIONAL_ID).covers_as_much_as(scope_for(user, VIEW)):
+        own = getattr(user, "pk", None)  # the user's own record is the one `may` must still query
+        full = {p.pk for p in with_id if p.user_id != own or may(user, VIEW_NATIONAL_ID, p)}
     else:
         full = set(Person.objects.visible_to(user, VIEW_NATIONAL_ID).filter(pk__in=[p.pk for p in with_id])
                    .values_list("pk", flat=True))
