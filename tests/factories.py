@@ -167,3 +167,41 @@ def document(world_side, content: bytes = b"", filename="notes.txt", actor=None,
     content = content or f"Referat {world_side.marker} lonnsoppgjor".encode()
     return create_document(file=ContentFile(content), filename=filename, unit=kwargs.pop("unit", world_side.branch),
                            actor=actor, channel="system", **kwargs)
+
+
+DUES_PERIOD = datetime.date(2027, 1, 1)
+
+
+def dues_month(world, period=DUES_PERIOD):
+    """A month of dues for both sides: 400 kr each, members 0 and 1 by payroll deduction, member 2 by invoice;
+    the run, the notices, each company's return (one amount wrong: a deviation) and a bank file paying the
+    invoices. Sets side.notice, side.ret, side.invoice and side.deviation; the run is the organisation's, on A."""
+    from tillit.dues import giro, notices, returns
+    from tillit.dues import run as runs
+    from tillit.dues.demo import ocr_file
+    from tillit.dues.models import DeductionNotice, Deviation, DuesPolicy, FeeSchedule, Invoice
+    from tillit.registry.models import Employment, MembershipType
+
+    if not DuesPolicy.objects.exists():
+        DuesPolicy.objects.create(bank_account="15032012345", nets_customer_id="00012345",
+                                  nets_agreement_id="000123456")
+        FeeSchedule.objects.create(membership_type=MembershipType.objects.get(code="ordinary"),
+                                   valid_from=datetime.date(2020, 1, 1), amount=40_000)
+    for side in (world.a, world.b):
+        for p, _m in side.members[:2]:
+            Employment.objects.filter(person=p).update(payroll_deduction=True)
+    world.a.run = runs.run_period(period)
+    world.b.run = None
+    notices.make_notices(period)
+    for side in (world.a, world.b):
+        side.notice = DeductionNotice.objects.get(payroll_unit=side.company, period=period)
+        m0, m1 = side.members[0][1], side.members[1][1]
+        side.ret = returns.receive_return(side.company, (
+            f"member_number;period;amount\n{m0.member_number};{period:%Y-%m};400\n"
+            f"{m1.member_number};{period:%Y-%m};390\n").encode(), filename=f"{side.marker}.csv")
+        side.invoice = Invoice.objects.get(person=side.members[2][0], charge__period=period)
+        side.deviation = Deviation.objects.get(employer_return=side.ret)
+    invoices = [world.a.invoice, world.b.invoice]
+    giro.read_file(ocr_file([(i.kid, i.amount) for i in invoices], number=f"{period:%y%m}001",
+                            date=period + datetime.timedelta(days=18)).encode(), filename="bank.txt")
+    return world

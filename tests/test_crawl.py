@@ -14,13 +14,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from tests.factories import World
 from tillit.api.main import api
 from tillit.core.services import create_token
+from tillit.dues.models import DuesRun, GiroFile
 from tillit.registry.models import Membership
 
 pytestmark = pytest.mark.django_db
 
 SKIP_NAMESPACES = {"admin", "api"}
 # "shared" is reached by a share link's token, not by a login: tests/documents/test_documents.py covers it.
-NOT_PERSONAL = {"login", "logout", "healthz", "set_language", "home", "import_rejects", "shared"}
+NOT_PERSONAL = {"login", "logout", "healthz", "set_language", "home", "import_rejects", "shared",
+                "dues_return_template"}
 
 
 def _person_ids(side):
@@ -59,6 +61,23 @@ ROUTES = {
     "access_users": lambda s: [{}],
     "access_user": lambda s: [{"pk": s.staff.pk}, {"pk": s.rep.pk}],
     "duplicate_reviews": lambda s: [{}],
+    # Dues. Runs and bank files are the whole organisation's (crawled from A, the side that holds them).
+    "dues_home": lambda s: [{}],
+    "dues_run": lambda s: [{"pk": s.run.pk}] if s.run else [],
+    "dues_run_progress": lambda s: [{"pk": s.run.pk}] if s.run else [],
+    "dues_run_invoices": lambda s: [{"pk": s.run.pk}] if s.run else [],
+    "dues_notices": lambda s: [{}],
+    "dues_notice": lambda s: [{"pk": s.notice.pk}],
+    "dues_notice_file": lambda s: [{"pk": s.notice.pk, "fmt": f} for f in ("csv", "xlsx", "pdf")],
+    "dues_full_list": lambda s: [{"pk": s.company.pk, "fmt": f} for f in ("csv", "xlsx", "pdf")],
+    "dues_returns": lambda s: [{}],
+    "dues_return": lambda s: [{"pk": s.ret.pk}],
+    "dues_giro": lambda s: [{}],
+    "dues_giro_file": lambda s: [{"pk": f.pk} for f in GiroFile.objects.all()] if s.run else [],
+    "dues_deviations": lambda s: [{}],
+    "dues_arrears": lambda s: [{}],
+    "dues_invoice_pdf": lambda s: [{"pk": s.invoice.pk}],
+    "dues_schedules": lambda s: [{}],
 }
 # Actions: POST only. As A, B's case must be a 404 and nothing may change.
 POST_ROUTES = {
@@ -93,7 +112,11 @@ USER_POST_ROUTES = {
     "access_password": {},
 }
 # Actions on many cases at once: as A, B's cases must stay untouched.
-BULK_ROUTES = {"case_bulk_assign": {"case": "{case}", "to": "me"}}
+BULK_ROUTES = {"case_bulk_assign": {"case": "{case}", "to": "me"},
+               "dues_run_start": {"period": "2027-02"}, "dues_policy": {"due_day": "1"}}
+# Dues actions on an object of B: crawled in tests/dues/test_access.py.
+DUES_POST_ROUTES = {"dues_run_action": {}, "dues_deviation_resolve": {"action": "accept"},
+                    "dues_person_entry": {"kind": "correction", "amount": "-1", "reason": "probe"}}
 # Query strings that try to reach B through filters and search.
 PROBES = ["?q={marker}", "?q={case_number}", "?queue=closed", "?queue=overdue",
           "?q={email}", "?q={member_number}", "?unit={branch}", "?workplace={workplace}",
@@ -122,6 +145,10 @@ def _body(response) -> str:
         data = b"".join(response.streaming_content) if response.streaming else response.content
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
         return "\n".join(str(c) for row in book.worksheets[0].iter_rows(values_only=True) for c in row)
+    if response.get("Content-Type", "") == "application/pdf":
+        from pypdf import PdfReader
+
+        return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     if response.streaming:
         return b"".join(response.streaming_content).decode()
     return response.content.decode()
@@ -158,12 +185,12 @@ def world(world):
         side.document = factories.document(side, title=f"Document of {side.marker}", cases=[side.case],
                                            persons=[side.members[1][0]])
         side.share_link, _raw = create_share_link(side.document, actor=side.staff)
-    return world
+    return factories.dues_month(world)
 
 
 def test_every_page_is_in_the_crawl():
     assert set(_named_routes()) - NOT_PERSONAL == set(ROUTES) | set(POST_ROUTES) | set(BULK_ROUTES) | set(
-        DOCUMENT_POST_ROUTES) | set(USER_POST_ROUTES) | set(REVIEW_POST_ROUTES)
+        DOCUMENT_POST_ROUTES) | set(USER_POST_ROUTES) | set(REVIEW_POST_ROUTES) | set(DUES_POST_ROUTES)
 
 
 def test_no_review_of_another_scope_can_be_resolved(client, world: World):
@@ -298,6 +325,7 @@ def _fill(path, side):
         "unit_id": side.branch.pk, "employer_id": side.workplace.pk,
         "case_id": side.case.pk, "case_type_id": side.case.case_type_id,
         "document_id": side.document.pk, "version_number": 1,
+        "run_id": (side.run or DuesRun.objects.get()).pk, "notice_id": side.notice.pk,
     }
     for key, value in ids.items():
         path = path.replace("{" + key + "}", str(value))
@@ -309,7 +337,8 @@ def test_every_api_endpoint_shows_nothing_of_another_scope(client, world: World)
     _token, raw = create_token(world.a.staff)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
     secrets = secrets_of(world.b)
-    b_ids = {str(v) for p, m in world.b.members for v in (p.pk, m.pk)}
+    b_ids = {"persons": {str(p.pk) for p, _m in world.b.members},
+             "memberships": {str(m.pk) for _p, m in world.b.members}}
     paths = _api_paths()
     assert len(paths) >= 12
     for path in paths:
@@ -320,9 +349,11 @@ def test_every_api_endpoint_shows_nothing_of_another_scope(client, world: World)
             _assert_clean(_without_echo(_body(response), query), secrets, mine + query)
             if "{" not in path and "items" in response.json():
                 ids = {str(item["id"]) for item in response.json()["items"]}
-                if path.endswith(("persons", "memberships")):
-                    assert not ids & b_ids, f"{mine}{query} lists ids of scope B"
-        if "{" in path and "{case_type_id}" not in path:  # case types are configuration, not scoped
+                kind = path.rsplit("/", 1)[-1]
+                if kind in b_ids:
+                    assert not ids & b_ids[kind], f"{mine}{query} lists ids of scope B"
+        if "{" in path and "{case_type_id}" not in path and "{run_id}" not in path:  # configuration, or the
+            # whole organisation's (a run), not scoped
             theirs = _fill(path, world.b)
             response = client.get(theirs, **auth)
             assert response.status_code == 404, f"{theirs} of scope B answered {response.status_code}"

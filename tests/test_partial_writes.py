@@ -12,6 +12,18 @@ from tillit.core.models import AuditEntry, Grant
 from tillit.core.services import create_token
 from tillit.documents.models import Document, DocumentVersion, ShareLink
 from tillit.documents.services import create_share_link
+from tillit.dues.models import (
+    DeductionNotice,
+    Deviation,
+    DuesAccount,
+    DuesPolicy,
+    DuesRun,
+    EmployerReturn,
+    FeeSchedule,
+    GiroFile,
+    Invoice,
+    LedgerEntry,
+)
 from tillit.registry.models import (
     DuplicateReview,
     Employer,
@@ -25,7 +37,8 @@ from tillit.registry.models import (
 
 pytestmark = pytest.mark.django_db
 TABLES = [Person, Membership, MembershipPeriod, Employment, Role, OrgUnit, Employer, Case, CaseEvent, Document,
-          DocumentVersion, ShareLink, AuditEntry, Grant, DuplicateReview]
+          DocumentVersion, ShareLink, AuditEntry, Grant, DuplicateReview, LedgerEntry, DuesAccount, DuesRun, Invoice,
+          DeductionNotice, EmployerReturn, GiroFile, Deviation, FeeSchedule, DuesPolicy]
 
 
 def _snapshot():
@@ -38,7 +51,7 @@ def scene(world):
     side.case = factories.case(side, title="Overtime")
     side.document = factories.document(side, title="Minutes", persons=[side.members[1][0]])
     side.share_link, _raw = create_share_link(side.document, actor=side.staff)
-    return world
+    return factories.dues_month(world)
 
 
 def _api_writes(world):
@@ -84,6 +97,7 @@ def _api_writes(world):
         ("post", f"/documents/{doc.pk}/links", {"kind": "person", "ref": "nobody-at-all"}),
         ("post", f"/documents/{doc.pk}/share-links", {"note": "for the lawyer", "expires": "1999-01-01"}),
         ("post", f"/documents/{doc.pk}/checkin", {}),
+        ("post", "/dues/runs", {"period": "2027-03", "dry_run": "perhaps"}),
     ]
 
 
@@ -131,6 +145,15 @@ def _form_writes(world):
         ("document_link", [doc.pk], {"kind": "person", "ref": "nobody-at-all"}),
         ("document_share", [doc.pk], {"note": "for the lawyer", "expires": "1999-01-01"}),
         ("document_delete", [doc.pk], {"reason": ""}),
+        ("dues_run_start", [], {"period": "2027-13"}),
+        ("dues_person_entry", [person.pk], {"kind": "correction", "amount": "12x", "reason": "goodwill"}),
+        ("dues_schedules", [], {"membership_type": membership.membership_type_id, "kind": "fixed", "amount": "400",
+                                "valid_from": "not-a-date"}),
+        ("dues_policy", [], {"kid_method": "mod11", "partial_month": "pro_rata", "due_day": "99",
+                             "reminder_days": "14", "second_reminder_days": "28", "arrears_months": "3",
+                             "version": 1}),
+        ("dues_deviation_resolve", [a.deviation.pk], {"action": "correct", "amount": "abc", "note": "ok",
+                                                      "version": a.deviation.version}),
     ]
 
 

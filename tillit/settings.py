@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "tillit.cases",
     "tillit.messaging",
     "tillit.documents",
+    "tillit.dues",
     "django_tasks",
     "django_tasks_db",
     "tillit.api",

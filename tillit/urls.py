@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("tillit.registry.urls")),
     path("", include("tillit.cases.urls")),
     path("", include("tillit.documents.urls")),
+    path("", include("tillit.dues.urls")),
     path("api/v1/", include("tillit.api.urls")),
 ]

@@ -12,6 +12,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from tillit.api.auth import TokenAuth
 from tillit.api.cases import router as cases_router
 from tillit.api.documents import router as documents_router
+from tillit.api.dues import router as dues_router
 from tillit.api.registry import router as registry_router
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
 
@@ -92,7 +93,7 @@ def malformed(request, exc):
     return _error(request, 422, "The request is not valid.", errors)
 
 
-for _router in (registry_router, cases_router, documents_router):
+for _router in (registry_router, cases_router, documents_router, dues_router):
     # Every write is one transaction: an error anywhere in it (a 4xx included) rolls all of it back.
     for _path in _router.path_operations.values():
         for _operation in _path.operations:

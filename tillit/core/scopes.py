@@ -20,15 +20,21 @@ MERGE = "merge"
 MANAGE_GRANTS = "manage_grants"
 CONFIGURE = "configure"  # case types, processes and other settings of the whole organisation
 VIEW_ACCESS_LOG = "view_access_log"  # who looked at a person's record (data protection)
+DUES = "dues"  # dues runs, bank files, employer returns, deviations and corrections
+VIEW_NOTICES = "view_notices"  # payroll deduction notices and returns of employers in scope
+SEND_RETURNS = "send_returns"  # upload what an employer deducted
 
 ROLES = {
     "admin": (_("Administrator"), {VIEW, EDIT, EXPORT, IMPORT, VIEW_NATIONAL_ID, MERGE, MANAGE_GRANTS, CONFIGURE,
-                                   VIEW_ACCESS_LOG}),
+                                   VIEW_ACCESS_LOG, DUES, VIEW_NOTICES, SEND_RETURNS}),
     "local_admin": (_("Local administrator"), {VIEW, EDIT, VIEW_NATIONAL_ID, MANAGE_GRANTS}),
-    "case_handler": (_("Case handler"), {VIEW, EDIT, EXPORT, IMPORT, VIEW_NATIONAL_ID, MERGE}),
+    "case_handler": (_("Case handler"), {VIEW, EDIT, EXPORT, IMPORT, VIEW_NATIONAL_ID, MERGE, DUES, VIEW_NOTICES,
+                                         SEND_RETURNS}),
     "rep": (_("Representative"), {VIEW, EDIT, EXPORT}),
     "regional_rep": (_("Regional representative"), {VIEW, EXPORT}),
     "viewer": (_("Read only"), {VIEW}),
+    # An employer's payroll office: its own deduction notices and returns, no one's registry record.
+    "payroll": (_("Employer's payroll office"), {VIEW_NOTICES, SEND_RETURNS}),
 }
 # Roles whose edits are recorded with the channel "rep" (a rep correcting member data).
 REP_ROLES = {"rep", "regional_rep"}

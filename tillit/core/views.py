@@ -7,6 +7,11 @@ from django.shortcuts import redirect
 
 @login_required
 def home(request):
+    """Where a user starts: the registry for anyone who sees people, a payroll office's own notices."""
+    from tillit.core.scopes import VIEW, VIEW_NOTICES, scope_for
+
+    if scope_for(request.user, VIEW).empty and not scope_for(request.user, VIEW_NOTICES).empty:
+        return redirect("dues_notices")
     return redirect("people")
 
 

@@ -96,9 +96,10 @@ def deliver_message(message_id: int) -> str:
         return "gone"
     if message.status == Message.Status.SENDING:
         Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(status=Message.Status.UNCERTAIN)
-        case_services.record_event(message.case, CaseEvent.Kind.MESSAGE_OUT, actor=None, body=_(
-            "Sending was interrupted; the message may or may not have arrived. It is not sent again unless an "
-            "operator resends it."), data={"message": message.pk, "status": Message.Status.UNCERTAIN})
+        if message.case_id:
+            case_services.record_event(message.case, CaseEvent.Kind.MESSAGE_OUT, actor=None, body=_(
+                "Sending was interrupted; the message may or may not have arrived. It is not sent again unless an "
+                "operator resends it."), data={"message": message.pk, "status": Message.Status.UNCERTAIN})
         log.warning("message %s: an earlier attempt stopped mid-send; marked uncertain", message.pk)
         return Message.Status.UNCERTAIN
     claimed = Message.objects.filter(pk=message.pk, status=Message.Status.QUEUED).update(
@@ -108,15 +109,19 @@ def deliver_message(message_id: int) -> str:
     message.refresh_from_db(fields=["attempts"])
     mail = EmailMessage(subject=message.subject, body=message.body, to=[message.address],
                         headers={"Message-ID": message.message_id})
+    for attachment in message.attachments.all():
+        with default_storage.open(attachment.stored_name) as f:
+            mail.attach(attachment.filename, f.read(), attachment.content_type)
     try:
         mail.send()
     except Exception as exc:  # noqa: BLE001 - any transport failure is retried the same way
         error = f"{type(exc).__name__}: {exc}"[:300]
         if message.attempts >= settings.TILLIT_MAIL_MAX_ATTEMPTS:
             Message.objects.filter(pk=message.pk).update(status=Message.Status.FAILED, last_error=error)
-            case_services.record_event(message.case, CaseEvent.Kind.MESSAGE_OUT, actor=None,
-                                       body=_("The message could not be delivered: %(e)s") % {"e": error},
-                                       data={"message": message.pk, "status": "failed"})
+            if message.case_id:
+                case_services.record_event(message.case, CaseEvent.Kind.MESSAGE_OUT, actor=None,
+                                           body=_("The message could not be delivered: %(e)s") % {"e": error},
+                                           data={"message": message.pk, "status": "failed"})
             log.warning("message %s failed after %s attempts", message.pk, message.attempts)
             return Message.Status.FAILED
         Message.objects.filter(pk=message.pk).update(status=Message.Status.QUEUED, last_error=error)
@@ -125,6 +130,21 @@ def deliver_message(message_id: int) -> str:
     Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
         status=Message.Status.SENT, sent_at=timezone.now())
     return Message.Status.SENT
+
+
+def queue_email(*, address: str, subject: str, body: str, person: Person | None = None,
+                attachments: list[tuple[str, str, bytes]] = ()) -> Message:
+    """An email not tied to a case (an invoice, a reminder, a note to a payroll office): recorded, then sent
+    exactly once by the same delivery task as case mail, after the transaction commits."""
+    message = Message.objects.create(direction=Message.Direction.OUT, status=Message.Status.QUEUED, person=person,
+                                     address=address, subject=subject[:300], body=body,
+                                     message_id=email.utils.make_msgid(domain=settings.TILLIT_MAIL_DOMAIN))
+    for filename, content_type, data in attachments:
+        name, digest = _store(data, "outgoing")
+        Attachment.objects.create(message=message, filename=filename, content_type=content_type, size=len(data),
+                                  sha256=digest, stored_name=name)
+    transaction.on_commit(lambda: deliver_message.enqueue(message.pk))
+    return message
 
 
 def resend_message(message: Message, *, actor=None) -> None:

@@ -3,8 +3,11 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from tillit.core.scopes import IMPORT, MERGE, scope_for
+    from tillit.core.scopes import DUES, IMPORT, MERGE, VIEW, VIEW_NOTICES, scope_for
     from tillit.registry.access import manages_anyone
 
     return {"can_manage_access": manages_anyone(user), "can_import": not scope_for(user, IMPORT).empty,
-            "can_review_duplicates": not scope_for(user, MERGE).empty}
+            "can_review_duplicates": not scope_for(user, MERGE).empty,
+            "can_see_registry": not scope_for(user, VIEW).empty,
+            "can_dues": not scope_for(user, DUES).empty,
+            "can_see_notices": not scope_for(user, VIEW_NOTICES).empty}

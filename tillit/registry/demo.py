@@ -31,6 +31,8 @@ from tillit.registry.models import (
 CHUNK = 5000
 # Other apps add their demo data here (cases: case types and cases), so the registry imports none of them.
 DEMO_EXTENSIONS = []
+# (username, what the login shows) of logins other apps' demo data adds, printed after the registry's.
+DEMO_LOGINS = []
 EXEMPT_REASONS = ["parental leave", "unemployed", "sick leave"]
 DEMO_PASSWORD = "tillit-demo"
 MEMBERSHIP_TYPES = [("ordinary", "Ordinær / Ordinarie"), ("student", "Student"), ("retired", "Pensjonist / Pensionär"),
@@ -231,7 +233,9 @@ def _people_chunk(rng, pools, trees, types, numbers, used_ids, count, today, now
             e = Employment(person_id=person.pk, workplace=rng.choice(places[country]), starts_on=starts,
                            position=pools[country].pick(pools[country].job),
                            percentage=rng.choice([100, 100, 100, 80, 60, 50]),
-                           payroll_deduction=rng.random() < 0.6)
+                           payroll_deduction=rng.random() < 0.6,
+                           # 32,000–80,000 kroner a month, from the id (the random stream stays as it was)
+                           monthly_salary=(320 + person.pk * 7919 % 481) * 10_000)
             employments.append(e)
     insert_with_ids(Membership, memberships)
     insert_with_ids(MembershipPeriod, [MembershipPeriod(membership_id=m.pk, status=s, valid_from=f, valid_to=t,

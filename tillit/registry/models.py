@@ -141,6 +141,9 @@ class Employer(TreeNode):
         related_name="workplaces",
     )
     address = models.CharField(_("address"), max_length=200, blank=True)
+    # Where deduction notices go: a company's own payroll office unless a group above it handles payroll.
+    handles_payroll = models.BooleanField(_("payroll office for everything below"), default=False)
+    payroll_email = models.EmailField(_("payroll office email"), blank=True)
 
     class Meta:
         verbose_name = _("employer")
@@ -428,6 +431,7 @@ class Employment(models.Model):
     position = models.CharField(_("position"), max_length=100, blank=True)
     percentage = models.DecimalField(_("percentage"), max_digits=5, decimal_places=2, default=100)
     payroll_deduction = models.BooleanField(_("payroll deduction"), default=False)
+    monthly_salary = models.BigIntegerField(_("monthly salary (øre)"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     objects = EmploymentQuerySet.as_manager()

@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tillit.registry.demo import DEMO_PASSWORD, load_demo
+from tillit.registry.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
 from tillit.registry.models import Person
 
 LOGINS = [("admin", "system owner, sees everything"), ("handler", "case handler, one region"),
@@ -35,5 +35,5 @@ class Command(BaseCommand):
 
     def print_logins(self):
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-        for name, what in LOGINS:
+        for name, what in LOGINS + DEMO_LOGINS:
             self.stdout.write(f"  {name:<9} {what}")
