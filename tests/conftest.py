@@ -12,7 +12,7 @@ def pytest_collection_modifyitems(config, items):
         return
     skip = pytest.mark.skip(reason="runs on its own SQLite database; covered by the SQLite pass")
     for item in items:
-        if "own_database" in item.keywords:
+        if "own_database" in item.keywords or "once" in item.keywords:
             item.add_marker(skip)
 
 

@@ -205,3 +205,24 @@ def dues_month(world, period=DUES_PERIOD):
     giro.read_file(ocr_file([(i.kid, i.amount) for i in invoices], number=f"{period:%y%m}001",
                             date=period + datetime.timedelta(days=18)).encode(), filename="bank.txt")
     return world
+
+
+def every_link_opens(client, start: str, *, limit: int = 150) -> set[str]:
+    """Follow every link the pages show from `start` (the client's login), failing on any that does not open;
+    returns the pages seen."""
+    import re
+
+    seen, todo = set(), [start]
+    while todo and len(seen) < limit:
+        url = todo.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        response = client.get(url, follow=True)
+        assert response.status_code == 200, f"{url} is linked and answers {response.status_code}"
+        if response.get("Content-Type", "").startswith("text/html"):
+            for href in re.findall(r'href="(/[^"#]*)"', response.content.decode()):
+                href = href.replace("&amp;", "&")
+                if not href.startswith(("/static/", "/i18n/", "/admin/")) and "page=" not in href:
+                    todo.append(href)
+    return seen

@@ -78,6 +78,16 @@ ROUTES = {
     "dues_arrears": lambda s: [{}],
     "dues_invoice_pdf": lambda s: [{"pk": s.invoice.pk}],
     "dues_schedules": lambda s: [{}],
+    # The reps' portal: every page is for the user's own node (a node of B is probed in tests/reps/).
+    "reps_home": lambda s: [{}],
+    "reps_members": lambda s: [{}],
+    "reps_members_export": lambda s: [{"fmt": "csv"}, {"fmt": "xlsx"}],
+    "reps_tree": lambda s: [{}],
+    "reps_reps": lambda s: [{}],
+    "reps_notices": lambda s: [{}],
+    "reps_coverage": lambda s: [{}],
+    "reps_declaration": lambda s: [{}],
+    "reps_declaration_edit": lambda s: [{}],
 }
 # Actions: POST only. As A, B's case must be a 404 and nothing may change.
 POST_ROUTES = {
@@ -309,7 +319,7 @@ def test_a_user_of_one_scope_sees_nothing_of_another_on_any_page(client, world: 
 
 # Needs a permission a case handler does not hold; crawled for a region's administrator in
 # tests/core/test_access_log.py.
-NOT_FOR_HANDLERS = ("/access-log",)
+NOT_FOR_HANDLERS = ("/access-log", "/reps/dashboard", "/reps/members")  # the reps' endpoints: tests/reps/
 
 
 def _api_paths():

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "tillit.messaging",
     "tillit.documents",
     "tillit.dues",
+    "tillit.reps",
     "django_tasks",
     "django_tasks_db",
     "tillit.api",
@@ -228,6 +229,11 @@ EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = os.environ.get("TILLIT_MAIL_FROM", "tillit@localhost")
 TILLIT_MAIL_DOMAIN = DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1]
 TILLIT_MAIL_MAX_ATTEMPTS = int(os.environ.get("TILLIT_MAIL_MAX_ATTEMPTS", "5"))
+# The reps' portal: the fields a rep's member export may hold, and how many members make a workplace that
+# should have a rep (the coverage view).
+TILLIT_REP_EXPORT_FIELDS = os.environ.get(
+    "TILLIT_REP_EXPORT_FIELDS", "name,member_number,workplace,position,email,phone,status").split(",")
+TILLIT_REP_MINIMUM_MEMBERS = int(os.environ.get("TILLIT_REP_MINIMUM_MEMBERS", "5"))
 TILLIT_INBOUND_MAX_BYTES = int(os.environ.get("TILLIT_INBOUND_MAX_BYTES", str(30 * 1024 * 1024)))
 TILLIT_IMAP_HOST = os.environ.get("TILLIT_IMAP_HOST", "")
 TILLIT_IMAP_PORT = int(os.environ.get("TILLIT_IMAP_PORT", "0"))

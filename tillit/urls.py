@@ -9,5 +9,6 @@ urlpatterns = [
     path("", include("tillit.cases.urls")),
     path("", include("tillit.documents.urls")),
     path("", include("tillit.dues.urls")),
+    path("", include("tillit.reps.urls")),
     path("api/v1/", include("tillit.api.urls")),
 ]

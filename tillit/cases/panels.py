@@ -9,6 +9,13 @@ register_case_panel = CASE_PANELS.register
 case_panels = CASE_PANELS.render
 
 
+def may_open_cases(user, perm: str = EDIT) -> bool:
+    """Cases belong to org units: opening one (EDIT) or measuring the flow (VIEW) needs a grant over a unit;
+    a rep whose grants are over workplaces only has neither page."""
+    scope = scope_for(user, perm)
+    return scope.everything or bool(scope.paths["org"])
+
+
 def person_cases(request, person):
     """The person page's list of the person's cases the viewer may see."""
     case_url = url_maker("case")
@@ -17,4 +24,4 @@ def person_cases(request, person):
              .order_by("-opened_at").values_list("pk", "number", "title", "state__name",
                                                  "responsible_unit__name")[:100]]
     return "cases/_person_cases.html", {"person": person, "cases": cases,
-                                         "can_open": not scope_for(request.user, EDIT).empty}
+                                         "can_open": may_open_cases(request.user)}

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from tillit.cases import services
 from tillit.cases.forms import NewCaseForm, NoteForm, TransferForm
 from tillit.cases.models import Case
-from tillit.cases.panels import case_panels
+from tillit.cases.panels import case_panels, may_open_cases
 from tillit.cases.queues import QUEUES, filter_cases
 from tillit.core.audit import log_access_many
 from tillit.core.errors import DomainError
@@ -59,7 +59,7 @@ def queue(request):
         "rows": rows, "has_next": len(found) > PAGE, "page": page, "queue": name, "queues": list(QUEUES),
         "sort": sort, "unit_options": options(unit_options(request.user), unit), "unit": unit,
         "query": query.urlencode(),
-        "can_open": not scope_for(request.user, EDIT).empty,
+        "can_open": may_open_cases(request.user), "can_measure": may_open_cases(request.user, VIEW),
         "can_configure": not scope_for(request.user, CONFIGURE).empty})
 
 
@@ -241,8 +241,8 @@ def measure_page(request):
 
     from django.utils.safestring import mark_safe
 
-    from tillit.cases.charts import flow_chart
     from tillit.cases.measure import measure
+    from tillit.core.charts import flow_chart
 
     units = units_in_scope(request.user)
     if not units:

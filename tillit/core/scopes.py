@@ -165,6 +165,13 @@ def scope_for(user, perm: str = VIEW) -> Scope:
     return scope
 
 
+def held_roles(user) -> set[str]:
+    """The roles of the user's current grants (read from the grants kept for the request: no query)."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return set()
+    return {role for role, _tree, _path in _grant_rows(user)}
+
+
 def channel_for(user, default: str = "ui") -> str:
     """Edits by someone acting only through a rep's role are recorded as channel "rep"."""
     return "rep" if scope_for(user, EDIT).via_rep_only else default

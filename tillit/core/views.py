@@ -7,10 +7,14 @@ from django.shortcuts import redirect
 
 @login_required
 def home(request):
-    """Where a user starts: the registry for anyone who sees people, a payroll office's own notices."""
+    """Where a user starts: a representative's portal, a payroll office's own notices, else the registry."""
     from tillit.core.scopes import VIEW, VIEW_NOTICES, scope_for
+    from tillit.reps.access import is_rep
 
-    if scope_for(request.user, VIEW).empty and not scope_for(request.user, VIEW_NOTICES).empty:
+    view = scope_for(request.user, VIEW)
+    if view.via_rep_only and is_rep(request.user):
+        return redirect("reps_home")
+    if view.empty and not scope_for(request.user, VIEW_NOTICES).empty:
         return redirect("dues_notices")
     return redirect("people")
 

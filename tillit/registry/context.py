@@ -3,11 +3,15 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from tillit.core.scopes import DUES, IMPORT, MERGE, VIEW, VIEW_NOTICES, scope_for
+    from tillit.core.scopes import CONFIGURE, DUES, IMPORT, MERGE, VIEW, VIEW_NOTICES, scope_for
+    from tillit.dues.access import organisation_wide
     from tillit.registry.access import manages_anyone
+    from tillit.reps.access import is_rep
 
     return {"can_manage_access": manages_anyone(user), "can_import": not scope_for(user, IMPORT).empty,
             "can_review_duplicates": not scope_for(user, MERGE).empty,
             "can_see_registry": not scope_for(user, VIEW).empty,
             "can_dues": not scope_for(user, DUES).empty,
-            "can_see_notices": not scope_for(user, VIEW_NOTICES).empty}
+            "can_see_notices": not scope_for(user, VIEW_NOTICES).empty,
+            "is_rep": is_rep(user), "rep_only": scope_for(user, VIEW).via_rep_only,
+            "can_write_declaration": organisation_wide(user, CONFIGURE)}

@@ -114,8 +114,11 @@ def people_export(request, fmt):
 def _person_context(request, person):
     memberships = list(person.memberships.select_related("branch", "membership_type").prefetch_related("periods")
                        .order_by("-joined_on"))
-    employments = list(person.employments.select_related("workplace").prefetch_related("leaves")
+    employments = list(person.employments.select_related("workplace__region").prefetch_related("leaves")
                        .order_by("-starts_on"))
+    scope = scope_for(request.user, VIEW)
+    for e in employments:  # a link to the workplace only for those who may open its page (no query)
+        e.linked = not scope.empty and e.workplace.in_scope(scope)
     roles = list(person.roles.select_related("role_type", "org_unit", "employer").order_by("-starts_on"))
     history = list(AuditEntry.objects.filter(person_id=person.pk).select_related("actor")[:HISTORY_SHOWN + 1])
     may_see_log = may(request.user, VIEW_ACCESS_LOG, person)

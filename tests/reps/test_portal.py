@@ -1,0 +1,142 @@
+"""The reps' portal: a rep lands on it, sees the figures of their own node by the same rule as the lists behind
+them, and nothing of another node; every link they are shown opens."""
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from tests import factories
+from tillit.core.services import grant_access
+from tillit.reps import kpis
+
+pytestmark = pytest.mark.django_db
+PAGES = ["reps_home", "reps_members", "reps_tree", "reps_reps", "reps_notices", "reps_coverage"]
+
+
+def test_a_rep_lands_on_the_portal_and_its_numbers_are_the_lists_behind_them(client, world):
+    kpis.recount()
+    client.force_login(world.a.rep)
+    assert client.get("/").url == reverse("reps_home")
+    page = client.get(reverse("reps_home"))
+    rows = {r["kpi"]: r for r in page.context["rows"]}
+    assert rows["members"]["now"] == 3 and not page.context["live"]
+    for kpi, row in rows.items():
+        listed = client.get(row["url"])
+        assert listed.status_code == 200 and listed.context["total"] == row["now"], kpi
+    names = client.get(rows["members"]["url"]).content.decode()
+    assert all(p.first_name in names for p, _m in world.a.members)
+    assert all(p.first_name not in names for p, _m in world.b.members)
+
+
+def test_a_rep_reaches_no_node_of_another_workplace(client, world):
+    client.force_login(world.a.rep)
+    for name in PAGES:
+        for other in (world.b.workplace, world.b.company):
+            assert client.get(reverse(name) + f"?node=employer-{other.pk}").status_code == 404, name
+        assert client.get(reverse(name) + f"?node=org-{world.b.region.pk}").status_code == 404, name
+        assert client.get(reverse(name) + "?node=employer-x").status_code == 404, name
+    export = client.get(reverse("reps_members_export", args=["csv"]) + f"?node=employer-{world.b.workplace.pk}")
+    assert export.status_code == 404
+    # staff without a rep role have no portal
+    client.force_login(world.a.staff)
+    assert client.get(reverse("reps_home")).status_code == 404
+
+
+def test_the_export_has_only_the_fields_reps_may_take_and_is_logged(client, world, settings):
+    from tillit.core.models import AccessLogEntry
+
+    settings.TILLIT_REP_EXPORT_FIELDS = ["name", "member_number"]
+    client.force_login(world.a.rep)
+    response = client.get(reverse("reps_members_export", args=["csv"]))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Name", "Member number"] and len(rows) == 4
+    logged = set(AccessLogEntry.objects.filter(action="reps.members.exported", user=world.a.rep).values_list(
+        "person_id", flat=True))
+    assert logged == {p.pk for p, _m in world.a.members[1:]}  # everyone but the rep, whose own record it is
+
+
+def test_a_regional_rep_sees_a_workplace_without_a_rep_and_one_that_lost_theirs(client, world, settings):
+    import datetime
+
+    from tillit.registry import services
+
+    settings.TILLIT_REP_MINIMUM_MEMBERS = 3
+    regional = factories.user("regional_alfa")
+    grant_access(regional, "regional_rep", "org", world.a.region, actor=None, channel="system")
+    lone = services.create_employer("Alfa Lager", "workplace", parent=world.a.company, region=world.a.region,
+                                    channel="system")
+    for i in range(3):
+        p, _m = factories.member(world.a.branch, first_name=f"Lager{i}", last_name="Alfa",
+                                 national_id=factories.national_id())
+        services.add_employment(p, {"workplace": lone, "starts_on": "2021-01-01"}, actor=None, channel="system")
+    role = world.a.rep_person.roles.get()
+    services.end_role(role, on=datetime.date.today() - datetime.timedelta(days=10), actor=None, channel="system")
+    kpis.recount([datetime.date.today()])
+    client.force_login(regional)
+    page = client.get(reverse("reps_coverage"))
+    lacking = [r["e"].pk for r in page.context["lacking"]]
+    lost = {r["e"].pk: r for r in page.context["lost"]}
+    assert lone.pk in lacking and world.a.workplace.pk in lost and world.a.workplace.pk in lacking
+    assert lost[world.a.workplace.pk]["who"] == world.a.rep_person
+    assert world.b.workplace.pk not in lacking and world.b.workplace.pk not in lost
+
+
+def test_every_link_a_rep_is_shown_opens(client, world):
+    kpis.recount()
+    client.force_login(world.a.rep)
+    assert len(factories.every_link_opens(client, "/")) >= 10
+
+
+def test_the_api_gives_a_rep_the_figures_and_lists_of_their_own_node_only(client, world):
+    from tillit.core.services import create_token
+
+    kpis.recount()
+    _token, raw = create_token(world.a.rep)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    (node,) = client.get("/api/v1/reps/nodes", **auth).json()
+    assert node["key"] == f"employer-{world.a.workplace.pk}"
+    figures = client.get("/api/v1/reps/dashboard", **auth).json()
+    assert figures["today"]["members"] == 3 and not figures["counted_live"] and len(figures["trend"]) == 24
+    listed = client.get("/api/v1/reps/members?kpi=members", **auth).json()
+    assert listed["total"] == 3 and {i["member_number"] for i in listed["items"]} == {
+        m.member_number for _p, m in world.a.members}
+    for path in (f"/api/v1/reps/dashboard?node=employer-{world.b.workplace.pk}",
+                 f"/api/v1/reps/members?node=org-{world.b.region.pk}"):
+        assert client.get(path, **auth).status_code == 404, path
+    _token, raw = create_token(world.a.staff)
+    assert client.get("/api/v1/reps/nodes", HTTP_AUTHORIZATION=f"Bearer {raw}").json() == []
+
+
+def test_member_lists_open_only_after_the_current_declaration_is_signed(client, world):
+    from tillit.core.models import AuditEntry
+    from tillit.reps import declaration
+
+    declaration.publish({"nb": "Jeg har taushetsplikt.", "en": "I keep members' data confidential."},
+                        actor=world.admin, expected_version=0)
+    client.force_login(world.a.rep)
+    assert client.get(reverse("reps_home")).status_code == 200  # the figures, nothing personal
+    for name in ("reps_members", "reps_reps", "reps_notices", "reps_coverage"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302 and response.url.startswith(reverse("reps_declaration")), name
+    assert client.get(reverse("reps_members_export", args=["csv"])).status_code == 302
+    page = client.get(reverse("reps_declaration"))
+    assert "I keep members" in page.content.decode() and "Jeg har" not in page.content.decode()
+    response = client.post(reverse("reps_declaration"), {"name": "", "version": 1})
+    assert response.status_code == 422
+    response = client.post(reverse("reps_declaration"), {"name": "Kari Tillitsvalgt", "version": 1,
+                                                         "next": "/reps/members/"})
+    assert response.status_code == 302 and response.url == "/reps/members/"
+    assert client.get(reverse("reps_members")).status_code == 200
+    signed = AuditEntry.objects.get(action="reps.declaration.signed")
+    assert signed.changes["name"] == [None, "Kari Tillitsvalgt"] and signed.actor == world.a.rep
+    # a new version: sign again
+    declaration.publish({"en": "New text."}, actor=world.admin, expected_version=1)
+    assert client.get(reverse("reps_members")).status_code == 302
+    assert client.post(reverse("reps_declaration"), {"name": "Kari", "version": 1}).status_code == 422  # old text
+    # only the system owner writes it
+    assert client.get(reverse("reps_declaration_edit")).status_code == 404
+    client.force_login(world.admin)
+    assert client.post(reverse("reps_declaration_edit"), {"text_en": "Again", "version": 1}).status_code == 422
+    assert client.post(reverse("reps_declaration_edit"), {"text_en": "Again", "version": 2}).status_code == 302

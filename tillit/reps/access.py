@@ -1,0 +1,72 @@
+"""Which nodes a representative's portal shows: the nodes of their rep grants (a workplace, a company, a group,
+a region), and what lies under them."""
+
+import dataclasses
+
+from django.http import Http404
+
+from tillit.core.scopes import REP_ROLES, active_grants, held_roles
+from tillit.registry.models import Employer, OrgUnit
+
+TREES = {"org": OrgUnit, "employer": Employer}
+
+
+@dataclasses.dataclass(frozen=True)
+class Node:
+    tree: str
+    obj: object
+
+    @property
+    def key(self) -> str:
+        return f"{self.tree}-{self.obj.pk}"
+
+    @property
+    def name(self) -> str:
+        return self.obj.name
+
+    @property
+    def path(self) -> str:
+        return self.obj.path
+
+
+def rep_nodes(user) -> list[Node]:
+    """The nodes of the user's current rep grants (through an elected role or given), in tree order."""
+    cache = user.__dict__.setdefault("_tillit_rep_nodes", None)
+    if cache is not None:
+        return cache
+    grants = list(active_grants(user).filter(role__in=REP_ROLES).values_list("tree", "node_id"))
+    nodes = []
+    for tree, model in TREES.items():
+        ids = [pk for t, pk in grants if t == tree]
+        nodes += [Node(tree, obj) for obj in model.objects.filter(pk__in=ids).order_by("path")]
+    user._tillit_rep_nodes = nodes
+    return nodes
+
+
+def is_rep(user) -> bool:
+    """Whether the user holds a current rep grant (no query: from the grants already read for the request). A
+    superuser works in the staff UI."""
+    return not getattr(user, "is_superuser", False) and bool(held_roles(user) & REP_ROLES)
+
+
+def node_for(user, key: str | None) -> Node:
+    """The node asked for (`org-3`, `employer-12`), if it is one of the user's rep nodes or lies under one;
+    without a key, the first of them. Anything else is a 404."""
+    nodes = rep_nodes(user)
+    if not nodes:
+        raise Http404
+    if not key:
+        return nodes[0]
+    tree, _dash, pk = str(key).partition("-")
+    if tree not in TREES or not pk.isdigit() or len(pk) > 18:
+        raise Http404
+    obj = TREES[tree].objects.filter(pk=int(pk)).first()
+    if obj is None:
+        raise Http404
+    if any(n.tree == tree and obj.path.startswith(n.path) for n in nodes):
+        return Node(tree, obj)
+    # a workplace in a regional rep's region
+    if tree == "employer" and obj.region_id and any(
+            n.tree == "org" and obj.region.path.startswith(n.path) for n in nodes):
+        return Node(tree, obj)
+    raise Http404

@@ -1,0 +1,187 @@
+"""The reps' KPIs: one rule per figure, counted live (the lists behind the numbers) and kept per node and day.
+
+A node is an employer node (group, company, workplace: the members employed under it on the day) or an org
+unit (the members whose branch lies under it). The live rule is a Membership queryset per figure; the kept
+figures come from `recount`, a second, independent count that streams every membership once and adds it to
+each node above it. tests/reps/test_kpis.py builds random histories and checks the two agree.
+"""
+
+import calendar
+import datetime
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_tasks import task
+
+from tillit.registry.models import (
+    Employer,
+    Employment,
+    LeavePeriod,
+    Membership,
+    MembershipPeriod,
+    MembershipStatus,
+    OrgUnit,
+)
+from tillit.reps.models import KpiDay
+
+KPIS = [("members", _("Members")), ("in_work", _("In work now")), ("exempt", _("Dues-exempt")),
+        ("resigning_this_month", _("Resigning this month")), ("resigning_next_month", _("Resigning next month")),
+        ("outstanding", _("With outstanding dues")), ("new_this_month", _("New this month"))]
+KPI_NAMES = [k for k, _label in KPIS]
+
+
+def month_range(day: datetime.date, offset: int = 0) -> tuple[datetime.date, datetime.date]:
+    index = day.year * 12 + day.month - 1 + offset
+    first = datetime.date(index // 12, index % 12 + 1, 1)
+    return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
+
+
+def _current(day):
+    return Q(starts_on__lte=day) & (Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+
+
+def members(tree: str, node, day: datetime.date, kpi: str = "members"):
+    """The memberships behind one figure for the node on the day (the list a KPI links to)."""
+    job_on_day = _current(day)
+    in_force = Q(joined_on__lte=day) & (Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+    if tree == "org":
+        base = Membership.objects.filter(in_force, branch__path__startswith=node.path)
+        jobs = Employment.objects.filter(job_on_day, person_id=OuterRef("person_id"))
+    else:
+        jobs = Employment.objects.filter(job_on_day, person_id=OuterRef("person_id"),
+                                         workplace__path__startswith=node.path)
+        base = Membership.objects.filter(in_force).filter(Exists(jobs))
+    if kpi == "members":
+        return base
+    if kpi == "in_work":
+        on_leave = LeavePeriod.objects.filter(employment_id=OuterRef("pk"), starts_on__lte=day).filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+        return base.filter(Exists(jobs.filter(~Exists(on_leave))))
+    if kpi == "exempt":
+        return base.filter(Exists(MembershipPeriod.objects.covering(day).filter(
+            membership_id=OuterRef("pk"), status=MembershipStatus.EXEMPT)))
+    if kpi in ("resigning_this_month", "resigning_next_month"):
+        first, last = month_range(day, 0 if kpi == "resigning_this_month" else 1)
+        return base.filter(notice_on__isnull=False, ends_on__gte=first, ends_on__lte=last)
+    if kpi == "new_this_month":
+        return base.filter(joined_on__gte=month_range(day)[0])
+    if kpi == "outstanding":
+        return base.filter(person__dues_account__uncovered_due_on__lt=day)
+    raise ValueError(kpi)
+
+
+def live(tree: str, node, day: datetime.date) -> dict[str, int]:
+    return {kpi: members(tree, node, day, kpi).count() for kpi in KPI_NAMES}
+
+
+# --- kept figures ------------------------------------------------------------------------------------
+
+CHUNK = 5000
+
+
+def _prefixes(path: str, steplen: int):
+    return [path[:end] for end in range(steplen, len(path) + 1, steplen)]
+
+
+def count_day(day: datetime.date, *, progress=None) -> dict[tuple[str, str], dict[str, int]]:
+    """Every node's figures on the day: {(tree, path): {kpi: n}}, streaming the memberships in chunks."""
+    this_first, this_last = month_range(day)
+    next_first, next_last = month_range(day, 1)
+    branch_paths = dict(OrgUnit.objects.values_list("pk", "path"))
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(KPI_NAMES, 0))
+    org_step, emp_step = OrgUnit.steplen, Employer.steplen
+    cursor, done = 0, 0
+    in_force = Membership.objects.filter(joined_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+    while True:
+        batch = list(in_force.filter(pk__gt=cursor).order_by("pk").values_list(
+            "pk", "person_id", "branch_id", "joined_on", "notice_on", "ends_on")[:CHUNK])
+        if not batch:
+            break
+        cursor = batch[-1][0]
+        ids, people = [m[0] for m in batch], [m[1] for m in batch]
+        exempt = set(MembershipPeriod.objects.covering(day).filter(
+            membership_id__in=ids, status=MembershipStatus.EXEMPT).values_list("membership_id", flat=True))
+        jobs = defaultdict(list)
+        for pk, person_id, path in Employment.objects.filter(_current(day), person_id__in=people).values_list(
+                "pk", "person_id", "workplace__path"):
+            jobs[person_id].append((pk, path))
+        leave = set(LeavePeriod.objects.filter(employment_id__in=[j for js in jobs.values() for j, _p in js],
+                                               starts_on__lte=day).filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gte=day)).values_list("employment_id", flat=True))
+        owing = set(Membership.objects.filter(pk__in=ids, person__dues_account__uncovered_due_on__lt=day)
+                    .values_list("pk", flat=True))
+        for pk, person_id, branch_id, joined_on, notice_on, ends_on in batch:
+            flags = {"members": True, "exempt": pk in exempt, "outstanding": pk in owing,
+                     "new_this_month": joined_on >= this_first,
+                     "resigning_this_month": bool(notice_on and ends_on and this_first <= ends_on <= this_last),
+                     "resigning_next_month": bool(notice_on and ends_on and next_first <= ends_on <= next_last)}
+            person_jobs = jobs.get(person_id, [])
+            working_anywhere = any(j not in leave for j, _p in person_jobs)
+            for path in _prefixes(branch_paths[branch_id], org_step):
+                row = counts[("org", path)]
+                for kpi, on in flags.items():
+                    row[kpi] += on
+                row["in_work"] += working_anywhere
+            # employer nodes: each node above any of the person's workplaces, once, in work if a job under it is
+            above: dict[str, bool] = {}
+            for job, path in person_jobs:
+                for prefix in _prefixes(path, emp_step):
+                    above[prefix] = above.get(prefix, False) or job not in leave
+            for prefix, working in above.items():
+                row = counts[("employer", prefix)]
+                for kpi, on in flags.items():
+                    row[kpi] += on
+                row["in_work"] += working
+        done += len(batch)
+        if progress:
+            progress(done)
+    return counts
+
+
+def days_to_keep(today: datetime.date) -> list[datetime.date]:
+    """Today, the same day one and twelve months ago, and the last day of each of the 24 months before."""
+    def same_day(months):
+        first, last = month_range(today, -months)
+        return first.replace(day=min(today.day, last.day))
+
+    ends = [month_range(today, -i)[1] for i in range(1, 25)]
+    return sorted({today, same_day(1), same_day(12), *ends})
+
+
+def recount(days: list[datetime.date] | None = None, *, progress=None) -> int:
+    """Count and keep every node's figures for the days (by default `days_to_keep(today)`); each day replaces
+    what was kept for it, in one transaction. Returns the rows kept."""
+    today = timezone.localdate()
+    days = days or days_to_keep(today)
+    nodes = {("org", path): pk for pk, path in OrgUnit.objects.values_list("pk", "path")}
+    nodes.update({("employer", path): pk for pk, path in Employer.objects.values_list("pk", "path")})
+    kept = 0
+    for i, day in enumerate(days, 1):
+        counts = count_day(day)
+        rows = [KpiDay(tree=tree, node_id=nodes[(tree, path)], day=day, **figures)
+                for (tree, path), figures in counts.items() if (tree, path) in nodes]
+        with transaction.atomic():
+            KpiDay.objects.filter(day=day).delete()
+            KpiDay.objects.bulk_create(rows, batch_size=2000)
+        kept += len(rows)
+        if progress:
+            progress(i, len(days))
+    return kept
+
+
+def kept(tree: str, node_id: int, days: list[datetime.date]) -> dict[datetime.date, dict[str, int] | None]:
+    """The kept figures of a node on each day: a node with no row on a counted day has none (zeros); a day
+    never counted is None."""
+    counted = set(KpiDay.objects.filter(day__in=days).values_list("day", flat=True).distinct())
+    rows = {r.day: {k: getattr(r, k) for k in KPI_NAMES} for r in KpiDay.objects.filter(
+        tree=tree, node_id=node_id, day__in=days)}
+    return {d: rows.get(d, dict.fromkeys(KPI_NAMES, 0)) if d in counted else None for d in days}
+
+
+@task()
+def recount_round() -> int:
+    """The nightly count (the worker queues it once a day, and at its start)."""
+    return recount()
