@@ -65,7 +65,13 @@ def main():
     result = {"database": connection.vendor, "machine": f"{os.cpu_count()} cores",
               "members": Membership.objects.count(),
               "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")}
-    if not args.skip_recount:
+    if args.skip_recount:  # today only, so the pages read kept figures
+        from django.utils import timezone
+
+        from tillit.reps.kpis import recount
+
+        recount([timezone.localdate()])
+    else:
         connection.close()
         child = subprocess.run([sys.executable, __file__, "--database", args.database, "--recount"],
                                capture_output=True, text=True, check=False)

@@ -88,3 +88,20 @@ def test_the_days_kept_cover_the_trend_and_the_comparisons():
     kept = kpis.days_to_keep(datetime.date(2027, 3, 31))
     assert datetime.date(2027, 2, 28) in kept and datetime.date(2026, 3, 31) in kept
     assert datetime.date(2027, 3, 31) in kept and datetime.date(2025, 3, 31) in kept and len(kept) == 25
+
+
+def test_the_nightly_round_counts_today_and_what_was_never_counted(world):
+    from django.utils import timezone
+
+    from tillit.reps.models import KpiCount
+
+    today = timezone.localdate()
+    kpis.recount([today - datetime.timedelta(days=400)])
+    first = kpis.recount(progress=None)
+    assert KpiCount.objects.filter(day__in=kpis.days_to_keep(today)).count() == len(kpis.days_to_keep(today))
+    counted_at = dict(KpiCount.objects.values_list("day", "counted_at"))
+    second = kpis.recount()
+    again = dict(KpiCount.objects.values_list("day", "counted_at"))
+    assert [d for d in again if again[d] != counted_at[d]] == [today] and 0 < second < first
+    everything = kpis.recount(every_day=True)
+    assert everything == first

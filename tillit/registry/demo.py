@@ -305,7 +305,8 @@ def _demo_users(trees, rng, today):
     local = make("localadmin")
     grant_access(local, "local_admin", "org", region, actor=None, channel="system")
     member_user = make("member")
-    member = Person.objects.filter(memberships__status=MembershipStatus.ACTIVE, user__isnull=True).exclude(
-        pk=rep_person.pk).order_by("pk").first()
+    # a member who holds no role: the login shows a member's view, not a rep's
+    member = Person.objects.filter(memberships__status=MembershipStatus.ACTIVE, user__isnull=True,
+                                   roles__isnull=True).exclude(pk=rep_person.pk).order_by("pk").first()
     services.link_user(member, member_user, actor=None, channel="system")
     return users

@@ -25,7 +25,7 @@ from tillit.registry.models import (
     MembershipStatus,
     OrgUnit,
 )
-from tillit.reps.models import KpiDay
+from tillit.reps.models import KpiCount, KpiDay
 
 KPIS = [("members", _("Members")), ("in_work", _("In work now")), ("exempt", _("Dues-exempt")),
         ("resigning_this_month", _("Resigning this month")), ("resigning_next_month", _("Resigning next month")),
@@ -151,11 +151,16 @@ def days_to_keep(today: datetime.date) -> list[datetime.date]:
     return sorted({today, same_day(1), same_day(12), *ends})
 
 
-def recount(days: list[datetime.date] | None = None, *, progress=None) -> int:
-    """Count and keep every node's figures for the days (by default `days_to_keep(today)`); each day replaces
-    what was kept for it, in one transaction. Returns the rows kept."""
+def recount(days: list[datetime.date] | None = None, *, progress=None, every_day: bool = False) -> int:
+    """Count and keep every node's figures for the days; each day replaces what was kept for it, in one
+    transaction. By default: today, and the days of `days_to_keep(today)` not counted yet (the nightly round);
+    with `every_day` all of them again (after history was changed back in time, or an import). Returns the
+    rows kept."""
     today = timezone.localdate()
-    days = days or days_to_keep(today)
+    if days is None:
+        wanted = days_to_keep(today)
+        counted = set() if every_day else set(KpiCount.objects.filter(day__in=wanted).values_list("day", flat=True))
+        days = [d for d in wanted if d == today or d not in counted]
     nodes = {("org", path): pk for pk, path in OrgUnit.objects.values_list("pk", "path")}
     nodes.update({("employer", path): pk for pk, path in Employer.objects.values_list("pk", "path")})
     kept = 0
@@ -166,6 +171,7 @@ def recount(days: list[datetime.date] | None = None, *, progress=None) -> int:
         with transaction.atomic():
             KpiDay.objects.filter(day=day).delete()
             KpiDay.objects.bulk_create(rows, batch_size=2000)
+            KpiCount.objects.update_or_create(day=day, defaults={"counted_at": timezone.now()})
         kept += len(rows)
         if progress:
             progress(i, len(days))
@@ -175,7 +181,7 @@ def recount(days: list[datetime.date] | None = None, *, progress=None) -> int:
 def kept(tree: str, node_id: int, days: list[datetime.date]) -> dict[datetime.date, dict[str, int] | None]:
     """The kept figures of a node on each day: a node with no row on a counted day has none (zeros); a day
     never counted is None."""
-    counted = set(KpiDay.objects.filter(day__in=days).values_list("day", flat=True).distinct())
+    counted = set(KpiCount.objects.filter(day__in=days).values_list("day", flat=True))
     rows = {r.day: {k: getattr(r, k) for k in KPI_NAMES} for r in KpiDay.objects.filter(
         tree=tree, node_id=node_id, day__in=days)}
     return {d: rows.get(d, dict.fromkeys(KPI_NAMES, 0)) if d in counted else None for d in days}

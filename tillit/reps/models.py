@@ -27,6 +27,16 @@ class KpiDay(models.Model):
         return f"{self.tree}:{self.node_id} {self.day}"
 
 
+class KpiCount(models.Model):
+    """A day `recount` counted: its nodes' rows in KpiDay are whole (a node without a row has none)."""
+
+    day = models.DateField(unique=True)
+    counted_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"counted {self.day}"
+
+
 class Declaration(models.Model):
     """The confidentiality declaration reps sign before any member list opens: one text per language, versioned.
     A new version (any change of text) asks every rep to sign again."""

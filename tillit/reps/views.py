@@ -200,7 +200,7 @@ def company_tree(request):
     below = list(below[:2000])
     kept = {r.node_id: r for r in kpis.KpiDay.objects.filter(tree="employer", day=today,
                                                              node_id__in=[e.pk for e in below])}
-    counted = kpis.KpiDay.objects.filter(day=today).exists()
+    counted = kpis.KpiCount.objects.filter(day=today).exists()
     reps = {}
     for role in _current_roles(today).filter(employer__in=below).select_related("person", "role_type"):
         reps.setdefault(role.employer_id, []).append(role)
@@ -269,7 +269,7 @@ def coverage(request):
         places = Employer.objects.filter(kind=Employer.Kind.WORKPLACE, region__path__startswith=node.path)
     counts = dict(kpis.KpiDay.objects.filter(tree="employer", day=today, node_id__in=places.values("pk"))
                   .values_list("node_id", "members"))
-    counted = kpis.KpiDay.objects.filter(day=today).exists()
+    counted = kpis.KpiCount.objects.filter(day=today).exists()
     reps = _current_roles(today)
     has_rep = Exists(reps.filter(employer_id=OuterRef("pk")))
     without = places.annotate(has_rep=has_rep).filter(has_rep=False, pk__in=[p for p, n in counts.items()
