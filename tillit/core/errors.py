@@ -9,6 +9,10 @@ class DomainError(Exception):
         self.message = message
         self.field_errors = field_errors or {}
 
+    def lines(self) -> list[str]:
+        """The message, then each field's messages as "field: message": for flash messages and the CLI."""
+        return [self.message, *(f"{field}: {m}" for field, items in self.field_errors.items() for m in items)]
+
 
 class InvalidInput(DomainError):
     """Input failed validation; `field_errors` maps each field at fault to its messages."""

@@ -51,13 +51,6 @@ def may_run(user) -> bool:
     return organisation_wide(user, DUES)
 
 
-def _errors(exc: DomainError) -> list[str]:
-    out = [exc.message]
-    for field, items in exc.field_errors.items():
-        out += [f"{field}: {m}" for m in items]
-    return out
-
-
 def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -173,7 +166,7 @@ def run_action(request, pk, action):
         else:
             raise Http404
     except DomainError as exc:
-        for line in _errors(exc):
+        for line in exc.lines():
             messages.error(request, line)
     return redirect("dues_run", pk=run.pk)
 
@@ -256,7 +249,7 @@ def return_list(request):
             try:
                 ret = returns.receive_return(unit, upload.read(), filename=upload.name, actor=user)
             except DomainError as exc:
-                errors = _errors(exc)
+                errors = exc.lines()
             else:
                 messages.success(request, _("Return received: %(r)s rows, %(d)s deviations.") % {
                     "r": ret.rows, "d": ret.deviations})
@@ -294,7 +287,7 @@ def giro_list(request):
             try:
                 found, new = giro.read_file(upload.read(), filename=upload.name, actor=request.user)
             except DomainError as exc:
-                errors = _errors(exc)
+                errors = exc.lines()
             else:
                 if new:
                     messages.success(request, _("Read: %(t)s transactions, %(b)s booked, %(d)s deviations.") % {
@@ -348,7 +341,7 @@ def deviation_resolve(request, pk):
                                   member_number=request.POST.get("member_number", ""),
                                   expected_version=as_version(request.POST.get("version")))
     except DomainError as exc:
-        for line in _errors(exc):
+        for line in exc.lines():
             messages.error(request, line)
     else:
         messages.success(request, _("Deviation resolved."))
@@ -384,7 +377,7 @@ def person_entry(request, pk):
         ledger.add_entry(person, kind=request.POST.get("kind", ""), amount=request.POST.get("amount"),
                          reason=request.POST.get("reason", ""), actor=request.user)
     except DomainError as exc:
-        for line in _errors(exc):
+        for line in exc.lines():
             messages.error(request, line)
     else:
         messages.success(request, _("Booked on the member's account."))
@@ -413,7 +406,7 @@ def schedules(request):
 
             add_schedule(request.POST, actor=request.user)
         except DomainError as exc:
-            errors = _errors(exc)
+            errors = exc.lines()
         else:
             messages.success(request, _("Fee schedule added."))
             return redirect("dues_schedules")
@@ -436,7 +429,7 @@ def policy_edit(request):
     try:
         update_policy(request.POST, actor=request.user)
     except DomainError as exc:
-        for line in _errors(exc):
+        for line in exc.lines():
             messages.error(request, line)
     else:
         messages.success(request, _("Dues settings saved."))

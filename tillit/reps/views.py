@@ -63,7 +63,7 @@ def declaration_page(request):
             declaration.sign(request.user, name=request.POST.get("name", ""),
                              version=as_version(request.POST.get("version")), language=get_language() or "nb")
         except DomainError as exc:
-            error = "; ".join([exc.message, *(m for items in exc.field_errors.values() for m in items)])
+            error = "; ".join(exc.lines())
         else:
             target = request.POST.get("next", "")
             return redirect(target if url_has_allowed_host_and_scheme(target, allowed_hosts=None) and
@@ -86,7 +86,7 @@ def declaration_edit(request):
             declaration.publish({lang: request.POST.get(f"text_{lang}", "") for lang in declaration.LANGUAGES},
                                 actor=request.user, expected_version=as_version(request.POST.get("version")))
         except DomainError as exc:
-            error = "; ".join([exc.message, *(m for items in exc.field_errors.values() for m in items)])
+            error = "; ".join(exc.lines())
         else:
             messages.success(request, _("A new version of the declaration is published; every rep signs it again."))
             return redirect("reps_declaration_edit")

@@ -37,8 +37,7 @@ class Command(BaseCommand):
         try:
             getattr(self, f"do_{action}")(files, period, dry_run)
         except DomainError as exc:
-            details = [f"{k}: {m}" for k, items in exc.field_errors.items() for m in items]
-            raise CommandError("\n".join([exc.message, *details])) from None
+            raise CommandError("\n".join(exc.lines())) from None
 
     def do_run(self, args, period, dry_run):
         from tillit.dues import run as runs
