@@ -109,28 +109,30 @@ def run_start(request):
     return redirect("dues_run", pk=run.pk)
 
 
-def _run_context(run):
-    return {"run": run, "totals": run.totals, "money": {k: invoices.kroner(v) for k, v in run.totals.items()}}
+def _run_context(request, run):
+    """The run's page and its part that follows progress (the part holds the next steps once it is done)."""
+    context = {"run": run, "totals": run.totals, "money": {k: invoices.kroner(v) for k, v in run.totals.items()},
+               "may_run": may_run(request.user)}
+    if run.status == DuesRun.Status.DONE:
+        context.update({
+            "invoice_count": Invoice.objects.filter(charge__run=run).count(),
+            "emailed": Invoice.objects.filter(charge__run=run, emailed_at__isnull=False).count(),
+            "notice_count": DeductionNotice.objects.filter(period=run.period).count(),
+            "requests": GiroFile.objects.filter(kind=GiroFile.Kind.REQUESTS,
+                                                filename=f"avtalegiro-{run}.txt").first()})
+    return context
 
 
 @login_required
 def run_detail(request, pk):
     _require(request, DUES)
-    run = get_object_or_404(DuesRun, pk=pk)
-    return render(request, "dues/run.html", {
-        **_run_context(run), "may_run": may_run(request.user),
-        "invoice_count": Invoice.objects.filter(charge__run=run).count(),
-        "emailed": Invoice.objects.filter(charge__run=run, emailed_at__isnull=False).count(),
-        "notice_count": DeductionNotice.objects.filter(period=run.period).count(),
-        "requests": GiroFile.objects.filter(kind=GiroFile.Kind.REQUESTS, filename=f"avtalegiro-{run}.txt").first(),
-    })
+    return render(request, "dues/run.html", _run_context(request, get_object_or_404(DuesRun, pk=pk)))
 
 
 @login_required
 def run_progress(request, pk):
     _require(request, DUES)
-    run = get_object_or_404(DuesRun, pk=pk)
-    return render(request, "dues/_progress.html", _run_context(run))
+    return render(request, "dues/_progress.html", _run_context(request, get_object_or_404(DuesRun, pk=pk)))
 
 
 @login_required

@@ -5,3 +5,29 @@ document.addEventListener("change", function (event) {
     field.form.submit();
   }
 });
+
+// A part of the page that follows work in the background (a dues run's progress): every 2 seconds it is
+// fetched again from its data-poll address and replaced; the new part polls on while it still says so.
+function tillitPoll(part) {
+  var url = part.getAttribute("data-poll");
+  if (!url) {
+    return;
+  }
+  setTimeout(function () {
+    fetch(url, {credentials: "same-origin", headers: {"Accept": "text/html"}})
+      .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+      .then(function (html) {
+        var box = document.createElement("div");
+        box.innerHTML = html;
+        var fresh = box.firstElementChild;
+        if (fresh) {
+          part.replaceWith(fresh);
+          tillitPoll(fresh);
+        }
+      })
+      .catch(function () { tillitPoll(part); });
+  }, 2000);
+}
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-poll]").forEach(tillitPoll);
+});
