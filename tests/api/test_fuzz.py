@@ -25,7 +25,7 @@ from tests import factories
 from tillit.cases.services import open_case
 from tillit.core.services import create_token
 
-EXAMPLES = int(os.environ.get("TILLIT_FUZZ_EXAMPLES", "15"))  # 68 operations: about 3,000 requests
+EXAMPLES = int(os.environ.get("TILLIT_FUZZ_EXAMPLES", "12"))  # 68 operations: about 2,400 requests
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 

@@ -61,7 +61,7 @@ def _build(world, people):
             DuesAccount.objects.create(person=who, balance=100, uncovered_due_on=p["owing"])
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(people=st.lists(person, min_size=1, max_size=12), when=st.lists(days, min_size=1, max_size=3))
 def test_kept_figures_equal_a_live_count(world, people, when):
