@@ -195,6 +195,14 @@ def world(world):
         side.document = factories.document(side, title=f"Document of {side.marker}", cases=[side.case],
                                            persons=[side.members[1][0]])
         side.share_link, _raw = create_share_link(side.document, actor=side.staff)
+    return world
+
+
+@pytest.fixture
+def dues_world(world):
+    """The crawl's world with a month of dues (runs, notices, returns, a bank file): for the route crawls."""
+    from tests import factories
+
     return factories.dues_month(world)
 
 
@@ -295,7 +303,8 @@ def test_no_action_reaches_a_case_of_another_scope(client, world: World, who):
 
 
 @pytest.mark.parametrize("who", ["staff", "rep"])
-def test_a_user_of_one_scope_sees_nothing_of_another_on_any_page(client, world: World, who):
+def test_a_user_of_one_scope_sees_nothing_of_another_on_any_page(client, dues_world: World, who):
+    world = dues_world
     from django.urls import reverse
 
     user = getattr(world.a, who)
@@ -343,7 +352,8 @@ def _fill(path, side):
     return path
 
 
-def test_every_api_endpoint_shows_nothing_of_another_scope(client, world: World):
+def test_every_api_endpoint_shows_nothing_of_another_scope(client, dues_world: World):
+    world = dues_world
     _token, raw = create_token(world.a.staff)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
     secrets = secrets_of(world.b)
