@@ -407,10 +407,6 @@ class Deviation(models.Model):
         return f"{self.kind} {self.reference}"
 
 
-def first_of_month(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
-
-
 def add_months(day: datetime.date, months: int) -> datetime.date:
     index = day.year * 12 + day.month - 1 + months
     return datetime.date(index // 12, index % 12 + 1, 1)

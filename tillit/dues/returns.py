@@ -177,9 +177,11 @@ def receive_return(unit: Employer, data: bytes, *, filename: str = "", actor=Non
                         reference=ref[:60], employer_return=ret, created_at=now,
                         detail=_("asked %(e)s, deducted %(a)s") % {"e": kroner(charge.amount),
                                                                   "a": kroner(row["amount"])}))
+            returned_before = set(LedgerEntry.objects.filter(
+                employer_return__payroll_unit=unit, employer_return__period=period).exclude(
+                employer_return=ret).values_list("membership_id", flat=True))
             for mid, charge in asked.items():
-                if mid not in seen and not EmployerReturn.objects.filter(
-                        payroll_unit=unit, period=period, entries__membership_id=mid).exclude(pk=ret.pk).exists():
+                if mid not in seen and mid not in returned_before:
                     deviations.append(Deviation(
                         kind=Deviation.Kind.NOT_DEDUCTED, person_id=charge.person_id, membership_id=mid,
                         payroll_unit=unit, period=period, expected=charge.amount, actual=0, employer_return=ret,

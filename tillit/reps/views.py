@@ -183,8 +183,10 @@ def member_export(request, fmt):
     return response
 
 
-def _current_roles(today):
-    return Role.objects.current_on(today).filter(role_type__grant_role__in=["rep", "regional_rep"])
+def _current_roles(today, user=None):
+    """Reps' roles in force on the day; with `user`, only those of people the user may see (whose names show)."""
+    roles = Role.objects.visible_to(user) if user is not None else Role.objects.all()
+    return roles.current_on(today).filter(role_type__grant_role__in=["rep", "regional_rep"])
 
 
 @login_required
@@ -202,7 +204,8 @@ def company_tree(request):
                                                              node_id__in=[e.pk for e in below])}
     counted = kpis.KpiCount.objects.filter(day=today).exists()
     reps = {}
-    for role in _current_roles(today).filter(employer__in=below).select_related("person", "role_type"):
+    for role in _current_roles(today, request.user).filter(employer__in=below).select_related("person",
+                                                                                                "role_type"):
         reps.setdefault(role.employer_id, []).append(role)
     depth = min((e.depth for e in below), default=1)
     rows = [{"e": e, "indent": (e.depth - depth) * 1.5 if node.tree == "employer" else 0,
@@ -222,8 +225,9 @@ def other_reps(request):
         under = Q(employer__path__startswith=node.path)
     else:
         under = Q(org_unit__path__startswith=node.path) | Q(employer__region__path__startswith=node.path)
-    roles = Role.objects.current_on(today).filter(under).filter(role_type__grant_role__gt="").select_related(
-        "person", "role_type", "employer", "org_unit").order_by("person__last_name", "person__first_name")[:500]
+    roles = (Role.objects.visible_to(request.user).current_on(today).filter(under)
+             .filter(role_type__grant_role__gt="").select_related("person", "role_type", "employer", "org_unit")
+             .order_by("person__last_name", "person__first_name")[:500])
     own = Role.objects.filter(person__user=request.user).select_related("role_type", "employer", "org_unit") \
         .order_by("-starts_on")
     return render(request, "reps/reps.html", _base(request, node, roles=roles, own=own))
@@ -280,12 +284,15 @@ def coverage(request):
     ended = Role.objects.filter(role_type__grant_role__in=["rep", "regional_rep"], ends_on__gte=year_ago,
                                 ends_on__lt=today, employer__in=places)
     last_end = {row["employer_id"]: row["last"] for row in ended.values("employer_id").annotate(last=Max("ends_on"))}
-    lost = []
-    for e in places.filter(pk__in=list(last_end)).annotate(has_rep=has_rep).filter(has_rep=False).order_by("name"):
-        last = ended.filter(employer=e, ends_on=last_end[e.pk]).select_related("person").first()
-        lost.append({"e": e, "ended": last_end[e.pk], "who": last.person if last else None,
-                     "members": counts.get(e.pk, 0)})
-    ending = reps.filter(employer__in=places, ends_on__isnull=False, ends_on__lte=today + datetime.timedelta(days=60)) \
-        .select_related("person", "employer", "role_type").order_by("ends_on")[:500]
+    # who held the last term, among the people the user may see (whether a rep is there counts everyone)
+    holders = {role.employer_id: role.person for role in Role.objects.visible_to(request.user).filter(
+        pk__in=ended.values("pk")).select_related("person").order_by("ends_on", "pk")
+        if role.ends_on == last_end[role.employer_id]}
+    lost = [{"e": e, "ended": last_end[e.pk], "who": holders.get(e.pk), "members": counts.get(e.pk, 0)}
+            for e in places.filter(pk__in=list(last_end)).annotate(has_rep=has_rep).filter(has_rep=False)
+            .order_by("name")]
+    soon = today + datetime.timedelta(days=60)
+    ending = (_current_roles(today, request.user).filter(employer__in=places, ends_on__isnull=False, ends_on__lte=soon)
+              .select_related("person", "employer", "role_type").order_by("ends_on")[:500])
     return render(request, "reps/coverage.html", _base(
         request, node, lacking=lacking[:500], lost=lost[:500], ending=ending, minimum=minimum, counted=counted))
