@@ -109,8 +109,36 @@ def _floor_views():
             "pk", "title")[:100])
         return JsonResponse(found, json_dumps_params={"default": str})
 
+    def reps_dashboard(request):
+        """The dashboard's reads: the kept figures of today, a month and a year ago, and the 24-month trend."""
+        from tillit.reps.access import node_for
+        from tillit.reps.figures import figures
+
+        kept, _live, month_ago, year_ago, trend = figures(node_for(request.user, None), timezone.localdate())
+        return JsonResponse({"figures": {str(d): v for d, v in kept.items()}}, json_dumps_params={"default": str})
+
+    def reps_members(request):
+        """The member list's reads: one page of the selection, its rows described, the total."""
+        from tillit.reps import selection
+        from tillit.reps.access import node_for
+        from tillit.reps.figures import describe
+
+        found = selection.select(request.user, node_for(request.user, None), selection.clean({}))
+        rows = describe(list(found[:51])[:50], timezone.localdate())
+        return JsonResponse({"rows": rows, "total": found.count()})
+
+    def reps_coverage(request):
+        from tillit.reps import coverage
+        from tillit.reps.access import node_for
+
+        found = coverage.lists(request.user, node_for(request.user, None))
+        return JsonResponse({"lacking": [r["e"].pk for r in found["lacking"]],
+                             "lost": [r["e"].pk for r in found["lost"]], "ending": [r.pk for r in found["ending"]],
+                             "entitlement": [r["e"].pk for r in found["entitlement"]]})
+
     return [path("cases/", queue), path("cases/<int:pk>/", case), path("people/", people),
-            path("people/<int:pk>/", person)]
+            path("people/<int:pk>/", person), path("reps/", reps_dashboard), path("reps/members/", reps_members),
+            path("reps/coverage/", reps_coverage)]
 
 
 urlpatterns = []  # filled in by main(): this module is the floor's URLconf
@@ -320,6 +348,19 @@ def main():
                 row["http"] = over_http(port, cookie, paths[0], floor_paths[0], args.rounds, args.seconds)
             rows[key] = row
             print(f"  {key}: {row}", flush=True)
+    from benchmarks.reps import portal_users
+
+    rep, regional = portal_users()
+    for who, user in (("company rep", rep), ("regional rep", regional)):
+        cookie = session_cookie(user)
+        for page, url in (("portal dashboard", "/reps/"), ("portal member list", "/reps/members/"),
+                          ("portal coverage", "/reps/coverage/")):
+            key = f"{page} ({who})"
+            row = {"in_process": in_process(app, cookie, [url], [FLOOR + url], args.repeat)}
+            if port:
+                row["http"] = over_http(port, cookie, url, FLOOR + url, args.rounds, args.seconds)
+            rows[key] = row
+            print(f"  {key}: {row}", flush=True)
     result["pages"] = rows
     if port:
         cookie = session_cookie(get_user_model().objects.get(username="handler"))
@@ -332,11 +373,11 @@ def main():
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\nTillit ÷ bare Django floor — {connection.vendor}, {result['people']:,} people, {result['cases']:,} "
           f"cases, {result['machine']}")
-    print(f"{'page':<24}{'Tillit ms':>10}{'p95':>8}{'floor ms':>10}{'÷':>6}{'Tillit r/s':>12}{'floor r/s':>11}"
+    print(f"{'page':<34}{'Tillit ms':>10}{'p95':>8}{'floor ms':>10}{'÷':>6}{'Tillit r/s':>12}{'floor r/s':>11}"
           f"{'÷':>6}")
     for key, row in rows.items():
         p, h = row["in_process"], row.get("http", {})
-        print(f"{key:<24}{p['tillit_median_ms']:>10}{p['tillit_p95_ms']:>8}{p['floor_median_ms']:>10}"
+        print(f"{key:<34}{p['tillit_median_ms']:>10}{p['tillit_p95_ms']:>8}{p['floor_median_ms']:>10}"
               f"{p['ratio']:>6}{h.get('tillit_rps', '-'):>12}{h.get('floor_rps', '-'):>11}{h.get('ratio', '-'):>6}")
     if "serve_scaling" in result:
         print("tillit serve, requests/s:", {k: v for k, v in result["serve_scaling"].items() if k != "page"})

@@ -39,6 +39,38 @@ def recount_child() -> dict:
             "recount_rss_after_mb": round(max(samples, default=rss_mb()), 1)}
 
 
+def portal_users(with_nodes=False):
+    """A rep of the largest company and a regional rep of the region with most workplaces (made once), with
+    today's KPIs counted so the pages read kept figures."""
+    from collections import Counter
+
+    from django.contrib.auth import get_user_model
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from tillit.core.services import grant_access
+    from tillit.registry.models import Employer, Employment, OrgUnit
+    from tillit.reps.kpis import KpiCount, recount
+
+    if not KpiCount.objects.filter(day=timezone.localdate()).exists():
+        recount([timezone.localdate()])
+    User = get_user_model()
+    rep, _ = User.objects.get_or_create(username="bench_company_rep")
+    regional, _ = User.objects.get_or_create(username="bench_regional_rep")
+    if not rep.grants.exists() or with_nodes:
+        per_company = Counter(path[:-Employer.steplen] for path in Employment.objects.filter(
+            ends_on__isnull=True).values_list("workplace__path", flat=True).iterator(chunk_size=20_000))
+        company = Employer.objects.filter(kind="company", path__in=[p for p, _n in per_company.most_common(20)]) \
+            .order_by("path").first()
+        region = OrgUnit.objects.filter(kind="region").annotate(n=Count("workplaces")).order_by("-n", "pk").first()
+        if not rep.grants.exists():
+            grant_access(rep, "rep", "employer", company, actor=None, channel="system")
+            grant_access(regional, "regional_rep", "org", region, actor=None, channel="system")
+        if with_nodes:
+            return rep, regional, company, region
+    return rep, regional
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", required=True)
@@ -52,14 +84,11 @@ def main():
     if args.recount:
         print(json.dumps(recount_child()))
         return
-    from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
-    from django.db.models import Count
     from django.test import Client
 
-    from tillit.core.services import grant_access
-    from tillit.registry.models import Employer, Employment, Membership, OrgUnit
+    from tillit.registry.models import Membership
 
     call_command("migrate", verbosity=0)
     result = {"database": connection.vendor, "machine": f"{os.cpu_count()} cores",
@@ -79,19 +108,7 @@ def main():
             print(child.stdout, child.stderr)
             raise SystemExit(child.returncode)
         result.update(json.loads(child.stdout.strip().splitlines()[-1]))
-    from collections import Counter
-
-    per_company = Counter(path[:-Employer.steplen] for path in Employment.objects.filter(
-        ends_on__isnull=True).values_list("workplace__path", flat=True).iterator(chunk_size=20_000))
-    company = Employer.objects.filter(kind="company", path__in=[p for p, _n in per_company.most_common(20)]) \
-        .order_by("path").first()
-    region = (OrgUnit.objects.filter(kind="region").annotate(n=Count("workplaces")).order_by("-n", "pk").first())
-    User = get_user_model()
-    rep, _ = User.objects.get_or_create(username="bench_company_rep")
-    regional, _ = User.objects.get_or_create(username="bench_regional_rep")
-    if not rep.grants.exists():
-        grant_access(rep, "rep", "employer", company, actor=None, channel="system")
-        grant_access(regional, "regional_rep", "org", region, actor=None, channel="system")
+    rep, regional, company, region = portal_users(with_nodes=True)
     rows = {}
     for label, user, url in [("dashboard, company", rep, "/reps/"), ("dashboard, region", regional, "/reps/"),
                              ("member list, company", rep, "/reps/members/"),

@@ -226,3 +226,23 @@ def every_link_opens(client, start: str, *, limit: int = 150) -> set[str]:
                 if not href.startswith(("/static/", "/i18n/", "/admin/")) and "page=" not in href:
                     todo.append(href)
     return seen
+
+
+def lost_and_lone(world):
+    """A regional rep over A's region, a workplace of three members that never had a rep ("Alfa Lager"), and A's
+    workplace whose rep's term ended ten days ago; the KPIs counted for today."""
+    from tillit.core.services import grant_access
+    from tillit.registry import services
+    from tillit.reps import kpis
+
+    regional = user("regional_alfa")
+    grant_access(regional, "regional_rep", "org", world.a.region, actor=None, channel="system")
+    lone = services.create_employer("Alfa Lager", "workplace", parent=world.a.company, region=world.a.region,
+                                    channel="system")
+    for i in range(3):
+        p, _m = member(world.a.branch, first_name=f"Lager{i}", last_name="Alfa", national_id=national_id())
+        services.add_employment(p, {"workplace": lone, "starts_on": "2021-01-01"}, actor=None, channel="system")
+    role = world.a.rep_person.roles.get()
+    services.end_role(role, on=datetime.date.today() - datetime.timedelta(days=10), actor=None, channel="system")
+    kpis.recount([datetime.date.today()])
+    return regional, lone

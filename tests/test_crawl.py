@@ -15,14 +15,16 @@ from tests.factories import World
 from tillit.api.main import api
 from tillit.core.services import create_token
 from tillit.dues.models import DuesRun, GiroFile
+from tillit.messaging.models import Mailing, MessageTemplate, Recipient
 from tillit.registry.models import Membership
 
 pytestmark = pytest.mark.django_db
 
 SKIP_NAMESPACES = {"admin", "api"}
 # "shared" is reached by a share link's token, not by a login: tests/documents/test_documents.py covers it.
+# "opt_out" likewise by the signed link in a message (tests/messaging/test_mailings.py).
 NOT_PERSONAL = {"login", "logout", "healthz", "set_language", "home", "import_rejects", "shared",
-                "dues_return_template"}
+                "dues_return_template", "opt_out"}
 
 
 def _person_ids(side):
@@ -88,6 +90,19 @@ ROUTES = {
     "reps_coverage": lambda s: [{}],
     "reps_declaration": lambda s: [{}],
     "reps_declaration_edit": lambda s: [{}],
+    "reps_correct": _person_ids,
+    "reps_corrections": lambda s: [{}],
+    "reps_coverage_export": lambda s: [{"which": w, "fmt": f} for w in ("lacking", "lost", "ending", "entitlement")
+                                       for f in ("csv", "xlsx")],
+    "reps_entitlement": lambda s: [{}],
+    "correction_queue": lambda s: [{}],
+    # Messages to a selection: composing is crawled with its lists' filters in tests/messaging/test_mailings.py.
+    "compose_mailing": lambda s: [{}],
+    "mailings": lambda s: [{}],
+    "mailing": lambda s: [{"pk": s.mailing.pk}],
+    "selection_templates": lambda s: [{}],
+    "selection_template_new": lambda s: [{}],
+    "selection_template": lambda s: [{"pk": s.template.pk}],
 }
 # Actions: POST only. As A, B's case must be a 404 and nothing may change.
 POST_ROUTES = {
@@ -127,6 +142,8 @@ BULK_ROUTES = {"case_bulk_assign": {"case": "{case}", "to": "me"},
 # Dues actions on an object of B: crawled in tests/dues/test_access.py.
 DUES_POST_ROUTES = {"dues_run_action": {}, "dues_deviation_resolve": {"action": "accept"},
                     "dues_person_entry": {"kind": "correction", "amount": "-1", "reason": "probe"}}
+# A rep's saved filters: as B, A's filter must be a 404 (tests/reps/test_lists_and_corrections.py).
+REPS_POST_ROUTES = {"reps_save_filter": {"name": "probe"}, "reps_delete_filter": {}}
 # Query strings that try to reach B through filters and search.
 PROBES = ["?q={marker}", "?q={case_number}", "?queue=closed", "?queue=overdue",
           "?q={email}", "?q={member_number}", "?unit={branch}", "?workplace={workplace}",
@@ -195,6 +212,11 @@ def world(world):
         side.document = factories.document(side, title=f"Document of {side.marker}", cases=[side.case],
                                            persons=[side.members[1][0]])
         side.share_link, _raw = create_share_link(side.document, actor=side.staff)
+        side.mailing = Mailing.objects.create(created_by=side.staff, subject=f"Mailing of {side.marker}", total=1,
+                                              selection={"source": "people"})
+        Recipient.objects.create(mailing=side.mailing, person=side.members[1][0], address=side.members[1][0].email)
+        side.template = MessageTemplate.objects.create(code=f"t{side.marker}".lower()[:40], language="nb",
+                                                       subject="Template", body="Hello", for_selection=True)
     return world
 
 
@@ -208,7 +230,8 @@ def dues_world(world):
 
 def test_every_page_is_in_the_crawl():
     assert set(_named_routes()) - NOT_PERSONAL == set(ROUTES) | set(POST_ROUTES) | set(BULK_ROUTES) | set(
-        DOCUMENT_POST_ROUTES) | set(USER_POST_ROUTES) | set(REVIEW_POST_ROUTES) | set(DUES_POST_ROUTES)
+        DOCUMENT_POST_ROUTES) | set(USER_POST_ROUTES) | set(REVIEW_POST_ROUTES) | set(DUES_POST_ROUTES) | set(
+        REPS_POST_ROUTES)
 
 
 def test_no_review_of_another_scope_can_be_resolved(client, world: World):
@@ -327,8 +350,8 @@ def test_a_user_of_one_scope_sees_nothing_of_another_on_any_page(client, dues_wo
 
 
 # Needs a permission a case handler does not hold; crawled for a region's administrator in
-# tests/core/test_access_log.py.
-NOT_FOR_HANDLERS = ("/access-log", "/reps/dashboard", "/reps/members")  # the reps' endpoints: tests/reps/
+# tests/core/test_access_log.py; the reps' endpoints in tests/reps/.
+NOT_FOR_HANDLERS = ("/access-log", "/reps/dashboard", "/reps/members", "/reps/coverage")
 
 
 def _api_paths():

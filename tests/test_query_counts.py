@@ -40,7 +40,7 @@ def test_list_and_detail_pages_take_the_same_queries_for_more_rows(client, world
         "case page": (reverse("case", args=[case.pk]), 12),
         "people list": (reverse("people"), 8),
         "person search": (reverse("people") + f"?q={person.last_name}", 9),
-        "person page": (reverse("person", args=[person.pk]), 14),  # 14: the dues section (one query)
+        "person page": (reverse("person", args=[person.pk]), 15),  # 15: dues, messages to members (one each)
         "documents": (reverse("documents"), 6),
         "document page": (reverse("document", args=[document.pk]), 13),
         "organisation": (reverse("org_units"), 4),

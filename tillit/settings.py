@@ -234,6 +234,8 @@ TILLIT_MAIL_MAX_ATTEMPTS = int(os.environ.get("TILLIT_MAIL_MAX_ATTEMPTS", "5"))
 TILLIT_REP_EXPORT_FIELDS = os.environ.get(
     "TILLIT_REP_EXPORT_FIELDS", "name,member_number,workplace,position,email,phone,status").split(",")
 TILLIT_REP_MINIMUM_MEMBERS = int(os.environ.get("TILLIT_REP_MINIMUM_MEMBERS", "5"))
+# The case type (by name) of the regional office's reminder that a rep's term ends; the intake type if unset.
+TILLIT_TERM_REMINDER_CASE_TYPE = os.environ.get("TILLIT_TERM_REMINDER_CASE_TYPE", "")
 TILLIT_INBOUND_MAX_BYTES = int(os.environ.get("TILLIT_INBOUND_MAX_BYTES", str(30 * 1024 * 1024)))
 TILLIT_IMAP_HOST = os.environ.get("TILLIT_IMAP_HOST", "")
 TILLIT_IMAP_PORT = int(os.environ.get("TILLIT_IMAP_PORT", "0"))
@@ -242,6 +244,11 @@ TILLIT_IMAP_PASSWORD = os.environ.get("TILLIT_IMAP_PASSWORD", "")
 TILLIT_IMAP_SSL = os.environ.get("TILLIT_IMAP_SSL", "1") == "1"
 TILLIT_IMAP_MAILBOX = os.environ.get("TILLIT_IMAP_MAILBOX", "INBOX")
 TILLIT_SMS_BACKEND = os.environ.get("TILLIT_SMS_BACKEND", "tillit.messaging.sms.ConsoleBackend")
+# Whether a message to a selection shows with its text on each recipient's person page (else subject only).
+TILLIT_MAILING_TEXT_ON_PERSON_PAGE = os.environ.get("TILLIT_MAILING_TEXT_ON_PERSON_PAGE", "1") == "1"
+# The fields a rep's correction changes only after member service approves it (the others apply at once).
+TILLIT_REP_APPROVAL_FIELDS = [f for f in os.environ.get(
+    "TILLIT_REP_APPROVAL_FIELDS", "workplace,percentage,ends_on").split(",") if f]
 
 # Background work: the database queue by default (`tillit worker`); TILLIT_TASK_BACKEND=rq puts it on
 # Redis (TILLIT_REDIS_URL) for workers on other machines.

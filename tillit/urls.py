@@ -10,5 +10,6 @@ urlpatterns = [
     path("", include("tillit.documents.urls")),
     path("", include("tillit.dues.urls")),
     path("", include("tillit.reps.urls")),
+    path("", include("tillit.messaging.urls")),
     path("api/v1/", include("tillit.api.urls")),
 ]

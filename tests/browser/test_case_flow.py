@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 
 from tests import factories
-from tests.messaging.test_mail import _mail, smtp  # noqa: F401 - the real SMTP server fixture
+from tests.messaging.test_mail import _mail
 from tillit.messaging.services import ingest_email
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

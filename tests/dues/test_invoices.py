@@ -9,7 +9,7 @@ import pytest
 from pypdf import PdfReader
 
 from tests.dues.conftest import PERIOD
-from tests.messaging.test_mail import _deliver_queued, smtp  # noqa: F401 - the real SMTP server fixture
+from tests.messaging.test_mail import _deliver_queued
 from tillit.dues import invoices
 from tillit.dues import run as runs
 from tillit.dues.models import Invoice

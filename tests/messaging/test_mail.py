@@ -5,8 +5,6 @@ import sys
 from email.message import EmailMessage
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Sink
 from django.core.management import call_command
 
 from tests import factories
@@ -15,31 +13,6 @@ from tillit.messaging import services
 from tillit.messaging.models import Message, MessageTemplate
 
 pytestmark = pytest.mark.django_db
-
-
-class Inbox(Sink):
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(settings):
-    import socket
-
-    with socket.socket() as probe:  # a free port on 127.0.0.1
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    yield inbox
-    controller.stop()
 
 
 def _deliver_queued():

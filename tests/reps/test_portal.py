@@ -8,7 +8,6 @@ import pytest
 from django.urls import reverse
 
 from tests import factories
-from tillit.core.services import grant_access
 from tillit.reps import kpis
 
 pytestmark = pytest.mark.django_db
@@ -58,22 +57,8 @@ def test_the_export_has_only_the_fields_reps_may_take_and_is_logged(client, worl
 
 
 def test_a_regional_rep_sees_a_workplace_without_a_rep_and_one_that_lost_theirs(client, world, settings):
-    import datetime
-
-    from tillit.registry import services
-
     settings.TILLIT_REP_MINIMUM_MEMBERS = 3
-    regional = factories.user("regional_alfa")
-    grant_access(regional, "regional_rep", "org", world.a.region, actor=None, channel="system")
-    lone = services.create_employer("Alfa Lager", "workplace", parent=world.a.company, region=world.a.region,
-                                    channel="system")
-    for i in range(3):
-        p, _m = factories.member(world.a.branch, first_name=f"Lager{i}", last_name="Alfa",
-                                 national_id=factories.national_id())
-        services.add_employment(p, {"workplace": lone, "starts_on": "2021-01-01"}, actor=None, channel="system")
-    role = world.a.rep_person.roles.get()
-    services.end_role(role, on=datetime.date.today() - datetime.timedelta(days=10), actor=None, channel="system")
-    kpis.recount([datetime.date.today()])
+    regional, lone = factories.lost_and_lone(world)
     client.force_login(regional)
     page = client.get(reverse("reps_coverage"))
     lacking = [r["e"].pk for r in page.context["lacking"]]
@@ -102,8 +87,14 @@ def test_the_api_gives_a_rep_the_figures_and_lists_of_their_own_node_only(client
     listed = client.get("/api/v1/reps/members?kpi=members", **auth).json()
     assert listed["total"] == 3 and {i["member_number"] for i in listed["items"]} == {
         m.member_number for _p, m in world.a.members}
+    assert client.get("/api/v1/reps/members?sort=-name&pct_min=200", **auth).status_code == 422
+    assert client.get("/api/v1/reps/members?status=resigning", **auth).json()["total"] == 0
+    cover = client.get("/api/v1/reps/coverage", **auth).json()
+    assert cover["node"]["key"] == node["key"] and cover["minimum"] == 5 and isinstance(cover["entitlement"], list)
+    assert client.get("/api/v1/reps/corrections", **auth).json() == []
     for path in (f"/api/v1/reps/dashboard?node=employer-{world.b.workplace.pk}",
-                 f"/api/v1/reps/members?node=org-{world.b.region.pk}"):
+                 f"/api/v1/reps/members?node=org-{world.b.region.pk}",
+                 f"/api/v1/reps/coverage?node=employer-{world.b.workplace.pk}"):
         assert client.get(path, **auth).status_code == 404, path
     _token, raw = create_token(world.a.staff)
     assert client.get("/api/v1/reps/nodes", HTTP_AUTHORIZATION=f"Bearer {raw}").json() == []

@@ -4,16 +4,17 @@ with the same node rule, scope and access log as the pages."""
 import datetime
 from typing import Literal
 
+from django.http import Http404
 from django.utils import timezone
 from ninja import Router, Schema
 
 from tillit.api.registry import Message, Page
 from tillit.api.types import PageNumber, PageSize
 from tillit.core import audit
-from tillit.registry.models import Person
-from tillit.reps import kpis
+from tillit.reps import coverage, declaration, selection
 from tillit.reps.access import node_for, rep_nodes
 from tillit.reps.figures import describe, figures
+from tillit.reps.models import Correction
 
 router = Router(tags=["reps"])
 Kpi = Literal["members", "in_work", "exempt", "resigning_this_month", "resigning_next_month", "outstanding",
@@ -73,16 +74,97 @@ class MemberPage(Page):
     items: list[MemberOut]
 
 
-@router.get("/reps/members", response={200: MemberPage, 404: Message})
-def members(request, node: NodeKey = "", kpi: Kpi = "members", page: PageNumber = 1, size: PageSize = 50):
-    """The members behind one figure of the dashboard, by exactly the rule that counts it."""
+@router.get("/reps/members", response={200: MemberPage, 400: Message, 404: Message})
+def members(request, node: NodeKey = "", kpi: Kpi = "members", workplace: str = "", status: str = "",
+            membership_type: str = "", pct_min: str = "", pct_max: str = "", age: str = "", sort: str = "name",
+            page: PageNumber = 1, size: PageSize = 50):
+    """The members behind one figure of the dashboard, by exactly the rule that counts it, with the member list's
+    filters (workplace name, status, membership type, employment percentage, age band `-29`…`60-`, sort)."""
     found_node = node_for(request.user, node or None)
+    filters = selection.clean({"kpi": kpi, "workplace": workplace, "status": status, "membership_type":
+                               membership_type, "pct_min": pct_min, "pct_max": pct_max, "age": age, "sort": sort})
     today = timezone.localdate()
-    found = kpis.members(found_node.tree, found_node.obj, today, kpi).filter(
-        person__in=Person.objects.visible_to(request.user).values("pk")).select_related("person").order_by(
-        "person__last_name", "person__first_name", "pk")
+    found = selection.select(request.user, found_node, filters, today)
     chunk = list(found[(page - 1) * size:page * size + 1])
     rows = describe(chunk[:size], today)
     audit.log_access_many(request.user, "reps.members.listed", [r["person_id"] for r in rows], channel="api",
-                          detail={"node": found_node.key, "kpi": kpi})
+                          detail=selection.as_query(filters, found_node.key))
     return {"page": page, "has_next": len(chunk) > size, "total": found.count(), "items": rows}
+
+
+class WorkplaceCount(Schema):
+    id: int
+    name: str
+    members: int
+
+
+class LostRep(WorkplaceCount):
+    ended: datetime.date
+    held_by: str | None
+
+
+class Gap(WorkplaceCount):
+    entitled: int
+    has: int
+    gap: int
+
+
+class TermOut(Schema):
+    role_id: int
+    person: str
+    role_type: str
+    workplace: str
+    ends_on: datetime.date
+
+
+class CoverageOut(Schema):
+    node: NodeOut
+    counted: bool
+    minimum: int
+    lacking: list[WorkplaceCount]
+    lost: list[LostRep]
+    ending: list[TermOut]
+    entitlement: list[Gap]
+
+
+@router.get("/reps/coverage", response={200: CoverageOut, 404: Message})
+def coverage_view(request, node: NodeKey = ""):
+    """The coverage view: workplaces with enough members and no rep, those that lost their rep in the last year,
+    terms ending in 60 days, and the reps each workplace may elect against those it has."""
+    found_node = node_for(request.user, node or None)
+    if not declaration.has_signed(request.user):
+        raise Http404
+    found = coverage.lists(request.user, found_node)
+    return {"node": _node(found_node), "counted": found["counted"], "minimum": found["minimum"],
+            "lacking": [{"id": r["e"].pk, "name": r["e"].name, "members": r["members"]} for r in found["lacking"]],
+            "lost": [{"id": r["e"].pk, "name": r["e"].name, "members": r["members"], "ended": r["ended"],
+                      "held_by": str(r["who"]) if r["who"] else None} for r in found["lost"]],
+            "ending": [{"role_id": r.pk, "person": str(r.person), "role_type": str(r.role_type),
+                        "workplace": r.employer.name if r.employer_id else "", "ends_on": r.ends_on}
+                       for r in found["ending"]],
+            "entitlement": [{"id": r["e"].pk, "name": r["e"].name, "members": r["members"],
+                             "entitled": r["entitled"], "has": r["has"], "gap": r["gap"]}
+                            for r in found["entitlement"]]}
+
+
+class CorrectionOut(Schema):
+    id: int
+    person_id: int
+    field: str
+    new_value: str
+    state: str
+    reason: str
+    requested_at: datetime.datetime
+    decided_at: datetime.datetime | None
+
+
+@router.get("/reps/corrections", response=list[CorrectionOut])
+def my_corrections(request):
+    """The caller's own corrections that needed approval, with member service's outcome."""
+    return [{"id": c.pk, "person_id": c.person_id, "field": c.field, "new_value": c.shown_value, "state": c.state,
+             "reason": c.reason, "requested_at": c.requested_at, "decided_at": c.decided_at}
+            for c in Correction.objects.filter(requested_by=request.user)[:500]]
+
+
+def _node(found):
+    return {"key": found.key, "tree": found.tree, "id": found.obj.pk, "name": found.name}

@@ -6,3 +6,9 @@ class MessagingConfig(AppConfig):
     name = "tillit.messaging"
     label = "messaging"
     verbose_name = _("Messaging")
+
+    def ready(self):
+        from tillit.messaging.panels import person_mailings
+        from tillit.registry.panels import register_person_panel
+
+        register_person_panel(person_mailings)

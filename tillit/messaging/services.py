@@ -89,26 +89,92 @@ def deliver_message(message_id: int) -> str:
     SENT after it, each in one conditional UPDATE. A run that finds a message still SENDING knows
     an earlier attempt died with an unknown outcome (the mail may have reached the server): it marks
     it UNCERTAIN and sends nothing; `tillit mail resend` sends it again when an operator says so.
-    A transport error is retried later; after the last attempt the message is FAILED.
+    A transport error is retried later; after the last attempt the message is FAILED, and so is a
+    recipient the server refuses outright (a permanent 5xx answer).
     """
     message = Message.objects.select_related("case").filter(pk=message_id).first()
     if message is None:
         return "gone"
     if message.status == Message.Status.SENDING:
-        Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(status=Message.Status.UNCERTAIN)
+        mark_uncertain([message])
+        return Message.Status.UNCERTAIN
+    if not _claim([message.pk]):
+        return message.status  # sent, failed or uncertain: nothing to do
+    message.refresh_from_db(fields=["attempts"])
+    status = _send(message, None)
+    if status == Message.Status.SENT:
+        _settle([message.pk], Message.Status.SENT)
+    return status
+
+
+def deliver_batch(message_ids: list[int]) -> dict[str, int]:
+    """Send queued messages over one SMTP connection (a message to a selection): claimed together, each sent,
+    the sent ones marked together; failures are settled one by one as in `deliver_message`. A crash leaves
+    the claimed, unsettled ones SENDING, and they become UNCERTAIN (never sent twice unasked)."""
+    from django.core.mail import get_connection
+
+    counts: dict[str, int] = {}
+    claimed = _claim(message_ids)
+    if not claimed:
+        return counts
+    messages = list(Message.objects.select_related("case").filter(pk__in=message_ids, status=Message.Status.SENDING)
+                    .prefetch_related("attachments"))
+    sent = []
+    with get_connection() as connection:
+        for message in messages:
+            status = _send(message, connection)
+            counts[status] = counts.get(status, 0) + 1
+            if status == Message.Status.SENT:
+                sent.append(message.pk)
+    _settle(sent, Message.Status.SENT)
+    return counts
+
+
+def _claim(message_ids: list[int]) -> int:
+    return Message.objects.filter(pk__in=message_ids, status=Message.Status.QUEUED).update(
+        status=Message.Status.SENDING, attempts=F("attempts") + 1)
+
+
+def _settle(message_ids: list[int], status: str, error: str = "") -> None:
+    """Record how delivery ended, on the message and on its row of a message to a selection."""
+    from tillit.messaging.models import Recipient
+
+    if not message_ids:
+        return
+    values = {"status": status}
+    if status == Message.Status.SENT:
+        values["sent_at"] = timezone.now()
+    else:
+        values["last_error"] = error[:300]
+    Message.objects.filter(pk__in=message_ids).update(**values)
+    shown = {Message.Status.UNCERTAIN: Recipient.Status.FAILED}.get(status, status)
+    if shown in Recipient.Status.values:
+        reason = _("Delivery not known: the sending was interrupted.") if status == Message.Status.UNCERTAIN \
+            else error
+        Recipient.objects.filter(message_id__in=message_ids).update(status=shown, reason=reason[:300],
+                                                                     updated_at=timezone.now())
+
+
+def mark_uncertain(messages: list[Message]) -> None:
+    """Messages found SENDING by a later run: the attempt died mid-send, the outcome is unknown."""
+    for message in messages:
+        if not Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+                status=Message.Status.UNCERTAIN):
+            continue
+        _settle([message.pk], Message.Status.UNCERTAIN)
         if message.case_id:
             case_services.record_event(message.case, CaseEvent.Kind.MESSAGE_OUT, actor=None, body=_(
                 "Sending was interrupted; the message may or may not have arrived. It is not sent again unless an "
                 "operator resends it."), data={"message": message.pk, "status": Message.Status.UNCERTAIN})
         log.warning("message %s: an earlier attempt stopped mid-send; marked uncertain", message.pk)
-        return Message.Status.UNCERTAIN
-    claimed = Message.objects.filter(pk=message.pk, status=Message.Status.QUEUED).update(
-        status=Message.Status.SENDING, attempts=F("attempts") + 1)
-    if not claimed:
-        return message.status  # sent, failed or uncertain: nothing to do
-    message.refresh_from_db(fields=["attempts"])
+
+
+def _send(message: Message, connection) -> str:
+    """One SMTP exchange for a claimed message; a failure is settled (retry later, or failed) here."""
+    import smtplib
+
     mail = EmailMessage(subject=message.subject, body=message.body, to=[message.address],
-                        headers={"Message-ID": message.message_id})
+                        headers={"Message-ID": message.message_id}, connection=connection)
     for attachment in message.attachments.all():
         with default_storage.open(attachment.stored_name) as f:
             mail.attach(attachment.filename, f.read(), attachment.content_type)
@@ -116,8 +182,10 @@ def deliver_message(message_id: int) -> str:
         mail.send()
     except Exception as exc:  # noqa: BLE001 - any transport failure is retried the same way
         error = f"{type(exc).__name__}: {exc}"[:300]
-        if message.attempts >= settings.TILLIT_MAIL_MAX_ATTEMPTS:
-            Message.objects.filter(pk=message.pk).update(status=Message.Status.FAILED, last_error=error)
+        refused = isinstance(exc, smtplib.SMTPRecipientsRefused) and all(
+            isinstance(code, int) and code >= 500 for code, _text in exc.recipients.values())
+        if refused or message.attempts >= settings.TILLIT_MAIL_MAX_ATTEMPTS:
+            _settle([message.pk], Message.Status.FAILED, error)
             if message.case_id:
                 case_services.record_event(message.case, CaseEvent.Kind.MESSAGE_OUT, actor=None,
                                            body=_("The message could not be delivered: %(e)s") % {"e": error},
@@ -127,8 +195,6 @@ def deliver_message(message_id: int) -> str:
         Message.objects.filter(pk=message.pk).update(status=Message.Status.QUEUED, last_error=error)
         deliver_message.using(run_after=timezone.now() + _backoff(message.attempts)).enqueue(message.pk)
         return "retry"
-    Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
-        status=Message.Status.SENT, sent_at=timezone.now())
     return Message.Status.SENT
 
 
@@ -213,6 +279,17 @@ def ingest_email(raw: bytes) -> Message:
             blob = store_bytes(data, filename, kind)  # kept once, beside the documents
             Attachment.objects.create(message=message, filename=filename[:255], content_type=kind[:100],
                                       size=len(data), sha256=blob.sha256, stored_name=blob.stored_name)
+    original = None if problem else _bounce_of(msg, raw, address)
+    if original is not None:  # a delivery report about a message Tillit sent: that message bounced
+        reason = _diagnostic(raw) or subject
+        _settle([original.pk], Message.Status.BOUNCED, reason)
+        message.case, message.problem = original.case, f"bounce of message {original.pk}"[:200]
+        message.save(update_fields=["case", "problem"])
+        if original.case_id:
+            case_services.record_event(original.case, CaseEvent.Kind.MESSAGE_OUT, actor=None, public=False,
+                                       body=_("The message was returned: %(e)s") % {"e": reason},
+                                       data={"message": original.pk, "status": Message.Status.BOUNCED})
+        return message
     case = None
     match = CASE_NUMBER.search(subject)
     if match:
@@ -237,6 +314,25 @@ def ingest_email(raw: bytes) -> Message:
     if refused:
         CaseEvent.objects.filter(pk=event.pk).update(data={**event.data, "refused": refused})
     return message
+
+
+def _bounce_of(msg, raw: bytes, address: str) -> Message | None:
+    """The outgoing message a delivery status report (or a mailer daemon's note) is about, by its Message-ID."""
+    if msg.get_content_type() != "multipart/report" and not address.lower().startswith(("mailer-daemon@",
+                                                                                       "postmaster@")):
+        return None
+    ours = re.compile(rb"<[^<>\s@]{1,200}@" + re.escape(settings.TILLIT_MAIL_DOMAIN.encode()) + rb">")
+    ids = {found.decode("ascii", "replace") for found in ours.findall(raw[:512 * 1024])}
+    return Message.objects.filter(direction=Message.Direction.OUT, message_id__in=ids).order_by("pk").first() \
+        if ids else None
+
+
+def _diagnostic(raw: bytes) -> str:
+    for header in (rb"Diagnostic-Code", rb"Status"):  # the server's own words first, else the status code
+        found = re.search(rb"^" + header + rb":[ \t]*([^\r\n]{1,250})", raw[:512 * 1024], re.M | re.I)
+        if found:
+            return found.group(1).decode("utf-8", "replace").strip()
+    return ""
 
 
 def _attachments_to_documents(message: Message, case: Case, person: Person | None) -> list[str]:

@@ -3,7 +3,7 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from tillit.core.scopes import CONFIGURE, DUES, IMPORT, MERGE, VIEW, VIEW_NOTICES, scope_for
+    from tillit.core.scopes import CONFIGURE, DUES, EDIT, IMPORT, MERGE, VIEW, VIEW_NOTICES, scope_for
     from tillit.dues.access import organisation_wide
     from tillit.registry.access import manages_anyone
     from tillit.reps.access import is_rep
@@ -14,4 +14,6 @@ def navigation(request):
             "can_dues": not scope_for(user, DUES).empty,
             "can_see_notices": not scope_for(user, VIEW_NOTICES).empty,
             "is_rep": is_rep(user), "rep_only": scope_for(user, VIEW).via_rep_only,
-            "can_write_declaration": organisation_wide(user, CONFIGURE)}
+            "can_write_declaration": organisation_wide(user, CONFIGURE),
+            # member service (an edit grant not only a rep's): the reps' corrections queue, messages to a list
+            "member_service": not scope_for(user, EDIT).empty and not scope_for(user, EDIT).via_rep_only}

@@ -2,7 +2,6 @@
 the regional coverage view. Every page is for one of the user's rep nodes (or a node under one)."""
 
 import csv
-import datetime
 import functools
 import io
 from urllib.parse import urlencode
@@ -10,7 +9,8 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db import transaction
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,17 +18,21 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from tillit.core import audit
 from tillit.core.charts import line_chart
-from tillit.core.errors import DomainError
-from tillit.core.scopes import CONFIGURE
+from tillit.core.errors import ConflictError, DomainError, InvalidInput
+from tillit.core.scopes import CONFIGURE, EDIT, scope_for
 from tillit.core.text import as_page, as_version
 from tillit.dues.access import organisation_wide
-from tillit.registry.models import Employer, Membership, Person, Role
-from tillit.reps import declaration, kpis
+from tillit.registry.models import Employer, Employment, Membership, MembershipStatus, MembershipType, Person, Role, may
+from tillit.registry.validation import Errors
+from tillit.reps import corrections, declaration, kpis, selection
+from tillit.reps import coverage as coverage_lists
 from tillit.reps.access import node_for, rep_nodes
 from tillit.reps.figures import describe, figures
+from tillit.reps.models import Correction, EntitlementBand, SavedFilter
 
 PAGE = 50
 EXPORT_FIELDS = {"name": gettext_lazy("Name"), "member_number": gettext_lazy("Member number"),
@@ -117,30 +121,71 @@ def dashboard(request):
                                                          series=series, month_ago=month_ago, year_ago=year_ago))
 
 
-def _member_rows(request, node, kpi):
-    if kpi not in kpis.KPI_NAMES:
-        raise Http404
-    today = timezone.localdate()
-    found = kpis.members(node.tree, node.obj, today, kpi).filter(
-        person__in=Person.objects.visible_to(request.user).values("pk")).select_related("person").order_by(
-        "person__last_name", "person__first_name", "pk")
-    return found, today
+def _listed(request):
+    """The node, the cleaned filters and the selection of the member list (a 400 page names a bad filter)."""
+    node = node_for(request.user, request.GET.get("node"))
+    filters = selection.clean(request.GET)
+    return node, filters, selection.select(request.user, node, filters)
 
 
 @login_required
 @signed_first
 def member_list(request):
-    node = node_for(request.user, request.GET.get("node"))
-    kpi = request.GET.get("kpi") or "members"
-    found, today = _member_rows(request, node, kpi)
+    try:
+        node, filters, found = _listed(request)
+    except InvalidInput as exc:
+        node = node_for(request.user, request.GET.get("node"))
+        return render(request, "reps/members.html", _base(request, node, errors=exc.lines(), rows=[], total=0,
+                                                           **_list_choices(request, node, {})), status=400)
+    today = timezone.localdate()
     page = as_page(request.GET.get("page"))
     chunk = list(found[(page - 1) * PAGE:page * PAGE + 1])
     rows = describe(chunk[:PAGE], today)
     audit.log_access_many(request.user, "reps.members.listed", [r["person_id"] for r in rows], channel="rep",
-                          detail={"node": node.key, "kpi": kpi})
+                          detail={"node": node.key, **selection.as_query(filters, node.key)})
+    query = urlencode(selection.as_query(filters, node.key))
     return render(request, "reps/members.html", _base(
-        request, node, rows=rows, kpi=kpi, label=dict(kpis.KPIS)[kpi], total=found.count(), page=page,
-        has_next=len(chunk) > PAGE, query=f"node={node.key}&kpi={kpi}", kpis=kpis.KPIS))
+        request, node, rows=rows, kpi=filters["kpi"], label=dict(kpis.KPIS)[filters["kpi"]], total=found.count(),
+        page=page, has_next=len(chunk) > PAGE, query=query, **_list_choices(request, node, filters)))
+
+
+def _list_choices(request, node, filters):
+    return {"kpis": kpis.KPIS, "statuses": MembershipStatus.choices, "sorts": list(selection.SORT_LABELS.items()),
+            "types": MembershipType.objects.values_list("code", "name"), "ages": list(selection.AGE_BANDS),
+            "saved": SavedFilter.objects.filter(user=request.user), "filters": filters,
+            "may_correct": not scope_for(request.user, EDIT).empty}
+
+
+@login_required
+@signed_first
+@require_POST
+def save_filter(request):
+    """Keep the list's query under a name (the same name again replaces it)."""
+    node = node_for(request.user, request.GET.get("node"))
+    name = (request.POST.get("name") or "").strip()
+    try:
+        filters = selection.clean(request.GET)
+        if not name or len(name) > 100:
+            raise InvalidInput(_("Give the filter a name of at most 100 characters."),
+                               field_errors={"name": [_("This field is required.")]})
+    except InvalidInput as exc:
+        messages.error(request, "; ".join(exc.lines()))
+        return redirect(reverse("reps_members") + "?" + request.GET.urlencode())
+    query = selection.as_query(filters, node.key)
+    SavedFilter.objects.update_or_create(user=request.user, name=name, defaults={"query": query})
+    messages.success(request, _("The filter “%(name)s” is saved.") % {"name": name})
+    return redirect(reverse("reps_members") + "?" + urlencode(query))
+
+
+@login_required
+@require_POST
+def delete_filter(request, pk):
+    found = SavedFilter.objects.filter(user=request.user, pk=pk).first()
+    if found is None:
+        raise Http404
+    found.delete()
+    messages.success(request, _("The filter is deleted."))
+    return redirect(reverse("reps_members") + "?" + urlencode(found.query))
 
 
 def export_fields() -> list[str]:
@@ -148,45 +193,49 @@ def export_fields() -> list[str]:
     return [f for f in wanted if f in EXPORT_FIELDS]
 
 
-@login_required
-@signed_first
-def member_export(request, fmt):
-    if fmt not in ("csv", "xlsx"):
-        raise Http404
-    node = node_for(request.user, request.GET.get("node"))
-    kpi = request.GET.get("kpi") or "members"
-    found, today = _member_rows(request, node, kpi)
-    rows = describe(list(found[:20_000]), today)
-    fields = export_fields()
-    audit.log_access_many(request.user, "reps.members.exported", [r["person_id"] for r in rows], channel="rep",
-                          detail={"node": node.key, "kpi": kpi, "fmt": fmt})
-    name = f"members-{node.key}-{kpi}-{today.isoformat()}.{fmt}"
+def table_response(header, rows, fmt, name) -> HttpResponse:
+    """A header and rows as a CSV (semicolons, UTF-8 with BOM, as spreadsheets open it) or XLSX download."""
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, delimiter=";")
-        writer.writerow([str(EXPORT_FIELDS[f]) for f in fields])
-        writer.writerows([[r[f] for f in fields] for r in rows])
+        writer.writerow([str(h) for h in header])
+        writer.writerows(rows)
         response = HttpResponse(out.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
     else:
         import openpyxl
 
         book = openpyxl.Workbook(write_only=True)
-        sheet = book.create_sheet("members")
-        sheet.append([str(EXPORT_FIELDS[f]) for f in fields])
-        for r in rows:
-            sheet.append([r[f] for f in fields])
+        sheet = book.create_sheet("list")
+        sheet.append([str(h) for h in header])
+        for row in rows:
+            sheet.append(row)
         data = io.BytesIO()
         book.save(data)
         response = HttpResponse(data.getvalue(),
                                 content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
 
 
-def _current_roles(today, user=None):
-    """Reps' roles in force on the day; with `user`, only those of people the user may see (whose names show)."""
-    roles = Role.objects.visible_to(user) if user is not None else Role.objects.all()
-    return roles.current_on(today).filter(role_type__grant_role__in=["rep", "regional_rep"])
+@login_required
+@signed_first
+def member_export(request, fmt):
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    try:
+        node, filters, found = _listed(request)
+    except InvalidInput as exc:
+        return HttpResponse("; ".join(exc.lines()), status=400, content_type="text/plain; charset=utf-8")
+    today = timezone.localdate()
+    rows = describe(list(found[:20_000]), today)
+    fields = export_fields()
+    audit.log_access_many(request.user, "reps.members.exported", [r["person_id"] for r in rows], channel="rep",
+                          detail={"fmt": fmt, **selection.as_query(filters, node.key)})
+    return table_response([EXPORT_FIELDS[f] for f in fields], [[r[f] for f in fields] for r in rows], fmt,
+                          f"members-{node.key}-{filters['kpi']}-{today.isoformat()}")
+
+
+_current_roles = coverage_lists.current_roles
 
 
 @login_required
@@ -263,36 +312,160 @@ def notices(request):
 @login_required
 @signed_first
 def coverage(request):
-    """Workplaces with enough members and no rep, those that lost their rep within a year, terms ending soon."""
+    """Workplaces with enough members and no rep, those that lost their rep within a year, terms ending soon, and
+    the reps each workplace may elect against those it has."""
     node = node_for(request.user, request.GET.get("node"))
+    return render(request, "reps/coverage.html", _base(request, node, **coverage_lists.lists(request.user, node),
+                                                        may_configure=organisation_wide(request.user, CONFIGURE)))
+
+
+@login_required
+@signed_first
+def coverage_export(request, which, fmt):
+    if fmt not in ("csv", "xlsx") or which not in ("lacking", "lost", "ending", "entitlement"):
+        raise Http404
+    node = node_for(request.user, request.GET.get("node"))
+    header, rows = coverage_lists.rows_for_export(coverage_lists.lists(request.user, node), which)
+    return table_response(header, rows, fmt, f"{which}-{node.key}-{timezone.localdate().isoformat()}")
+
+
+@login_required
+def entitlement_edit(request):
+    """The system owner's rule table: from how many organised employees a workplace may elect how many reps."""
+    if not organisation_wide(request.user, CONFIGURE):
+        raise Http404
+    error = ""
+    if request.method == "POST":
+        try:
+            rows = _bands_from(request.POST)
+        except InvalidInput as exc:
+            error = "; ".join(exc.lines())
+        else:
+            with transaction.atomic():
+                before = coverage_lists.bands()
+                EntitlementBand.objects.all().delete()
+                EntitlementBand.objects.bulk_create([EntitlementBand(min_members=m, reps=r) for m, r in rows])
+                audit.record("reps.entitlement.changed", EntitlementBand.objects.order_by("pk").first()
+                             or request.user, actor=request.user, channel="ui", changes={"bands": [before, rows]})
+            messages.success(request, _("The rule table is saved."))
+            return redirect("reps_entitlement")
+    bands = coverage_lists.bands()
+    return render(request, "reps/entitlement.html", {
+        "bands": bands, "blank": range(3), "error": error}, status=422 if error else 200)
+
+
+def _bands_from(post) -> list[tuple[int, int]]:
+    errors = Errors()
+    rows = {}
+    for i, (low, reps) in enumerate(zip(post.getlist("min_members"), post.getlist("reps"), strict=False), start=1):
+        low, reps = low.strip(), reps.strip()
+        if not low and not reps:
+            continue
+        if not (low.isdigit() and reps.isdigit()) or len(low) > 7 or len(reps) > 4:
+            errors.add(f"row {i}", _("Whole numbers, please."))
+            continue
+        if int(low) in rows:
+            errors.add(f"row {i}", _("This number of members is in the table twice."))
+        rows[int(low)] = int(reps)
+    if not rows and not errors.by_field:
+        errors.add("min_members", _("The table needs at least one row."))
+    errors.raise_if_any()
+    return sorted(rows.items())
+
+
+# --- corrections ---------------------------------------------------------------------------------------------
+
+def _correctable(request, node, person_id):
+    """The member (one the rep may see, in the node's list) and their current employments under the node."""
     today = timezone.localdate()
-    minimum = int(getattr(settings, "TILLIT_REP_MINIMUM_MEMBERS", 5))
+    membership = selection.select(request.user, node, {"kpi": "members"}, today).filter(
+        person_id=person_id).first()
+    if membership is None:
+        raise Http404
+    jobs = Employment.objects.current_on(today).filter(person_id=person_id).select_related("workplace")
     if node.tree == "employer":
-        places = Employer.objects.filter(kind=Employer.Kind.WORKPLACE, path__startswith=node.path)
+        jobs = jobs.filter(workplace__path__startswith=node.path)
     else:
-        places = Employer.objects.filter(kind=Employer.Kind.WORKPLACE, region__path__startswith=node.path)
-    counts = dict(kpis.KpiDay.objects.filter(tree="employer", day=today, node_id__in=places.values("pk"))
-                  .values_list("node_id", "members"))
-    counted = kpis.KpiCount.objects.filter(day=today).exists()
-    reps = _current_roles(today)
-    has_rep = Exists(reps.filter(employer_id=OuterRef("pk")))
-    without = places.annotate(has_rep=has_rep).filter(has_rep=False, pk__in=[p for p, n in counts.items()
-                                                                              if n >= minimum])
-    lacking = sorted(({"e": e, "members": counts[e.pk]} for e in without), key=lambda r: (-r["members"],
-                                                                                            r["e"].name))
-    year_ago = today - datetime.timedelta(days=365)
-    ended = Role.objects.filter(role_type__grant_role__in=["rep", "regional_rep"], ends_on__gte=year_ago,
-                                ends_on__lt=today, employer__in=places)
-    last_end = {row["employer_id"]: row["last"] for row in ended.values("employer_id").annotate(last=Max("ends_on"))}
-    # who held the last term, among the people the user may see (whether a rep is there counts everyone)
-    holders = {role.employer_id: role.person for role in Role.objects.visible_to(request.user).filter(
-        pk__in=ended.values("pk")).select_related("person").order_by("ends_on", "pk")
-        if role.ends_on == last_end[role.employer_id]}
-    lost = [{"e": e, "ended": last_end[e.pk], "who": holders.get(e.pk), "members": counts.get(e.pk, 0)}
-            for e in places.filter(pk__in=list(last_end)).annotate(has_rep=has_rep).filter(has_rep=False)
-            .order_by("name")]
-    soon = today + datetime.timedelta(days=60)
-    ending = (_current_roles(today, request.user).filter(employer__in=places, ends_on__isnull=False, ends_on__lte=soon)
-              .select_related("person", "employer", "role_type").order_by("ends_on")[:500])
-    return render(request, "reps/coverage.html", _base(
-        request, node, lacking=lacking[:500], lost=lost[:500], ending=ending, minimum=minimum, counted=counted))
+        jobs = jobs.filter(workplace__region__path__startswith=node.path)
+    places = coverage_lists.workplaces_under(node).order_by("name")[:500]
+    return membership.person, list(jobs), list(places)
+
+
+@login_required
+@signed_first
+def correct(request, pk):
+    node = node_for(request.user, request.GET.get("node"))
+    person, jobs, places = _correctable(request, node, pk)
+    if not may(request.user, EDIT, person):
+        raise Http404
+    errors, status = [], 200
+    if request.method == "POST":
+        post = request.POST
+        person_data = {f: post[f] for f in corrections.PERSON_FIELDS if f in post}
+        employments = {}
+        for job in jobs:
+            data = {f: post[f"employment-{job.pk}-{f}"] for f in corrections.EMPLOYMENT_FIELDS
+                    if f"employment-{job.pk}-{f}" in post}
+            if data:
+                employments[job] = (data, as_version(post.get(f"employment-{job.pk}-version")))
+        try:
+            done = corrections.submit(person, actor=request.user, person_data=person_data,
+                                      person_version=as_version(post.get("version")), employments=employments,
+                                      workplaces=places)
+        except DomainError as exc:
+            errors, status = exc.lines(), 409 if isinstance(exc, ConflictError) else 422
+            person, jobs, places = _correctable(request, node, pk)
+        else:
+            if done["applied"]:
+                messages.success(request, _("Saved: %(fields)s.") % {"fields": ", ".join(
+                    str(corrections.LABELS[f]) for f in done["applied"])})
+            if done["waiting"]:
+                messages.info(request, _("Waiting for member service: %(fields)s.") % {"fields": ", ".join(
+                    str(corrections.LABELS[c.field]) for c in done["waiting"])})
+            if not done["applied"] and not done["waiting"]:
+                messages.info(request, _("Nothing was changed."))
+            return redirect(reverse("reps_corrections") + "?" + urlencode({"node": node.key}))
+    pending = Correction.objects.filter(person=person, state=Correction.State.PENDING)
+    return render(request, "reps/correct.html", _base(
+        request, node, person=person, jobs=jobs, places=places, errors=errors, pending=pending,
+        approval=set(settings.TILLIT_REP_APPROVAL_FIELDS), labels=corrections.LABELS), status=status)
+
+
+@login_required
+@signed_first
+def my_corrections(request):
+    node = node_for(request.user, request.GET.get("node"))
+    found = Correction.objects.filter(requested_by=request.user).select_related("person", "decided_by")[:200]
+    return render(request, "reps/corrections.html", _base(request, node, corrections=found,
+                                                           labels=corrections.LABELS))
+
+
+@login_required
+def correction_queue(request):
+    """Member service: the reps' corrections that wait, for people the user may edit; approve or reject."""
+    if not corrections.may_decide(request.user):
+        raise Http404
+    mine = Person.objects.visible_to(request.user, EDIT).values("pk")
+    if request.method == "POST":
+        found = Correction.objects.filter(pk=as_version(request.POST.get("correction")) or 0,
+                                          person__in=mine).first()
+        if found is None:
+            raise Http404
+        try:
+            if request.POST.get("decision") == "approve":
+                corrections.approve(found, actor=request.user)
+                messages.success(request, _("Approved and applied."))
+            else:
+                corrections.reject(found, actor=request.user, reason=request.POST.get("reason", ""))
+                messages.success(request, _("Rejected; the rep sees your reason."))
+        except DomainError as exc:
+            messages.error(request, "; ".join(exc.lines()))
+            return render(request, "reps/correction_queue.html", _queue_context(mine), status=409 if isinstance(
+                exc, ConflictError) else 422)
+        return redirect("correction_queue")
+    return render(request, "reps/correction_queue.html", _queue_context(mine))
+
+
+def _queue_context(mine):
+    return {"waiting": Correction.objects.filter(state=Correction.State.PENDING, person__in=mine).select_related(
+        "person", "requested_by", "employment__workplace")[:500], "labels": corrections.LABELS}

@@ -10,7 +10,8 @@ from django.utils.module_loading import import_string
 # Tasks the worker queues on a schedule: (dotted path, every N seconds). The mail poll does
 # nothing unless TILLIT_IMAP_HOST is set.
 SCHEDULE = [("tillit.messaging.deadlines.deadline_round", 300), ("tillit.messaging.imap.fetch_mail_round", 60),
-            ("tillit.dues.invoices.remind_task", 3600), ("tillit.reps.kpis.recount_round", 86400)]
+            ("tillit.dues.invoices.remind_task", 3600), ("tillit.reps.kpis.recount_round", 86400),
+            ("tillit.reps.coverage.remind_terms_task", 86400)]
 
 
 class Command(BaseCommand):
