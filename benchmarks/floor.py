@@ -136,7 +136,30 @@ def _floor_views():
                              "lost": [r["e"].pk for r in found["lost"]], "ending": [r.pk for r in found["ending"]],
                              "entitlement": [r["e"].pk for r in found["entitlement"]]})
 
+    def portal_home(request):
+        """A member's portal home: their own cases."""
+        from tillit.portal.access import own_cases
+
+        rows = list(own_cases(request.user).order_by("-opened_at").values(
+            "pk", "number", "title", "state__name", "responsible_unit__name", "due_on", "closed_at")[:200])
+        return JsonResponse({"rows": rows}, json_dumps_params={"default": str})
+
+    def portal_case(request, pk):
+        """A member's case page: the case, its public timeline, answers, bookings and rating."""
+        from tillit.portal.access import own_case
+        from tillit.portal.models import Booking, Rating
+
+        found = own_case(request.user, pk)
+        return JsonResponse({"number": found.number, "title": found.title, "state": found.state.name,
+                             "unit": found.responsible_unit.name, "due_on": found.due_on,
+                             "events": list(found.events.filter(public=True).values("at", "kind", "body", "data")),
+                             "answers": list(found.answers.values("label", "value")),
+                             "bookings": list(Booking.objects.filter(case=found).values("starts_at", "state")),
+                             "rated": Rating.objects.filter(case=found).exists()},
+                            json_dumps_params={"default": str})
+
     return [path("cases/", queue), path("cases/<int:pk>/", case), path("people/", people),
+            path("portal/", portal_home), path("portal/cases/<int:pk>/", portal_case),
             path("people/<int:pk>/", person), path("reps/", reps_dashboard), path("reps/members/", reps_members),
             path("reps/coverage/", reps_coverage)]
 

@@ -98,3 +98,34 @@ def smtp(settings):
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
     yield inbox
     controller.stop()
+
+
+@pytest.fixture
+def portal(world):
+    """The world with self-service: a public service on a case type of A's region (title, where, a yes/no, a
+    file), a members-only bookable service, two members of A with logins, and a citizen (no membership)."""
+    from tests import factories
+    from tillit.portal.models import FormField, Service
+    from tillit.registry import services
+
+    world.cat_type = factories.case_type(world.a.region, name="Found cat")
+    world.cat = Service.objects.create(case_type=world.cat_type, titles={"en": "Report a found cat"},
+                                       audience=Service.Audience.ANYONE)
+    for i, (key, kind, required) in enumerate([("title", "short", True), ("where", "short", True),
+                                               ("collar", "yes_no", False), ("photo", "file", False)]):
+        FormField.objects.create(service=world.cat, key=key, kind=kind, required=required, position=i,
+                                 labels={"en": key.capitalize()})
+    world.talk_type = factories.case_type(world.a.branch, name="Talk")
+    world.talk = Service.objects.create(case_type=world.talk_type, titles={"en": "Book a talk"},
+                                        audience=Service.Audience.MEMBERS, bookable=True, opens=datetime.time(9),
+                                        closes=datetime.time(11), slot_minutes=60, capacity=2)
+    world.members_users = []
+    for person, _m in world.a.members[1:3]:
+        user = factories.user(f"member{person.pk}", email=person.email)
+        services.link_user(person, user, actor=None, channel="system")
+        world.members_users.append((user, person))
+    citizen = factories.person(first_name="Kim", last_name="Citizen", email="kim@example.se")
+    world.citizen = factories.user("kim", email=citizen.email)
+    services.link_user(citizen, world.citizen, actor=None, channel="system")
+    world.citizen_person = citizen
+    return world

@@ -16,15 +16,19 @@ from tillit.api.main import api
 from tillit.core.services import create_token
 from tillit.dues.models import DuesRun, GiroFile
 from tillit.messaging.models import Mailing, MessageTemplate, Recipient
+from tillit.portal.models import Article
 from tillit.registry.models import Membership
 
 pytestmark = pytest.mark.django_db
 
 SKIP_NAMESPACES = {"admin", "api"}
 # "shared" is reached by a share link's token, not by a login: tests/documents/test_documents.py covers it.
-# "opt_out" likewise by the signed link in a message (tests/messaging/test_mailings.py).
+# "opt_out" likewise by the signed link in a message (tests/messaging/test_mailings.py). The public self-service
+# pages (catalogue, forms, help, login and confirmation links) hold nothing personal; the portal's own pages are
+# crawled with two members and a citizen in tests/portal/test_crawl.py.
 NOT_PERSONAL = {"login", "logout", "healthz", "set_language", "home", "import_rejects", "shared",
-                "dues_return_template", "opt_out"}
+                "dues_return_template", "opt_out", "portal_services", "portal_service", "portal_suggest",
+                "portal_confirm", "portal_login_link", "portal_link", "portal_help", "portal_article"}
 
 
 def _person_ids(side):
@@ -103,6 +107,16 @@ ROUTES = {
     "selection_templates": lambda s: [{}],
     "selection_template_new": lambda s: [{}],
     "selection_template": lambda s: [{"pk": s.template.pk}],
+    # Self-service: a person's own pages (for staff and reps of A: their own record only, or a 404).
+    "portal_home": lambda s: [{}],
+    "portal_me": lambda s: [{}],
+    "portal_export": lambda s: [{}],
+    "portal_case": lambda s: [{"pk": s.case.pk}],
+    "portal_manage_services": lambda s: [{}],
+    "portal_manage_service": lambda s: [{"pk": s.case.case_type_id}],
+    "portal_manage_articles": lambda s: [{}],
+    "portal_manage_article_new": lambda s: [{}],
+    "portal_manage_article": lambda s: [{"pk": s.article.pk}] if s.article else [],
 }
 # Actions: POST only. As A, B's case must be a 404 and nothing may change.
 POST_ROUTES = {
@@ -215,6 +229,9 @@ def world(world):
         side.mailing = Mailing.objects.create(created_by=side.staff, subject=f"Mailing of {side.marker}", total=1,
                                               selection={"source": "people"})
         Recipient.objects.create(mailing=side.mailing, person=side.members[1][0], address=side.members[1][0].email)
+        # the whole organisation's (crawled from A)
+        side.article = Article.objects.create(title="How to join", body="Text", language="nb") \
+            if side is world.a else None
         side.template = MessageTemplate.objects.create(code=f"t{side.marker}".lower()[:40], language="nb",
                                                        subject="Template", body="Hello", for_selection=True)
     return world

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "tillit.documents",
     "tillit.dues",
     "tillit.reps",
+    "tillit.portal",
     "django_tasks",
     "django_tasks_db",
     "tillit.api",
@@ -243,6 +244,8 @@ TILLIT_IMAP_USER = os.environ.get("TILLIT_IMAP_USER", "")
 TILLIT_IMAP_PASSWORD = os.environ.get("TILLIT_IMAP_PASSWORD", "")
 TILLIT_IMAP_SSL = os.environ.get("TILLIT_IMAP_SSL", "1") == "1"
 TILLIT_IMAP_MAILBOX = os.environ.get("TILLIT_IMAP_MAILBOX", "INBOX")
+# Where people reach Tillit from outside, for links in emails sent by background tasks (requests use their own).
+TILLIT_PUBLIC_URL = os.environ.get("TILLIT_PUBLIC_URL", "http://127.0.0.1:8000")
 TILLIT_SMS_BACKEND = os.environ.get("TILLIT_SMS_BACKEND", "tillit.messaging.sms.ConsoleBackend")
 # Whether a message to a selection shows with its text on each recipient's person page (else subject only).
 TILLIT_MAILING_TEXT_ON_PERSON_PAGE = os.environ.get("TILLIT_MAILING_TEXT_ON_PERSON_PAGE", "1") == "1"

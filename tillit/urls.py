@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("tillit.dues.urls")),
     path("", include("tillit.reps.urls")),
     path("", include("tillit.messaging.urls")),
+    path("", include("tillit.portal.urls")),
     path("api/v1/", include("tillit.api.urls")),
 ]

@@ -32,3 +32,30 @@ def page(browser):
     page.set_default_timeout(10000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def accessible():
+    """Checks the page with axe-core (run in the page through Playwright, as the CSP allows no injected script
+    tag): no serious or critical WCAG 2.1 A/AA violation; and at 360 px wide, no sideways scrolling."""
+    from pathlib import Path
+
+    import axe_playwright_python
+
+    source = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
+
+    def check(page, *, phone_width=True):
+        page.evaluate(source)
+        result = page.evaluate("""() => axe.run(document, {runOnly: {type: "tag",
+            values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}, resultTypes: ["violations"]})""")
+        bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
+               if v["impact"] in ("serious", "critical")]
+        assert not bad, f"{page.url}: {bad}"
+        if phone_width:
+            size = page.viewport_size
+            page.set_viewport_size({"width": 360, "height": 740})
+            wide = page.evaluate("() => document.documentElement.scrollWidth")
+            page.set_viewport_size(size)
+            assert wide <= 360, f"{page.url} scrolls sideways at 360 px ({wide} px wide)"
+
+    return check

@@ -5,6 +5,7 @@ from tillit.core.scopes import EDIT, scope_for
 
 # Sections other apps add to the case page (documents, ...).
 CASE_PANELS = Panels()
+MEASURE_PANELS = Panels()  # sections of the measurement page: panel(request, (unit, start, end))
 register_case_panel = CASE_PANELS.register
 case_panels = CASE_PANELS.render
 

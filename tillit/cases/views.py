@@ -242,6 +242,7 @@ def measure_page(request):
     from django.utils.safestring import mark_safe
 
     from tillit.cases.measure import measure
+    from tillit.cases.panels import MEASURE_PANELS
     from tillit.core.charts import flow_chart
 
     units = units_in_scope(request.user)
@@ -268,7 +269,8 @@ def measure_page(request):
                        legend=(_("opened"), _("closed"), _("backlog")))
     return render(request, "cases/measure.html", {
         "flow": flow, "chart": mark_safe(chart), "units": units, "unit": unit,  # noqa: S308 - built and escaped here
-        "start": start, "end": end, "opened_total": sum(flow.opened), "closed_total": sum(flow.closed)})
+        "start": start, "end": end, "opened_total": sum(flow.opened), "closed_total": sum(flow.closed),
+        "panels": MEASURE_PANELS.render(request, (unit, start, end))})
 
 
 def _require_configure(request):

@@ -57,6 +57,9 @@ class Channel(models.TextChoices):
     API = "api", _("API")
     IMPORT = "import", _("import")
     REP = "rep", _("representative")
+    PORTAL = "portal", _("self-service")
+    EMAIL = "email", _("email")
+    LINK = "link", _("a link in a message")
     SYSTEM = "system", _("system")
 
 

@@ -7,7 +7,8 @@ from django.shortcuts import redirect
 
 @login_required
 def home(request):
-    """Where a user starts: a representative's portal, a payroll office's own notices, else the registry."""
+    """Where a user starts: a representative's portal, a payroll office's own notices, a member's or citizen's
+    own page, else the registry."""
     from tillit.core.scopes import VIEW, VIEW_NOTICES, scope_for
     from tillit.reps.access import is_rep
 
@@ -16,6 +17,8 @@ def home(request):
         return redirect("reps_home")
     if view.empty and not scope_for(request.user, VIEW_NOTICES).empty:
         return redirect("dues_notices")
+    if view.empty:  # a member or a citizen: their own Tillit (a login with no record and no grant: the same,
+        return redirect("portal_home" if request.session.get("tillit_person") else "portal_services")  # services
     return redirect("people")
 
 

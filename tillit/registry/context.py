@@ -3,6 +3,7 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    has_portal = bool(request.session.get("tillit_person")) if hasattr(request, "session") else False
     from tillit.core.scopes import CONFIGURE, DUES, EDIT, IMPORT, MERGE, VIEW, VIEW_NOTICES, scope_for
     from tillit.dues.access import organisation_wide
     from tillit.registry.access import manages_anyone
@@ -16,4 +17,5 @@ def navigation(request):
             "is_rep": is_rep(user), "rep_only": scope_for(user, VIEW).via_rep_only,
             "can_write_declaration": organisation_wide(user, CONFIGURE),
             # member service (an edit grant not only a rep's): the reps' corrections queue, messages to a list
+            "has_portal": has_portal,
             "member_service": not scope_for(user, EDIT).empty and not scope_for(user, EDIT).via_rep_only}

@@ -31,3 +31,22 @@ function tillitPoll(part) {
 document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("[data-poll]").forEach(tillitPoll);
 });
+
+// Answers before asking: while the person types a request's title, matching help articles are fetched from
+// data-suggest (a fragment of HTML) into the live region named by data-suggest-into. Without JavaScript the
+// form's "Find answers" button shows the same list.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-suggest]").forEach(function (field) {
+    var into = document.getElementById(field.getAttribute("data-suggest-into"));
+    var timer = null;
+    field.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var url = field.getAttribute("data-suggest") + "?q=" + encodeURIComponent(field.value);
+        fetch(url, {credentials: "same-origin", headers: {"Accept": "text/html"}})
+          .then(function (response) { return response.ok ? response.text() : ""; })
+          .then(function (html) { if (into) { into.innerHTML = html; } });
+      }, 250);
+    });
+  });
+});

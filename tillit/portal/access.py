@@ -1,0 +1,38 @@
+"""The portal's one gate: what a logged-in member or citizen sees is their own record and the cases about them
+whose case type lets the subject follow it, and nothing else. Every portal page and export reads through here."""
+
+from django.http import Http404
+
+from tillit.cases.models import Case
+from tillit.registry.models import Person
+
+
+def own_person(user) -> Person | None:
+    """The person record linked to the login (kept on the user object for the request)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if "_tillit_own_person" not in user.__dict__:
+        user._tillit_own_person = Person.objects.current().filter(user=user, anonymised_at__isnull=True).first()
+    return user._tillit_own_person
+
+
+def require_person(user) -> Person:
+    person = own_person(user)
+    if person is None:
+        raise Http404
+    return person
+
+
+def own_cases(user):
+    """The cases about the user's own person that the subject may follow."""
+    person = own_person(user)
+    if person is None:
+        return Case.objects.none()
+    return Case.objects.filter(subjects=person, case_type__subject_can_see=True)
+
+
+def own_case(user, pk) -> Case:
+    found = own_cases(user).select_related("state", "responsible_unit", "case_type").filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found

@@ -1,0 +1,418 @@
+"""The member's and the citizen's own Tillit: their cases followed to the end, their data, requests from the
+service catalogue (with answers suggested first), bookings, ratings; and the staff pages that configure the
+catalogue and write the knowledge base. Every personal page reads through portal.access."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import F
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from tillit.core.errors import ConflictError, DomainError, InvalidInput
+from tillit.core.scopes import CONFIGURE, EDIT, scope_for
+from tillit.core.text import as_version
+from tillit.dues.access import organisation_wide
+from tillit.portal import booking, knowledge, services
+from tillit.portal.access import own_case, own_cases, own_person, require_person
+from tillit.portal.models import LANGUAGES, Article, Booking, Consent, Deflection, FormField, Rating, Service
+
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _lang() -> str:
+    language = (get_language() or "nb")[:2]
+    return language if language in LANGUAGES else "nb"
+
+
+def _base_url(request) -> str:
+    return request.build_absolute_uri("/")
+
+
+def _errors(exc: DomainError) -> dict:
+    return {"errors": exc.lines(), "field_errors": exc.field_errors}
+
+
+def _status(exc: DomainError) -> int:
+    return 409 if isinstance(exc, ConflictError) else 422
+
+
+# --- home and own cases -----------------------------------------------------------------------------------
+
+@login_required
+def home(request):
+    person = require_person(request.user)
+    cases = list(own_cases(request.user).select_related("state", "responsible_unit", "case_type")
+                 .order_by("-opened_at")[:200])
+    return render(request, "portal/home.html", {
+        "person": person, "open": [c for c in cases if not c.closed_at], "closed": [c for c in cases if c.closed_at],
+        "staff": not scope_for(request.user, "view").empty})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_page(request, pk):
+    person = require_person(request.user)
+    case = own_case(request.user, pk)
+    context, status = {}, 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "reply":
+                services.reply(case, person=person, user=request.user, body=request.POST.get("body", ""),
+                               upload=request.FILES.get("file"))
+                messages.success(request, _("Your answer is on the case."))
+            elif action == "rate":
+                services.rate(case, score=request.POST.get("score"), comment=request.POST.get("comment", ""),
+                              user=request.user)
+                messages.success(request, _("Thank you for your answer."))
+            elif action in ("move", "cancel"):
+                found = Booking.objects.filter(case=case, pk=as_version(request.POST.get("booking")) or 0).first()
+                if found is None:
+                    raise Http404
+                if action == "cancel":
+                    booking.cancel(found, user=request.user, base_url=_base_url(request))
+                    messages.success(request, _("The booking is cancelled."))
+                else:
+                    at = booking.parse_slot(found.service, request.POST.get("slot", ""))
+                    booking.move(found, at=at, user=request.user, base_url=_base_url(request))
+                    messages.success(request, _("The booking is moved."))
+            else:
+                raise InvalidInput(_("Unknown action."), field_errors={"action": [_("Unknown action.")]})
+        except DomainError as exc:
+            context, status = _errors(exc), _status(exc)
+        else:
+            return redirect("portal_case", case.pk)
+    events = case.events.filter(public=True).select_related("actor").order_by("at", "pk")
+    bookings = list(Booking.objects.filter(case=case).select_related("service__case_type__default_unit"))
+    active = next((b for b in bookings if b.state == Booking.State.BOOKED), None)
+    return render(request, "portal/case.html", {
+        "case": case, "events": events, "person": person, "bookings": bookings, "active": active,
+        "slots": [s for s in booking.slots(active.service) if s["left"] > 0][:60] if active else [],
+        "rating": Rating.objects.filter(case=case).first(), "scores": range(1, 6),
+        "answers": case.answers.all(), **context}, status=status)
+
+
+# --- own data -----------------------------------------------------------------------------------------------
+
+def _me_context(request, person):
+    from tillit.registry.identity import format_phone
+    from tillit.registry.models import Role
+
+    today = timezone.localdate()
+    memberships = list(person.memberships.select_related("membership_type", "branch").prefetch_related("periods")
+                       .order_by("-joined_on"))
+    jobs = list(person.employments.select_related("workplace").order_by("-starts_on"))
+    current = [e.workplace_id for e in jobs if e.starts_on <= today and (e.ends_on is None or e.ends_on >= today)]
+    reps = list(Role.objects.current_on(today).filter(employer_id__in=current, role_type__grant_role="rep")
+                .exclude(person=person).select_related("person", "role_type", "employer"))
+    balance = None
+    if person.dues_entries.exists():
+        from tillit.dues.invoices import kroner
+        from tillit.dues.ledger import statement
+
+        account = statement(person, today)
+        balance = {"outstanding": kroner(account["outstanding"]), "in_arrears": account["in_arrears"]}
+    return {"person": person, "phone": format_phone(person.phone), "memberships": memberships, "jobs": jobs,
+            "reps": reps, "balance": balance, "consents": services.consents_of(person),
+            "consent_kinds": Consent.Kind.choices, "languages": settings.LANGUAGES,
+            "change_kinds": [("workplace", _("Workplace")), ("percentage", _("Employment percentage")),
+                             ("membership", _("Membership")), ("other", _("Other"))]}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def me(request):
+    person = require_person(request.user)
+    context, status = {}, 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "contact":
+                services.update_contact(person, request.POST, user=request.user,
+                                        expected_version=as_version(request.POST.get("version")))
+                messages.success(request, _("Your contact details are saved."))
+            elif action == "consents":
+                changed = services.set_consents(person, {k: request.POST.get(k) == "on" for k in Consent.Kind.values},
+                                                user=request.user)
+                messages.success(request, _("Saved.") if changed else _("Nothing was changed."))
+            elif action == "change":
+                case = services.request_change(person, what=request.POST.get("what", ""),
+                                               text=request.POST.get("text", ""), user=request.user,
+                                               base_url=_base_url(request), language=_lang())
+                messages.success(request, _("Member service has your request: case %(n)s.") % {"n": case.number})
+                return redirect("portal_case", case.pk)
+            else:
+                raise InvalidInput(_("Unknown action."), field_errors={"action": [_("Unknown action.")]})
+        except DomainError as exc:
+            context, status = _errors(exc), _status(exc)
+            person = require_person(request.user)
+            person.refresh_from_db()
+        else:
+            return redirect("portal_me")
+    return render(request, "portal/me.html", {**_me_context(request, person), **context,
+                                              "data": request.POST if status != 200 else {}}, status=status)
+
+
+@login_required
+def export(request):
+    from tillit.portal.export import export_json
+
+    person = require_person(request.user)
+    response = HttpResponse(export_json(request.user, person), content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="my-data-{timezone.localdate().isoformat()}.json"'
+    return response
+
+
+# --- the service catalogue ----------------------------------------------------------------------------------
+
+def _offered(request):
+    found = Service.objects.filter(active=True, case_type__active=True).select_related("case_type")
+    if not own_person(request.user):
+        found = found.filter(audience=Service.Audience.ANYONE)
+    return found
+
+
+def catalogue(request):
+    language = _lang()
+    shown = [{"s": s, "title": s.title(language), "intro": services.in_language(s.intros, language)}
+             for s in _offered(request)]
+    return render(request, "portal/services.html", {"services": shown, "person": own_person(request.user)})
+
+
+def _service(request, pk) -> Service:
+    found = _offered(request).filter(pk=pk).prefetch_related("fields").first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def _fields(service, language):
+    return [{"f": f, "name": f"f_{f.key}", "label": services.label(f, language),
+             "help": services.in_language(f.helps, language),
+             "choices": [(c["value"], services.in_language(c.get("labels", {}), language) or c["value"])
+                         for c in f.choices]} for f in service.fields.all()]
+
+
+@require_http_methods(["GET", "POST"])
+def service_page(request, pk):
+    service = _service(request, pk)
+    language = _lang()
+    person = own_person(request.user)
+    context, status = {}, 200
+    if request.method == "POST" and request.POST.get("action") != "suggest":
+        try:
+            answers, uploads = services.clean_answers(service, request.POST, request.FILES if person else None,
+                                                      language)
+            if service.bookable:
+                if person is None:
+                    raise InvalidInput(_("Log in to book a time."), field_errors={"slot": [_("Log in first.")]})
+                at = booking.parse_slot(service, request.POST.get("slot", ""))
+                made = booking.book(service, person=person, at=at, user=request.user,
+                                    note="\n".join(f"{a['label']}: {a['value']}" for a in answers if a["value"]),
+                                    base_url=_base_url(request))
+                messages.success(request, _("You are booked. Case number %(n)s.") % {"n": made.case.number})
+                return redirect("portal_case", made.case_id)
+            if person is not None:
+                case = services.open_request(service, person=person, answers=answers, uploads=uploads,
+                                             actor=request.user, language=language, base_url=_base_url(request))
+                messages.success(request, _("Your request is sent. Case number %(n)s.") % {"n": case.number})
+                return redirect("portal_case", case.pk)
+            services.submit_anonymous(service, name=request.POST.get("name", ""), email=request.POST.get("email", ""),
+                                      answers=answers, language=language, base_url=_base_url(request))
+            return render(request, "portal/check_email.html", {"email": request.POST.get("email", "").strip()})
+        except DomainError as exc:
+            context, status = _errors(exc), _status(exc)
+    title = (request.GET.get("title") or request.POST.get("f_title", ""))[:200]
+    return render(request, "portal/service.html", {
+        "service": service, "title": service.title(language), "intro": services.in_language(service.intros, language),
+        "fields": _fields(service, language), "person": person, "data": request.POST,
+        "suggestions": knowledge.search(title, language) if title else [],
+        "slots": [s for s in booking.slots(service) if s["left"] > 0][:80] if service.bookable else [],
+        **context}, status=status)
+
+
+def suggest(request, pk):
+    """Articles matching what the person is typing (the form asks this as they type; a fragment of HTML)."""
+    service = _service(request, pk)
+    found = knowledge.search((request.GET.get("q") or "")[:200], _lang())
+    return render(request, "portal/_suggestions.html", {"suggestions": found, "service": service})
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request, token):
+    pending = services.pending_for(token)
+    if pending is None or pending.confirmed_at:
+        return render(request, "portal/confirm.html", {"invalid": True}, status=404)
+    context, status = {}, 200
+    if request.method == "POST":
+        try:
+            user, case = services.confirm(token, base_url=_base_url(request), name=request.POST.get("name", ""))
+        except DomainError as exc:
+            context, status = _errors(exc), _status(exc)
+        else:
+            login(request, user, backend=BACKEND)
+            if case is not None:
+                messages.success(request, _("Your request is sent. Case number %(n)s.") % {"n": case.number})
+                return redirect("portal_case", case.pk)
+            messages.success(request, _("Your account is ready."))
+            return redirect("portal_home")
+    return render(request, "portal/confirm.html", {"pending": pending, **context}, status=status)
+
+
+# --- login by email -----------------------------------------------------------------------------------------
+
+@require_http_methods(["GET", "POST"])
+def login_link(request):
+    context, status = {}, 200
+    if request.method == "POST":
+        try:
+            services.send_login_link(request.POST.get("email", ""), client=request.META.get("REMOTE_ADDR", ""),
+                                     base_url=_base_url(request), language=_lang())
+        except DomainError as exc:
+            context, status = _errors(exc), _status(exc)
+        else:
+            return render(request, "portal/check_email.html", {"email": request.POST.get("email", "").strip(),
+                                                               "login": True})
+    return render(request, "portal/login_link.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def use_link(request, token):
+    """The link from the email: a page with one button (a GET logs no one in, so a mail scanner that follows
+    links does not use it up)."""
+    if request.method == "POST":
+        user = services.use_login_link(token)
+        if user is None:
+            return render(request, "portal/link.html", {"invalid": True}, status=404)
+        login(request, user, backend=BACKEND)
+        return redirect("home")
+    return render(request, "portal/link.html", {})
+
+
+# --- answers before asking ----------------------------------------------------------------------------------
+
+def help_page(request):
+    language = _lang()
+    q = (request.GET.get("q") or "").strip()[:200]
+    if q:
+        found = knowledge.search(q, language, limit=20)
+    else:
+        found = list(Article.objects.filter(state=Article.State.PUBLISHED, language=language).order_by(
+            "category", "title")[:200])
+    return render(request, "portal/help.html", {"articles": found, "q": q})
+
+
+@require_http_methods(["GET", "POST"])
+def article_page(request, pk):
+    article = get_object_or_404(Article, pk=pk, state=Article.State.PUBLISHED)
+    service = Service.objects.filter(pk=as_version(request.GET.get("service") or request.POST.get("service"))
+                                     or 0).select_related("case_type").first()
+    if request.method == "POST":
+        with transaction.atomic():
+            Article.objects.filter(pk=article.pk).update(helped=F("helped") + 1)
+            Deflection.objects.create(article=article, service=service,
+                                      unit=service.case_type.default_unit if service else None)
+        messages.success(request, _("Good. Thank you for telling us."))
+        return redirect("portal_article", article.pk)
+    return render(request, "portal/article.html", {"article": article, "service": service})
+
+
+# --- staff: the catalogue and the knowledge base ------------------------------------------------------------
+
+def _may_configure(request):
+    if not organisation_wide(request.user, CONFIGURE):
+        raise Http404
+
+
+def _may_write(request):
+    scope = scope_for(request.user, EDIT)
+    if scope.empty or scope.via_rep_only:
+        raise Http404
+
+
+@login_required
+def manage_services(request):
+    _may_configure(request)
+    from tillit.cases.models import CaseType
+
+    types = CaseType.objects.filter(active=True).select_related("service").order_by("name")
+    return render(request, "portal/manage_services.html", {"types": types})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def manage_service(request, pk):
+    _may_configure(request)
+    from tillit.cases.models import CaseType
+    from tillit.portal.config import add_field, remove_field, save_service
+
+    case_type = get_object_or_404(CaseType, pk=pk)
+    service = Service.objects.filter(case_type=case_type).first()
+    context, status = {}, 200
+    if request.method == "POST":
+        try:
+            action = request.POST.get("action", "save")
+            if action == "save":
+                service = save_service(case_type, request.POST, actor=request.user)
+            elif action == "add_field" and service:
+                add_field(service, request.POST, actor=request.user)
+            elif action == "remove_field" and service:
+                remove_field(service, request.POST.get("field", ""), actor=request.user)
+            else:
+                raise InvalidInput(_("Save the service first."), field_errors={"action": [_("Unknown action.")]})
+        except DomainError as exc:
+            context, status = _errors(exc), _status(exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("portal_manage_service", case_type.pk)
+    return render(request, "portal/manage_service.html", {
+        "case_type": case_type, "service": service, "languages": LANGUAGES, "kinds": FormField.Kind.choices,
+        "audiences": Service.Audience.choices, "fields": service.fields.all() if service else [],
+        "data": request.POST if status != 200 else {}, **context}, status=status)
+
+
+@login_required
+def manage_articles(request):
+    _may_write(request)
+    return render(request, "portal/manage_articles.html", {"articles": Article.objects.order_by("language", "title")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def manage_article(request, pk=None):
+    _may_write(request)
+    article = get_object_or_404(Article, pk=pk) if pk else Article()
+    context, status = {}, 200
+    if request.method == "POST":
+        try:
+            article = knowledge.save_article(article, request.POST, actor=request.user,
+                                             expected_version=as_version(request.POST.get("version")))
+        except DomainError as exc:
+            context, status = _errors(exc), _status(exc)
+        else:
+            messages.success(request, _("The article is saved."))
+            return redirect("portal_manage_article", article.pk)
+    return render(request, "portal/manage_article.html", {
+        "article": article, "languages": settings.LANGUAGES, "states": Article.State.choices,
+        "data": request.POST if status != 200 else {}, **context}, status=status)
+
+
+def measure_panel(request, period):
+    """The measurement page's satisfaction and deflection for the unit's subtree and the period."""
+    from django.db.models import Avg, Count
+
+    unit, start, end = period
+    ratings = Rating.objects.filter(case__responsible_unit__path__startswith=unit.path, at__date__gte=start,
+                                    at__date__lte=end).aggregate(n=Count("pk"), avg=Avg("score"))
+    deflected = Deflection.objects.filter(unit__path__startswith=unit.path, at__date__gte=start,
+                                          at__date__lte=end).count()
+    return "portal/_measure.html", {"ratings": ratings, "deflected": deflected,
+                                    "url": reverse("portal_help")}
