@@ -140,8 +140,10 @@ def _floor_views():
         """A member's portal home: their own cases."""
         from tillit.portal.access import own_cases
 
-        rows = list(own_cases(request.user).order_by("-opened_at").values(
-            "pk", "number", "title", "state__name", "responsible_unit__name", "due_on", "closed_at")[:200])
+        fields = ("pk", "number", "title", "state__name", "responsible_unit__name", "due_on", "closed_at")
+        mine = own_cases(request.user).order_by("-opened_at", "-pk")
+        rows = list(mine.filter(closed_at__isnull=True).values(*fields)[:200])
+        rows += list(mine.filter(closed_at__isnull=False).values(*fields)[:51])
         return JsonResponse({"rows": rows}, json_dumps_params={"default": str})
 
     def portal_case(request, pk):

@@ -171,7 +171,7 @@ def main():
     result = {"database": connection.vendor, "people": Person.objects.count(), "cases": Case.objects.count(),
               "machine": f"{os.cpu_count()} cores", "date": datetime.datetime.now(datetime.UTC).isoformat(
                   timespec="seconds"), "pages": {}}
-    user, person, n = users[0]
+    user, person, n = users[1]  # users[0] sends the submissions below, so its list grows run by run
     cookie = floor.session_cookie(user)
     case_ids = list(own_cases(user).values_list("pk", flat=True)[:50])
     pages = {"portal home": (["/portal/"], [f"{floor.FLOOR}/portal/"]),
@@ -198,7 +198,7 @@ def main():
     # submission over HTTP: the form of a logged-in member, POSTed with wrk
     if port:
         web = Client()
-        web.force_login(user)
+        web.force_login(users[0][0])
         web.get(f"/services/{ask.pk}/")
         token = web.cookies["csrftoken"].value
         session = web.cookies["sessionid"].value

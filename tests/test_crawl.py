@@ -112,6 +112,7 @@ ROUTES = {
     "portal_me": lambda s: [{}],
     "portal_export": lambda s: [{}],
     "portal_case": lambda s: [{"pk": s.case.pk}],
+    "portal_file": lambda s: [{"pk": s.case.pk, "document": s.document.pk}],
     "portal_manage_services": lambda s: [{}],
     "portal_manage_service": lambda s: [{"pk": s.case.case_type_id}],
     "portal_manage_articles": lambda s: [{}],
@@ -368,7 +369,8 @@ def test_a_user_of_one_scope_sees_nothing_of_another_on_any_page(client, dues_wo
 
 # Needs a permission a case handler does not hold; crawled for a region's administrator in
 # tests/core/test_access_log.py; the reps' endpoints in tests/reps/.
-NOT_FOR_HANDLERS = ("/access-log", "/reps/dashboard", "/reps/members", "/reps/coverage")
+NOT_FOR_HANDLERS = ("/access-log", "/reps/dashboard", "/reps/members", "/reps/coverage", "/reps/tree",
+                    "/reps/reps", "/reps/notices")
 
 
 def _api_paths():

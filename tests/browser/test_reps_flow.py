@@ -65,6 +65,16 @@ def test_a_rep_signs_filters_saves_exports_messages_and_corrects_and_member_serv
     page.click("button:has-text('Sign')")
     page.wait_for_url("**/reps/members/**")
     assert page.locator("table.list tbody tr").count() == 3
+    # the dashboard's figures against a count from the raw rows: members in force with a job at the workplace
+    page.click("nav.subnav >> text=Dashboard")
+    today = datetime.date.today()
+    employed = set(Employment.objects.filter(workplace=side.workplace, starts_on__lte=today).exclude(
+        ends_on__lt=today).values_list("person_id", flat=True))
+    members = [m for m in Membership.objects.filter(joined_on__lte=today).exclude(ends_on__lt=today)
+               if m.person_id in employed]
+    assert int(page.locator("tr[data-kpi=members] td a").inner_text()) == len(members) == 3
+    page.click("tr[data-kpi=members] td a")
+    assert page.locator("table.list tbody tr").count() == len(members)
     page.fill("#f-pmax", "90")
     page.click("form.filters button")
     assert page.locator("table.list tbody tr").count() == 1

@@ -36,6 +36,11 @@ def test_no_member_or_citizen_sees_anothers_data_anywhere(client, portal, django
         others = [s for pk, items in secrets.items() if pk != person.pk for s in items]
         pages = [reverse(name) for name in OWN_PAGES] + [reverse("portal_case", args=[cases[person.pk].pk])]
         pages += [reverse("portal_case", args=[b.case_id]) for b in portal.talk.bookings.filter(person=person)]
+        own_files = [reverse("portal_file", args=[cases[person.pk].pk, d.pk]) for d in cases[person.pk].documents.all()]
+        assert own_files
+        for url in own_files:
+            response = client.get(url)
+            assert response.status_code == 200 and b"".join(response.streaming_content) == b"private"
         for url in pages:
             response = client.get(url)
             assert response.status_code == 200, url
@@ -44,6 +49,9 @@ def test_no_member_or_citizen_sees_anothers_data_anywhere(client, portal, django
         for pk, case in cases.items():
             if pk != person.pk:
                 assert client.get(reverse("portal_case", args=[case.pk])).status_code == 404
+                for d in case.documents.all():  # another's file: not through their case, nor through one's own
+                    assert client.get(reverse("portal_file", args=[case.pk, d.pk])).status_code == 404
+                    assert client.get(reverse("portal_file", args=[cases[person.pk].pk, d.pk])).status_code == 404
                 for b in portal.talk.bookings.filter(person_id=pk):
                     assert client.post(reverse("portal_case", args=[cases[person.pk].pk]), {
                         "action": "cancel", "booking": b.pk}).status_code == 404

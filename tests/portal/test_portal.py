@@ -10,9 +10,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from tests import factories
 from tillit.cases import services as case_services
 from tillit.cases.models import Case, CaseEvent
 from tillit.core.models import AuditEntry
+from tillit.core.services import grant_access
 from tillit.messaging.models import Message
 from tillit.portal import booking, knowledge
 from tillit.portal.models import Answer, Article, Consent, PendingRequest, Rating
@@ -83,6 +85,10 @@ def test_reply_with_a_file_lands_on_the_timeline_and_tells_the_handler(client, p
     kinds = list(case.events.filter(public=True).values_list("kind", flat=True))
     assert CaseEvent.Kind.MESSAGE_IN in kinds and CaseEvent.Kind.DOCUMENT in kinds
     assert case.documents.count() == 1
+    mine = case.documents.get()
+    assert client.get(reverse("portal_file", args=[case.pk, mine.pk])).status_code == 200
+    internal = factories.document(portal.a, content=b"staff only", cases=[case], persons=[person])
+    assert client.get(reverse("portal_file", args=[case.pk, internal.pk])).status_code == 404
     note = Message.objects.get(address="handler@example.no")
     assert case.number in note.subject and "photo" not in note.body
     events = case.events.count()
@@ -274,3 +280,20 @@ def test_a_request_after_logging_in_opens_at_once_with_files(client, portal):
     assert response.url == reverse("portal_case", args=[case.pk]) and case.documents.count() == 1
     assert case.subjects.get() == person and case.responsible_unit == portal.a.region
     assert datetime.date.today() <= case.due_on
+
+
+def test_a_handler_sends_a_help_article_from_the_case_page(client, portal):
+    user, person = portal.members_users[0]
+    case = _open_for(portal, person)
+    article = Article.objects.create(title="Found cats", body="What we do.", language="en",
+                                     state=Article.State.PUBLISHED)
+    client.force_login(portal.a.staff)
+    page = client.get(reverse("case", args=[case.pk]))
+    option = re.search(r'<option value="([^"]+)">Found cats', page.content.decode()).group(1)
+    client.post(reverse("case_message", args=[case.pk]), {"subject": case.title, "body": option})
+    sent = Message.objects.filter(case=case).latest("pk")
+    assert sent.address == person.email and f"/help/{article.pk}/" in sent.body
+    viewer = factories.user("viewer_alfa")
+    grant_access(viewer, "viewer", "org", portal.a.region, actor=None, channel="system")
+    client.force_login(viewer)
+    assert "Send a help article" not in client.get(reverse("case", args=[case.pk])).content.decode()

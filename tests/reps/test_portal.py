@@ -92,9 +92,16 @@ def test_the_api_gives_a_rep_the_figures_and_lists_of_their_own_node_only(client
     cover = client.get("/api/v1/reps/coverage", **auth).json()
     assert cover["node"]["key"] == node["key"] and cover["minimum"] == 5 and isinstance(cover["entitlement"], list)
     assert client.get("/api/v1/reps/corrections", **auth).json() == []
+    tree = client.get("/api/v1/reps/tree", **auth).json()
+    assert [r["key"] for r in tree["rows"]] == [f"employer-{world.a.workplace.pk}"] and tree["rows"][0]["members"] == 3
+    others = client.get("/api/v1/reps/reps", **auth).json()
+    assert [r["person"] for r in others["own"]] == [f"{world.a.rep_person.first_name} {world.a.rep_person.last_name}"]
+    assert client.get("/api/v1/reps/notices", **auth).json() == []
     for path in (f"/api/v1/reps/dashboard?node=employer-{world.b.workplace.pk}",
                  f"/api/v1/reps/members?node=org-{world.b.region.pk}",
-                 f"/api/v1/reps/coverage?node=employer-{world.b.workplace.pk}"):
+                 f"/api/v1/reps/coverage?node=employer-{world.b.workplace.pk}",
+                 f"/api/v1/reps/tree?node=employer-{world.b.workplace.pk}",
+                 f"/api/v1/reps/notices?node=org-{world.b.region.pk}"):
         assert client.get(path, **auth).status_code == 404, path
     _token, raw = create_token(world.a.staff)
     assert client.get("/api/v1/reps/nodes", HTTP_AUTHORIZATION=f"Bearer {raw}").json() == []

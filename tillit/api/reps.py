@@ -11,7 +11,7 @@ from ninja import Router, Schema
 from tillit.api.registry import Message, Page
 from tillit.api.types import PageNumber, PageSize
 from tillit.core import audit
-from tillit.reps import coverage, declaration, selection
+from tillit.reps import coverage, declaration, lists, selection
 from tillit.reps.access import node_for, rep_nodes
 from tillit.reps.figures import describe, figures
 from tillit.reps.models import Correction
@@ -168,3 +168,88 @@ def my_corrections(request):
 
 def _node(found):
     return {"key": found.key, "tree": found.tree, "id": found.obj.pk, "name": found.name}
+
+
+class RepOut(Schema):
+    role_id: int
+    person: str
+    role_type: str
+    node: str
+    starts_on: datetime.date
+    ends_on: datetime.date | None
+
+
+def _role(r) -> dict:
+    return {"role_id": r.pk, "person": f"{r.person.first_name} {r.person.last_name}", "role_type": str(r.role_type),
+            "node": str(r.employer or r.org_unit), "starts_on": r.starts_on, "ends_on": r.ends_on}
+
+
+class TreeRow(Schema):
+    key: str
+    name: str
+    kind: str
+    depth: int
+    members: int | None
+    in_work: int | None
+    reps: list[RepOut]
+
+
+class TreeOut(Schema):
+    node: NodeOut
+    counted: bool
+    rows: list[TreeRow]
+
+
+@router.get("/reps/tree", response={200: TreeOut, 404: Message})
+def tree(request, node: NodeKey = ""):
+    """The company tree under the node (a region: its workplaces) with members, members in work and reps (null
+    counts: today is not counted yet)."""
+    found = node_for(request.user, node or None)
+    rows, counted = lists.tree(request.user, found, timezone.localdate())
+    return {"node": _node(found), "counted": counted, "rows": [
+        {"key": r["key"], "name": r["e"].name, "kind": r["e"].kind, "depth": r["e"].depth, "members": r["members"],
+         "in_work": r["in_work"], "reps": [_role(x) for x in r["reps"]]} for r in rows]}
+
+
+class RepsOut(Schema):
+    node: NodeOut
+    reps: list[RepOut]
+    own: list[RepOut]
+
+
+@router.get("/reps/reps", response={200: RepsOut, 404: Message})
+def other_reps(request, node: NodeKey = ""):
+    """The other reps under the node (person, role type, node, term) and the caller's own roles."""
+    found = node_for(request.user, node or None)
+    if not declaration.has_signed(request.user):
+        raise Http404
+    roles, own = lists.other_reps(request.user, found, timezone.localdate())
+    return {"node": _node(found), "reps": [_role(r) for r in roles], "own": [_role(r) for r in own]}
+
+
+class RepNoticeLine(Schema):
+    kind: str
+    member_number: str
+    name: str
+    reason: str
+
+
+class RepNotice(Schema):
+    id: int
+    payroll_unit: str
+    period: datetime.date
+    lines: list[RepNoticeLine]
+
+
+@router.get("/reps/notices", response={200: list[RepNotice], 404: Message})
+def rep_notices(request, node: NodeKey = ""):
+    """Deduction notices of the last three months for the node's payroll offices, with the lines about members
+    the caller may see (start, stop, change; no amounts or national ids)."""
+    found = node_for(request.user, node or None)
+    if not declaration.has_signed(request.user):
+        raise Http404
+    shown = lists.notices(request.user, found, timezone.localdate())
+    audit.log_access(request.user, "reps.notices.viewed", channel="api", detail={"node": found.key})
+    return [{"id": x["notice"].pk, "payroll_unit": x["notice"].payroll_unit.name, "period": x["notice"].period,
+             "lines": [{k: line.get(k, "") for k in ("kind", "member_number", "name", "reason")}
+                       for line in x["lines"]]} for x in shown]

@@ -6,14 +6,18 @@ from django.http import Http404
 from tillit.cases.models import Case
 from tillit.registry.models import Person
 
+_UNSET = object()
+
 
 def own_person(user) -> Person | None:
     """The person record linked to the login (kept on the user object for the request)."""
     if not getattr(user, "is_authenticated", False):
         return None
-    if "_tillit_own_person" not in user.__dict__:
-        user._tillit_own_person = Person.objects.current().filter(user=user, anonymised_at__isnull=True).first()
-    return user._tillit_own_person
+    found = getattr(user, "_tillit_portal_person", _UNSET)  # getattr: request.user is a lazy proxy
+    if found is _UNSET:
+        found = user._tillit_portal_person = Person.objects.current().filter(user=user,
+                                                                          anonymised_at__isnull=True).first()
+    return found
 
 
 def require_person(user) -> Person:

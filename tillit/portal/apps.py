@@ -10,11 +10,12 @@ class PortalConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
-        from tillit.cases.panels import MEASURE_PANELS
+        from tillit.cases.panels import CASE_PANELS, MEASURE_PANELS
         from tillit.portal import notify  # noqa: F401 - connects the signal
-        from tillit.portal.views import measure_panel
+        from tillit.portal.views import case_articles, measure_panel
 
         MEASURE_PANELS.register(measure_panel)
+        CASE_PANELS.register(case_articles)
         user_logged_in.connect(remember_own_person, dispatch_uid="tillit.portal.own_person")
         from tillit.portal.demo import load_portal_demo
         from tillit.registry.demo import DEMO_EXTENSIONS

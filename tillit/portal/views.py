@@ -46,14 +46,28 @@ def _status(exc: DomainError) -> int:
 
 # --- home and own cases -----------------------------------------------------------------------------------
 
+CLOSED_SHOWN = 50
+
+
 @login_required
 def home(request):
+    """The person's open cases, then the latest closed ones: flat rows prepared here (one reverse, each date
+    formatted once), the fields shown only."""
+    from tillit.core.present import Dates, url_maker
+
     person = require_person(request.user)
-    cases = list(own_cases(request.user).select_related("state", "responsible_unit", "case_type")
-                 .order_by("-opened_at")[:200])
+    fields = ("pk", "number", "title", "state__name", "responsible_unit__name", "due_on", "closed_at")
+    mine = own_cases(request.user).order_by("-opened_at", "-pk")
+    open_rows = list(mine.filter(closed_at__isnull=True).values(*fields)[:200])
+    closed_rows = list(mine.filter(closed_at__isnull=False).values(*fields)[:CLOSED_SHOWN + 1])
+    url, day = url_maker("portal_case"), Dates("DATE_FORMAT")
+    for row in open_rows + closed_rows:
+        row["url"] = url(row["pk"])
+        row["due"] = day(row["due_on"]) if row["due_on"] else ""
+        row["closed"] = day(timezone.localdate(row["closed_at"])) if row["closed_at"] else ""
     return render(request, "portal/home.html", {
-        "person": person, "open": [c for c in cases if not c.closed_at], "closed": [c for c in cases if c.closed_at],
-        "staff": not scope_for(request.user, "view").empty})
+        "person": person, "open": open_rows, "closed": closed_rows[:CLOSED_SHOWN],
+        "more_closed": len(closed_rows) > CLOSED_SHOWN})
 
 
 @login_required
@@ -98,6 +112,27 @@ def case_page(request, pk):
         "slots": [s for s in booking.slots(active.service) if s["left"] > 0][:60] if active else [],
         "rating": Rating.objects.filter(case=case).first(), "scores": range(1, 6),
         "answers": case.answers.all(), **context}, status=status)
+
+
+@login_required
+def case_file(request, pk, document):
+    """A file on the person's own case that is on its public timeline (what they sent, or what staff put
+    there for them); anything else is a 404."""
+    from tillit.cases.models import CaseEvent
+    from tillit.documents import access as documents
+    from tillit.documents.models import Document
+
+    case = own_case(request.user, pk)
+    if not CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.DOCUMENT, public=True,
+                                    data__document=document).exists():
+        raise Http404
+    found = Document.objects.filter(pk=document, cases=case).select_related("current__blob").first()
+    if found is None:
+        raise Http404
+    version = documents.version_of(found, None)
+    documents.log_document_access(request.user, found, "document.download", channel="portal",
+                                  version=version.number)
+    return documents.file_response(version)
 
 
 # --- own data -----------------------------------------------------------------------------------------------
@@ -416,3 +451,22 @@ def measure_panel(request, period):
                                           at__date__lte=end).count()
     return "portal/_measure.html", {"ratings": ratings, "deflected": deflected,
                                     "url": reverse("portal_help")}
+
+
+def case_articles(request, case):
+    """A section of the staff's case page: send the person a help article (its title and link, as a message on
+    the case)."""
+    from tillit.cases.models import Case
+    from tillit.core.scopes import VIEW
+
+    if not case.case_type.subject_can_see or not (
+            scope_for(request.user, EDIT).covers_as_much_as(scope_for(request.user, VIEW))
+            or Case.objects.visible_to(request.user, EDIT).filter(pk=case.pk).exists()):
+        return None  # only for those who may write on the case
+    articles = list(Article.objects.filter(state=Article.State.PUBLISHED).order_by("language", "title")
+                    .values_list("pk", "title", "language")[:300])
+    if not articles:
+        return None
+    base = request.build_absolute_uri(reverse("portal_help"))
+    return "portal/_case_articles.html", {"case": case, "articles": [
+        {"text": f"{title}: {base}{pk}/", "title": title, "language": language} for pk, title, language in articles]}

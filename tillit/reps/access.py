@@ -31,7 +31,7 @@ class Node:
 
 def rep_nodes(user) -> list[Node]:
     """The nodes of the user's current rep grants (through an elected role or given), in tree order."""
-    cache = user.__dict__.setdefault("_tillit_rep_nodes", None)
+    cache = getattr(user, "_tillit_rep_nodes", None)  # getattr: request.user is a lazy proxy
     if cache is not None:
         return cache
     grants = list(active_grants(user).filter(role__in=REP_ROLES).values_list("tree", "node_id"))

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,9 +25,9 @@ from tillit.core.errors import ConflictError, DomainError, InvalidInput
 from tillit.core.scopes import CONFIGURE, EDIT, scope_for
 from tillit.core.text import as_page, as_version
 from tillit.dues.access import organisation_wide
-from tillit.registry.models import Employer, Employment, Membership, MembershipStatus, MembershipType, Person, Role, may
+from tillit.registry.models import Employment, MembershipStatus, MembershipType, Person, may
 from tillit.registry.validation import Errors
-from tillit.reps import corrections, declaration, kpis, selection
+from tillit.reps import corrections, declaration, kpis, lists, selection
 from tillit.reps import coverage as coverage_lists
 from tillit.reps.access import node_for, rep_nodes
 from tillit.reps.figures import describe, figures
@@ -235,32 +234,13 @@ def member_export(request, fmt):
                           f"members-{node.key}-{filters['kpi']}-{today.isoformat()}")
 
 
-_current_roles = coverage_lists.current_roles
 
 
 @login_required
 def company_tree(request):
     """The employer nodes under the node (or a region's workplaces), with members, members in work and reps."""
     node = node_for(request.user, request.GET.get("node"))
-    today = timezone.localdate()
-    if node.tree == "employer":
-        below = Employer.objects.filter(path__startswith=node.path).order_by("path")
-    else:
-        below = Employer.objects.filter(kind=Employer.Kind.WORKPLACE, region__path__startswith=node.path).order_by(
-            "name")
-    below = list(below[:2000])
-    kept = {r.node_id: r for r in kpis.KpiDay.objects.filter(tree="employer", day=today,
-                                                             node_id__in=[e.pk for e in below])}
-    counted = kpis.KpiCount.objects.filter(day=today).exists()
-    reps = {}
-    for role in _current_roles(today, request.user).filter(employer__in=below).select_related("person",
-                                                                                                "role_type"):
-        reps.setdefault(role.employer_id, []).append(role)
-    depth = min((e.depth for e in below), default=1)
-    rows = [{"e": e, "indent": (e.depth - depth) * 1.5 if node.tree == "employer" else 0,
-             "members": kept[e.pk].members if e.pk in kept else (0 if counted else None),
-             "in_work": kept[e.pk].in_work if e.pk in kept else (0 if counted else None),
-             "reps": reps.get(e.pk, []), "key": f"employer-{e.pk}"} for e in below]
+    rows, counted = lists.tree(request.user, node, timezone.localdate())
     return render(request, "reps/tree.html", _base(request, node, rows=rows, counted=counted,
                                                     signed=declaration.has_signed(request.user)))
 
@@ -269,16 +249,7 @@ def company_tree(request):
 @signed_first
 def other_reps(request):
     node = node_for(request.user, request.GET.get("node"))
-    today = timezone.localdate()
-    if node.tree == "employer":
-        under = Q(employer__path__startswith=node.path)
-    else:
-        under = Q(org_unit__path__startswith=node.path) | Q(employer__region__path__startswith=node.path)
-    roles = (Role.objects.visible_to(request.user).current_on(today).filter(under)
-             .filter(role_type__grant_role__gt="").select_related("person", "role_type", "employer", "org_unit")
-             .order_by("person__last_name", "person__first_name")[:500])
-    own = Role.objects.filter(person__user=request.user).select_related("role_type", "employer", "org_unit") \
-        .order_by("-starts_on")
+    roles, own = lists.other_reps(request.user, node, timezone.localdate())
     return render(request, "reps/reps.html", _base(request, node, roles=roles, own=own))
 
 
@@ -287,24 +258,8 @@ def other_reps(request):
 def notices(request):
     """Deduction notices of the last three months for the payroll offices of the node's workplaces, with only
     the lines about members the rep may see."""
-    from tillit.dues.models import DeductionNotice, add_months
-
     node = node_for(request.user, request.GET.get("node"))
-    today = timezone.localdate()
-    if node.tree == "employer":
-        places = Employer.objects.filter(path__startswith=node.path)
-    else:
-        places = Employer.objects.filter(kind=Employer.Kind.WORKPLACE, region__path__startswith=node.path)
-    steps = Employer.steplen
-    above = {path[:end] for path in places.values_list("path", flat=True)[:5000]
-             for end in range(steps, len(path) + 1, steps)}
-    found = list(DeductionNotice.objects.filter(payroll_unit__path__in=sorted(above),
-                                                period__gte=add_months(today.replace(day=1), -2))
-                 .select_related("payroll_unit").order_by("-period", "payroll_unit__name")[:200])
-    numbers = {line["member_number"] for n in found for line in n.lines}
-    visible = set(Membership.objects.filter(member_number__in=numbers, person__in=Person.objects.visible_to(
-        request.user).values("pk")).values_list("member_number", flat=True))
-    shown = [{"notice": n, "lines": [line for line in n.lines if line["member_number"] in visible]} for n in found]
+    shown = lists.notices(request.user, node, timezone.localdate())
     audit.log_access(request.user, "reps.notices.viewed", channel="rep", detail={"node": node.key})
     return render(request, "reps/notices.html", _base(request, node, notices=shown))
 
