@@ -68,14 +68,7 @@ def ensure_data(rng):
                 title=" ".join(rng.sample(WORDS, 4)).capitalize(), body=" ".join(rng.choices(WORDS, k=80)),
                 language=rng.choice(["nb", "sv", "en"]), state=Article.State.PUBLISHED)
                 for _ in range(ARTICLES - Article.objects.count())], batch_size=2000)
-            rows = []
-            for article in made:
-                weights = {}
-                for w in knowledge.words(article.body):
-                    weights[w] = min(weights.get(w, 0) + 1, 5)
-                for w in knowledge.words(article.title):
-                    weights[w] = weights.get(w, 0) + 10
-                rows += [ArticleWord(article=article, word=w, weight=n) for w, n in weights.items()]
+            rows = [row for article in made for row in knowledge.word_rows(article)]
             ArticleWord.objects.bulk_create(rows, batch_size=5000)
     busiest = list(Case.subjects.through.objects.values("person_id").annotate(n=Count("case_id"))
                    .order_by("-n", "person_id")[:20])
@@ -173,6 +166,7 @@ def main():
                   timespec="seconds"), "pages": {}}
     user, person, n = users[1]  # users[0] sends the submissions below, so its list grows run by run
     cookie = floor.session_cookie(user)
+    result["member_cases"] = own_cases(user).count()
     case_ids = list(own_cases(user).values_list("pk", flat=True)[:50])
     pages = {"portal home": (["/portal/"], [f"{floor.FLOOR}/portal/"]),
              "portal case page": ([f"/portal/cases/{pk}/" for pk in case_ids],

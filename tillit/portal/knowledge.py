@@ -22,17 +22,23 @@ def words(text: str) -> list[str]:
     return [w[:40] for w in WORD.findall(text) if len(w) >= 2 and w not in STOP and not w.isdigit()]
 
 
-@transaction.atomic
-def index(article: Article) -> None:
-    ArticleWord.objects.filter(article=article).delete()
-    if article.state != Article.State.PUBLISHED:
-        return
+def word_rows(article: Article) -> list[ArticleWord]:
+    """The article's index rows: each word once, its weight its count in the text (at most 5) plus 10 in the
+    title."""
     weights = {}
     for w in words(article.body):
         weights[w] = min(weights.get(w, 0) + 1, 5)
-    for w in words(article.title):
+    title = set(words(article.title))
+    for w in title:
         weights[w] = weights.get(w, 0) + 10
-    ArticleWord.objects.bulk_create([ArticleWord(article=article, word=w, weight=n) for w, n in weights.items()])
+    return [ArticleWord(article=article, word=w, weight=n, in_title=w in title) for w, n in weights.items()]
+
+
+@transaction.atomic
+def index(article: Article) -> None:
+    ArticleWord.objects.filter(article=article).delete()
+    if article.state == Article.State.PUBLISHED:
+        ArticleWord.objects.bulk_create(word_rows(article))
 
 
 @transaction.atomic
@@ -73,8 +79,9 @@ def save_article(article: Article, data: dict, *, actor, expected_version=None) 
 
 
 def search(text: str, language: str | None = None, limit: int = 5) -> list[Article]:
-    """Published articles best matching `text`: the sum of the weights of its words found, the last word (the
-    one being typed) also by prefix; the reader's language first."""
+    """Published articles best matching `text`: those whose title has its words (else its text), ranked by the
+    sum of the weights of the words found, the last word (the one being typed) also by prefix; the reader's
+    language first."""
     found = words(text)
     if not found:
         return []
@@ -82,8 +89,12 @@ def search(text: str, language: str | None = None, limit: int = 5) -> list[Artic
     q = Q(word__in=whole | {last})
     if len(last) >= 3:
         q |= Q(word__gte=last, word__lt=last + "\uffff")
-    ranked = (ArticleWord.objects.filter(q).values("article_id").annotate(score=Sum("weight"))
-              .order_by("-score", "article_id")[:limit * 4])
-    scores = {row["article_id"]: row["score"] for row in ranked}
+    def ranked(rows):
+        return {row["article_id"]: row["score"] for row in rows.values("article_id").annotate(score=Sum("weight"))
+                .order_by("-score", "article_id")[:limit * 4]}
+
+    # Titles first (a few words per article, so few rows to sum even for common words); the whole text only
+    # when no title matches.
+    scores = ranked(ArticleWord.objects.filter(q, in_title=True)) or ranked(ArticleWord.objects.filter(q))
     articles = Article.objects.filter(pk__in=scores, state=Article.State.PUBLISHED)
     return sorted(articles, key=lambda a: (a.language != language, -scores[a.pk], a.pk))[:limit]

@@ -176,9 +176,11 @@ class ArticleWord(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
     word = models.CharField(max_length=40)
     weight = models.PositiveSmallIntegerField(default=1)
+    in_title = models.BooleanField(default=False)  # a title word: searched first, a few rows per article
 
     class Meta:
-        indexes = [models.Index(fields=["word", "article"])]
+        indexes = [models.Index(fields=["word", "article"]), models.Index(fields=["in_title", "word", "article"],
+                                                                          name="portal_word_title")]
 
     def __str__(self):
         return self.word
