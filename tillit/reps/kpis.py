@@ -47,13 +47,16 @@ def members(tree: str, node, day: datetime.date, kpi: str = "members"):
     """The memberships behind one figure for the node on the day (the list a KPI links to)."""
     job_on_day = _current(day)
     in_force = Q(joined_on__lte=day) & (Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+    # The subtree's node ids first (a prefix scan of a small table), then the memberships by them.
     if tree == "org":
-        base = Membership.objects.filter(in_force, branch__path__startswith=node.path)
+        base = Membership.objects.filter(in_force, branch_id__in=OrgUnit.objects.filter(
+            path__startswith=node.path).values("pk"))
         jobs = Employment.objects.filter(job_on_day, person_id=OuterRef("person_id"))
     else:
-        jobs = Employment.objects.filter(job_on_day, person_id=OuterRef("person_id"),
-                                         workplace__path__startswith=node.path)
-        base = Membership.objects.filter(in_force).filter(Exists(jobs))
+        here = Employment.objects.filter(job_on_day, workplace_id__in=Employer.objects.filter(
+            path__startswith=node.path).values("pk"))
+        jobs = here.filter(person_id=OuterRef("person_id"))
+        base = Membership.objects.filter(in_force, person_id__in=here.values("person_id"))
     if kpi == "members":
         return base
     if kpi == "in_work":

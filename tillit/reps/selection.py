@@ -99,8 +99,10 @@ def _years_before(day: datetime.date, years: int) -> datetime.date:
 def select(user, node, filters: dict, today: datetime.date | None = None):
     """The memberships the list shows: the figure's rule for the node, the filters, people the user may see."""
     today = today or timezone.localdate()
+    # Whether each listed member's person is one the user may see: asked per row (a region's visible set is
+    # larger than its list), through the same visible_to.
     found = kpis.members(node.tree, node.obj, today, filters.get("kpi", "members")).filter(
-        person__in=Person.objects.visible_to(user).values("pk"))
+        Exists(Person.objects.visible_to(user).filter(pk=OuterRef("person_id"))))
     if "status" in filters:
         found = found.filter(status=filters["status"])
     if "membership_type" in filters:
