@@ -309,6 +309,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=3, help="length of one HTTP round")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-http", action="store_true")
+    parser.add_argument("--only", default="", help="measure only the pages whose name contains this")
     parser.add_argument("--build-only", action="store_true", help="build the data set, measure nothing")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -367,6 +368,8 @@ def main():
                               [f"{FLOOR}/people/?q={name}" for _pk, name in sample_people]),
         }
         for page, (paths, floor_paths) in pages.items():
+            if args.only not in page:
+                continue
             key = f"{page} ({who})"
             row = {"in_process": in_process(app, cookie, paths, floor_paths, args.repeat)}
             if port:
@@ -381,19 +384,22 @@ def main():
         for page, url in (("portal dashboard", "/reps/"), ("portal member list", "/reps/members/"),
                           ("portal coverage", "/reps/coverage/")):
             key = f"{page} ({who})"
+            if args.only not in page:
+                continue
             row = {"in_process": in_process(app, cookie, [url], [FLOOR + url], args.repeat)}
             if port:
                 row["http"] = over_http(port, cookie, url, FLOOR + url, args.rounds, args.seconds)
             rows[key] = row
             print(f"  {key}: {row}", flush=True)
     result["pages"] = rows
-    if port:
+    if port and not args.only:
         cookie = session_cookie(get_user_model().objects.get(username="handler"))
         result["serve_scaling"] = {"page": "case queue (handler)", **serve_scaling(args.database, cookie, "/cases/",
                                                                                      args.seconds)}
         print(f"  tillit serve: {result['serve_scaling']}", flush=True)
 
-    out = args.out or ROOT / "benchmarks" / "results" / f"floor-{connection.vendor}-{result['people']}.json"
+    name = f"floor-{connection.vendor}-{result['people']}{'-' + args.only.replace(' ', '_') if args.only else ''}"
+    out = args.out or ROOT / "benchmarks" / "results" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\nTillit ÷ bare Django floor — {connection.vendor}, {result['people']:,} people, {result['cases']:,} "

@@ -474,7 +474,8 @@ class RoleType(models.Model):
 
 class RoleQuerySet(models.QuerySet):
     def visible_to(self, user, perm: str = VIEW):
-        return self.filter(person__in=Person.objects.visible_to(user, perm).values("pk"))
+        # asked per role (lists of roles are filtered to a few first; a region's visible people are thousands)
+        return self.filter(Exists(Person.objects.visible_to(user, perm).filter(pk=OuterRef("person_id"))))
 
     def current_on(self, day: datetime.date):
         return self.filter(starts_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
