@@ -134,7 +134,7 @@ def coverage_view(request, node: NodeKey = ""):
     found_node = node_for(request.user, node or None)
     if not declaration.has_signed(request.user):
         raise Http404
-    found = coverage.lists(request.user, found_node)
+    found = coverage.lists(request.user, found_node, limit=None)
     return {"node": _node(found_node), "counted": found["counted"], "minimum": found["minimum"],
             "lacking": [{"id": r["e"].pk, "name": r["e"].name, "members": r["members"]} for r in found["lacking"]],
             "lost": [{"id": r["e"].pk, "name": r["e"].name, "members": r["members"], "ended": r["ended"],

@@ -19,7 +19,7 @@ from tillit.reps.models import EntitlementBand, TermReminder
 
 log = logging.getLogger(__name__)
 SOON_DAYS = 60
-SHOWN = 500
+SHOWN = 100  # rows of each list on the page; the exports have them all
 
 
 def current_roles(today, user=None):
@@ -47,7 +47,9 @@ def entitled(members: int, table: list[tuple[int, int]]) -> int:
     return reps
 
 
-def lists(user, node, today: datetime.date | None = None) -> dict:
+def lists(user, node, today: datetime.date | None = None, *, limit: int | None = SHOWN) -> dict:
+    """The four lists for the node, each cut at `limit` rows (None: all, for the exports), with their full
+    lengths."""
     today = today or timezone.localdate()
     minimum = int(settings.TILLIT_REP_MINIMUM_MEMBERS)
     places = workplaces_under(node)
@@ -81,11 +83,12 @@ def lists(user, node, today: datetime.date | None = None) -> dict:
         if role.ends_on == last_end[role.employer_id]}
     lost = [{"e": e, "ended": last_end[e.pk], "who": holders.get(e.pk), "members": counts.get(e.pk, 0)}
             for e in places.filter(pk__in=list(last_end)).annotate(has_rep=has_rep).filter(has_rep=False)
-            .order_by("name")[:SHOWN]]
+            .order_by("name")]
     ending = list(current_roles(today, user).filter(employer__in=places, ends_on__isnull=False,
                                                     ends_on__lte=today + datetime.timedelta(days=SOON_DAYS))
-                  .select_related("person", "employer", "role_type").order_by("ends_on")[:SHOWN])
-    return {"lacking": lacking[:SHOWN], "lost": lost, "ending": ending, "entitlement": gaps[:SHOWN],
+                  .select_related("person", "employer", "role_type").order_by("ends_on"))
+    found = {"lacking": lacking, "lost": lost, "ending": ending, "entitlement": gaps}
+    return {**{k: v[:limit] for k, v in found.items()}, "totals": {k: len(v) for k, v in found.items()},
             "minimum": minimum, "counted": counted, "bands": table}
 
 

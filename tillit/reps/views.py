@@ -271,7 +271,8 @@ def coverage(request):
     the reps each workplace may elect against those it has."""
     node = node_for(request.user, request.GET.get("node"))
     return render(request, "reps/coverage.html", _base(request, node, **coverage_lists.lists(request.user, node),
-                                                        may_configure=organisation_wide(request.user, CONFIGURE)))
+                                                        may_configure=organisation_wide(request.user, CONFIGURE),
+                                                        home=reverse("reps_home")))  # one reverse, not one a row
 
 
 @login_required
@@ -280,7 +281,7 @@ def coverage_export(request, which, fmt):
     if fmt not in ("csv", "xlsx") or which not in ("lacking", "lost", "ending", "entitlement"):
         raise Http404
     node = node_for(request.user, request.GET.get("node"))
-    header, rows = coverage_lists.rows_for_export(coverage_lists.lists(request.user, node), which)
+    header, rows = coverage_lists.rows_for_export(coverage_lists.lists(request.user, node, limit=None), which)
     return table_response(header, rows, fmt, f"{which}-{node.key}-{timezone.localdate().isoformat()}")
 
 
