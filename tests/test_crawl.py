@@ -128,6 +128,7 @@ POST_ROUTES = {
     "case_message": {"body": "probe"},
     "case_tags": {"tags": "probe"},
     "case_link": {"number": "{number}"},
+    "portal_share_document": {"document": "1"},
 }
 # Reviews of possible duplicates: as A, B's review must be a 404 and stay open.
 REVIEW_POST_ROUTES = {"duplicate_review_dismiss": {}}

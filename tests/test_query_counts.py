@@ -37,7 +37,7 @@ def test_list_and_detail_pages_take_the_same_queries_for_more_rows(client, world
     client.force_login(user)
     pages = {
         "case queue": (reverse("cases"), 4),
-        "case page": (reverse("case", args=[case.pk]), 13),  # 13: the help articles to send (one)
+        "case page": (reverse("case", args=[case.pk]), 16),  # 16: what the person sees (documents, articles)
         "people list": (reverse("people"), 8),
         "person search": (reverse("people") + f"?q={person.last_name}", 9),
         "person page": (reverse("person", args=[person.pk]), 15),  # 15: dues, messages to members (one each)

@@ -293,6 +293,17 @@ def test_a_handler_sends_a_help_article_from_the_case_page(client, portal):
     client.post(reverse("case_message", args=[case.pk]), {"subject": case.title, "body": option})
     sent = Message.objects.filter(case=case).latest("pk")
     assert sent.address == person.email and f"/help/{article.pk}/" in sent.body
+    # a staff document shown to the person becomes downloadable on their case
+    letter = factories.document(portal.a, content=b"Our answer", cases=[case], persons=[person])
+    client.post(reverse("portal_share_document", args=[case.pk]), {"document": letter.pk})
+    assert case.events.filter(kind="document", public=True, data__document=letter.pk).count() == 1
+    client.post(reverse("portal_share_document", args=[case.pk]), {"document": letter.pk})  # once only
+    assert case.events.filter(kind="document", public=True, data__document=letter.pk).count() == 1
+    client.force_login(user)
+    got = client.get(reverse("portal_file", args=[case.pk, letter.pk]))
+    assert got.status_code == 200 and b"".join(got.streaming_content) == b"Our answer"
+    client.force_login(portal.b.staff)
+    assert client.post(reverse("portal_share_document", args=[case.pk]), {"document": letter.pk}).status_code == 404
     viewer = factories.user("viewer_alfa")
     grant_access(viewer, "viewer", "org", portal.a.region, actor=None, channel="system")
     client.force_login(viewer)

@@ -12,10 +12,10 @@ class PortalConfig(AppConfig):
 
         from tillit.cases.panels import CASE_PANELS, MEASURE_PANELS
         from tillit.portal import notify  # noqa: F401 - connects the signal
-        from tillit.portal.views import case_articles, measure_panel
+        from tillit.portal.views import case_for_the_person, measure_panel
 
         MEASURE_PANELS.register(measure_panel)
-        CASE_PANELS.register(case_articles)
+        CASE_PANELS.register(case_for_the_person)
         user_logged_in.connect(remember_own_person, dispatch_uid="tillit.portal.own_person")
         from tillit.portal.demo import load_portal_demo
         from tillit.registry.demo import DEMO_EXTENSIONS

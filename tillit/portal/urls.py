@@ -8,6 +8,7 @@ urlpatterns = [
     path("portal/me/my-data.json", views.export, name="portal_export"),
     path("portal/cases/<int:pk>/", views.case_page, name="portal_case"),
     path("portal/cases/<int:pk>/files/<int:document>/", views.case_file, name="portal_file"),
+    path("cases/<int:pk>/show-to-the-person/", views.share_document, name="portal_share_document"),
     path("services/", views.catalogue, name="portal_services"),
     path("services/<int:pk>/", views.service_page, name="portal_service"),
     path("services/<int:pk>/suggest/", views.suggest, name="portal_suggest"),

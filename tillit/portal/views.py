@@ -453,20 +453,55 @@ def measure_panel(request, period):
                                     "url": reverse("portal_help")}
 
 
-def case_articles(request, case):
-    """A section of the staff's case page: send the person a help article (its title and link, as a message on
-    the case)."""
+def _may_write_on(request, case) -> bool:
     from tillit.cases.models import Case
     from tillit.core.scopes import VIEW
 
-    if not case.case_type.subject_can_see or not (
-            scope_for(request.user, EDIT).covers_as_much_as(scope_for(request.user, VIEW))
-            or Case.objects.visible_to(request.user, EDIT).filter(pk=case.pk).exists()):
-        return None  # only for those who may write on the case
+    return scope_for(request.user, EDIT).covers_as_much_as(scope_for(request.user, VIEW)) or \
+        Case.objects.visible_to(request.user, EDIT).filter(pk=case.pk).exists()
+
+
+def case_for_the_person(request, case):
+    """A section of the staff's case page: what the person sees of the case's documents (and a button to show
+    one on their timeline), and a help article to send them. For those who may write on the case only."""
+    from tillit.cases.models import CaseEvent
+    from tillit.documents.models import Document
+
+    if not case.case_type.subject_can_see or not _may_write_on(request, case):
+        return None
+    shown = set(CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.DOCUMENT, public=True)
+                .values_list("data__document", flat=True))
+    documents = [{"pk": pk, "title": title, "shown": pk in shown} for pk, title in Document.objects.linked_to_visible(
+        request.user, case=case).order_by("title").values_list("pk", "title")[:100]]
     articles = list(Article.objects.filter(state=Article.State.PUBLISHED).order_by("language", "title")
                     .values_list("pk", "title", "language")[:300])
-    if not articles:
+    if not documents and not articles:
         return None
     base = request.build_absolute_uri(reverse("portal_help"))
-    return "portal/_case_articles.html", {"case": case, "articles": [
+    return "portal/_case_for_the_person.html", {"case": case, "documents": documents, "articles": [
         {"text": f"{title}: {base}{pk}/", "title": title, "language": language} for pk, title, language in articles]}
+
+
+@login_required
+@require_http_methods(["POST"])
+def share_document(request, pk):
+    """Show one of the case's documents on the person's timeline (they can then download it in the portal)."""
+    from tillit.cases.models import Case, CaseEvent
+    from tillit.cases.services import record_event
+    from tillit.documents.models import Document
+
+    case = Case.objects.visible_to(request.user, EDIT).filter(pk=pk).select_related("case_type").first()
+    if case is None or not case.case_type.subject_can_see:
+        raise Http404
+    document = Document.objects.linked_to_visible(request.user, case=case).filter(
+        pk=as_version(request.POST.get("document")) or 0).first()
+    if document is None:
+        messages.error(request, _("Choose one of the case's documents."))
+        return redirect("case", pk=case.pk)
+    with transaction.atomic():
+        if not CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.DOCUMENT, public=True,
+                                        data__document=document.pk).exists():
+            record_event(case, CaseEvent.Kind.DOCUMENT, actor=request.user, public=True, body=document.title,
+                         data={"document": document.pk})
+    messages.success(request, _("The person can now see “%(t)s” on their case.") % {"t": document.title})
+    return redirect("case", pk=case.pk)
