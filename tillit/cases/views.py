@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,7 +17,7 @@ from tillit.cases.queues import QUEUES, filter_cases
 from tillit.core.audit import log_access_many
 from tillit.core.errors import DomainError
 from tillit.core.forms import add_domain_errors
-from tillit.core.present import Dates, options, url_maker
+from tillit.core.present import Dates, html_rows, options, url_maker
 from tillit.core.scopes import CONFIGURE, EDIT, VIEW, scope_for
 from tillit.core.text import as_id, as_page, as_version
 from tillit.registry.models import OrgUnit, Person, unit_options, units_in_scope
@@ -30,6 +31,10 @@ def get_case_for_user(request, pk, perm="view") -> Case:
     """The case if the user may see it; 404 otherwise."""
     return get_object_or_404(Case.objects.visible_to(request.user, perm).select_related(
         "case_type", "state", "responsible_unit", "handler", "employer"), pk=pk)
+
+
+QUEUE_ROW = ('<tr{}>\n<td><input type="checkbox" name="case" value="{}" form="bulk" aria-label="{}"></td>'
+             '<td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td>\n<td>{}</td><td>{}</td><td>{}</td></tr>')
 
 
 @login_required
@@ -55,8 +60,13 @@ def queue(request):
             for pk, number, title, type_name, state, unit_name, handler, due, closed in found[:PAGE]]
     query = request.GET.copy()
     query.pop("page", None)
+    overdue = mark_safe(' class="overdue"')  # noqa: S308 - a constant
+    rows_html = html_rows(QUEUE_ROW, ((overdue if r["overdue"] else "", r["pk"], r["number"], r["url"], r["number"],
+                                       r["title"], r["type"], r["state"], r["unit"], r["handler"], r["due"])
+                                      for r in rows))
     return render(request, "cases/queue.html", {
-        "rows": rows, "has_next": len(found) > PAGE, "page": page, "queue": name, "queues": list(QUEUES),
+        "rows": rows, "rows_html": rows_html, "has_next": len(found) > PAGE, "page": page, "queue": name,
+        "queues": list(QUEUES),
         "sort": sort, "unit_options": options(unit_options(request.user), unit), "unit": unit,
         "query": query.urlencode(),
         "can_open": may_open_cases(request.user), "can_measure": may_open_cases(request.user, VIEW),
@@ -238,8 +248,6 @@ def case_link(request, pk):
 def measure_page(request):
     """The unit's flow of work: opened, closed, backlog, lead and response times, time per state."""
     import datetime
-
-    from django.utils.safestring import mark_safe
 
     from tillit.cases.measure import measure
     from tillit.cases.panels import MEASURE_PANELS

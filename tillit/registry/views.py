@@ -18,7 +18,7 @@ from tillit.core.audit import access_log_for, log_access, log_access_many
 from tillit.core.errors import ConflictError, DomainError
 from tillit.core.forms import add_domain_errors
 from tillit.core.models import AuditEntry
-from tillit.core.present import options, url_maker
+from tillit.core.present import html_rows, options, url_maker
 from tillit.core.scopes import EDIT, EXPORT, IMPORT, MERGE, VIEW, VIEW_ACCESS_LOG, channel_for, scope_for
 from tillit.core.text import as_id, as_page
 from tillit.registry import services
@@ -67,6 +67,9 @@ def latest_memberships(person_ids) -> dict[int, tuple]:
     return latest
 
 
+PEOPLE_ROW = '<tr><td><a href="{}">{}</a></td>\n<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>'
+
+
 @login_required
 def people(request):
     filters = clean_filters(request.GET)
@@ -84,7 +87,8 @@ def people(request):
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "registry/people.html", {
-        "rows": rows, "page": page,
+        "rows": rows, "page": page, "rows_html": html_rows(PEOPLE_ROW, (
+            (r["url"], r["name"], r["number"], r["branch"], r["status"], r["email"]) for r in rows)),
         "filters": {key: filters.get(key, "") for key in FILTERS},  # every key, so templates never miss
         "has_next": has_next, "query": query.urlencode(),
         "unit_options": options(unit_options(request.user), filters.get("unit")),
