@@ -132,6 +132,9 @@ AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
 AXES_VERBOSE = False
 # Lockout is per username: per IP address would lock out a whole office behind one NAT address.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The case list's covering index (INCLUDE columns) is for PostgreSQL; SQLite keeps the key columns, as meant.
+    SILENCED_SYSTEM_CHECKS.append("models.W040")
 
 # The shared cache: the user's grants and scope for a minute, and sessions in front of the database.
 # Files in var/cache by default (shared by every process on the machine); TILLIT_CACHE_URL=redis://…
