@@ -148,3 +148,25 @@ def test_member_service_messages_its_people_list_and_never_anothers(client, worl
     client.force_login(side.rep)
     assert client.get(reverse("compose_mailing") + "?source=people").status_code == 404
     assert client.get(reverse("compose_mailing")).status_code == 404
+
+
+def test_templates_are_saved_audited_and_the_text_can_stay_off_the_person_page(client, world, settings,
+                                                                             django_capture_on_commit_callbacks):
+    from tillit.core.models import AuditEntry
+
+    client.force_login(world.admin)
+    bad = client.post(reverse("selection_template_new"), {"code": "meet", "language": "nb", "subject": "Hei",
+                                                          "body": "{{ national_id }}"})
+    assert bad.status_code == 422 and not MessageTemplate.objects.filter(code="meet").exists()
+    client.post(reverse("selection_template_new"), {"code": "meet", "language": "nb", "subject": "Møte",
+                                                    "body": "Hei {{ first_name }}", "statutory": "on"})
+    template = MessageTemplate.objects.get(code="meet")
+    assert template.statutory and AuditEntry.objects.filter(action="messaging.template.saved",
+                                                            actor=world.admin).exists()
+    settings.TILLIT_MAILING_TEXT_ON_PERSON_PAGE = False
+    client.force_login(world.a.staff)
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(reverse("compose_mailing") + f"?source=people&unit={world.a.branch.pk}",
+                    {"channel": "email", "subject": "Secret plan", "body": "Details", "action": "send"})
+    page = client.get(reverse("person", args=[world.a.members[1][0].pk])).content.decode()
+    assert "not kept on the person page" in page and "Secret plan" not in page

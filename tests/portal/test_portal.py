@@ -41,8 +41,7 @@ def test_a_member_lands_on_their_portal_and_sees_only_their_own_cases(client, po
     home = client.get(reverse("portal_home")).content.decode()
     assert "Mine" in home and "Theirs" not in home
     assert client.get(reverse("portal_case", args=[mine.pk])).status_code == 200
-    for name in ("portal_case",):
-        assert client.get(reverse(name, args=[theirs.pk])).status_code == 404
+    assert client.get(reverse("portal_case", args=[theirs.pk])).status_code == 404
     assert client.post(reverse("portal_case", args=[theirs.pk]), {"action": "reply", "body": "x"}).status_code == 404
     me = client.get(reverse("portal_me")).content.decode()
     assert person.email in me and other.email not in me
@@ -308,3 +307,60 @@ def test_a_handler_sends_a_help_article_from_the_case_page(client, portal):
     grant_access(viewer, "viewer", "org", portal.a.region, actor=None, channel="system")
     client.force_login(viewer)
     assert "Send a help article" not in client.get(reverse("case", args=[case.pk])).content.decode()
+
+
+def test_odd_numbers_in_addresses_and_forms_are_refused_not_errors(client, portal):
+    user, person = portal.members_users[0]
+    case = _open_for(portal, person)
+    client.force_login(user)
+    huge = "9" * 30
+    assert client.get(f"/portal/cases/{case.pk}/files/{huge}/").status_code == 404
+    assert client.post(reverse("portal_case", args=[case.pk]), {"action": "move", "booking": huge}).status_code == 404
+    client.force_login(portal.admin)
+    url = reverse("portal_manage_service", args=[portal.talk_type.pk])
+    stale = client.post(url, {"action": "save", "version": huge, "title_en": "Talk", "audience": "members"})
+    assert stale.status_code == 409
+
+
+def test_a_booking_is_reminded_once_and_its_deadline_is_audited(portal):
+    import datetime as dt
+
+    import time_machine
+
+    from tillit.portal.models import Booking
+
+    user, person = portal.members_users[0]
+    at = booking.slots(portal.talk)[0]["at"]
+    made = booking.book(portal.talk, person=person, at=at, user=user, base_url="http://t/")
+    assert AuditEntry.objects.filter(action__endswith="deadline_changed", object_id=made.case_id).exists()
+    with time_machine.travel(at - dt.timedelta(hours=3), tick=False):
+        assert booking.remind() == 1
+        assert booking.remind() == 0
+    reminder = Message.objects.filter(address=person.email, attachments__filename="booking.ics").latest("pk")
+    assert reminder.pk and Booking.objects.get(pk=made.pk).reminded_at is not None
+
+
+def test_a_login_link_expires(client, portal, empty_cache):
+    import datetime as dt
+
+    import time_machine
+
+    user, person = portal.members_users[0]
+    client.post(reverse("portal_login_link"), {"email": person.email})
+    link = _last_link(person.email, r"/login/link/")
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=16)):
+        assert client.post(link).status_code == 404
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_change_the_member_cannot_make_goes_to_member_service_as_a_case(client, portal):
+    factories.case_type(portal.a.region, name="Intake", is_intake=True)
+    user, person = portal.members_users[0]
+    client.force_login(user)
+    missing = client.post(reverse("portal_me"), {"action": "change", "what": "workplace", "text": ""})
+    assert missing.status_code == 422
+    response = client.post(reverse("portal_me"), {"action": "change", "what": "workplace",
+                                                  "text": "I work at the new branch since May."})
+    case = Case.objects.get(subjects=person, title__contains="Workplace")
+    assert response.url == reverse("portal_case", args=[case.pk])
+    assert AuditEntry.objects.filter(action="portal.change_requested", person_id=person.pk, channel="portal").exists()

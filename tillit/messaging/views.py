@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from tillit.core import audit
 from tillit.core.errors import DomainError, InvalidInput
 from tillit.core.scopes import CONFIGURE, EDIT, scope_for
 from tillit.core.text import as_page
@@ -221,6 +222,9 @@ def template_edit(request, pk=None):
             template.code, template.language, template.subject, template.body = code, language, subject, body
             template.statutory = request.POST.get("statutory") == "on"
             template.save()
+            audit.record("messaging.template.saved", template, actor=request.user, channel="ui",
+                         changes={"code": [None, code], "language": [None, language],
+                                  "statutory": [None, template.statutory]})
             flash.success(request, _("The template is saved."))
             return redirect("selection_templates")
     return render(request, "messaging/template_edit.html", {

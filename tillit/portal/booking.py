@@ -79,10 +79,11 @@ def book(service: Service, *, person, at: datetime.datetime, user, note: str = "
     case = case_services.open_case(service.case_type, title=_("Booking %(day)s %(time)s") % {
         "day": local.date().isoformat(), "time": local.strftime("%H:%M")}, actor=user, channel="portal",
         subjects=[person], body=(note or "").strip()[:2000])
-    case.due_on = local.date()  # in the unit's queue for that day
-    case.save(update_fields=["due_on"])
+    when = local.strftime("%Y-%m-%d %H:%M")
+    case_services.update_case(case, {"due_on": local.date(), "reason": _("Booked for %(when)s") % {"when": when}},
+                              actor=user, channel="portal")  # in the unit's queue for that day
     booking = Booking.objects.create(service=service, starts_at=at, person=person, case=case)
-    _on_timeline(booking, _("Booked for %(when)s") % {"when": local.strftime("%Y-%m-%d %H:%M")}, user)
+    _on_timeline(booking, _("Booked for %(when)s") % {"when": when}, user)
     _mail(booking, "confirmation", base_url)
     return booking
 
@@ -98,9 +99,11 @@ def move(booking: Booking, *, at: datetime.datetime, user, base_url: str) -> Boo
     _take(booking.service, at)
     booking.starts_at, booking.reminded_at = at, None
     booking.save(update_fields=["starts_at", "reminded_at"])
-    local = timezone.localtime(at)
-    type(booking.case).objects.filter(pk=booking.case_id).update(due_on=local.date())
-    _on_timeline(booking, _("Moved to %(when)s") % {"when": local.strftime("%Y-%m-%d %H:%M")}, user)
+    when = timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
+    case_services.update_case(booking.case, {"due_on": timezone.localtime(at).date(),
+                                             "reason": _("Moved to %(when)s") % {"when": when}},
+                              actor=user, channel="portal")
+    _on_timeline(booking, _("Moved to %(when)s") % {"when": when}, user)
     _mail(booking, "confirmation", base_url)
     return booking
 

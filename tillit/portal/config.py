@@ -70,9 +70,11 @@ def save_service(case_type, post, *, actor) -> Service:
     if service is None:
         service = Service.objects.create(case_type=case_type, **values)
     else:
-        expected = post.get("version")
-        if not Service.objects.filter(pk=service.pk, version=int(expected) if str(expected).isdigit() else -1) \
-                .update(version=service.version + 1, **values):
+        from tillit.core.text import as_version
+
+        expected = as_version(post.get("version"))
+        if expected is None or not Service.objects.filter(pk=service.pk, version=expected).update(
+                version=service.version + 1, **values):
             raise ConflictError(_("Someone else changed this service meanwhile. Reload it and make your change "
                                   "again."))
         service.refresh_from_db()

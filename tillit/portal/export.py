@@ -11,7 +11,7 @@ from django.utils import timezone
 from tillit.core import audit
 from tillit.core.models import AccessLogEntry, AuditEntry
 from tillit.portal.access import own_cases
-from tillit.portal.models import Answer, Booking, Consent, Rating
+from tillit.portal.models import Booking, Consent, Rating
 
 
 def _plain(value):
@@ -23,10 +23,15 @@ def _plain(value):
 
 
 def data_of(user, person) -> dict:
+    from django.db.models import Prefetch
+
+    from tillit.cases.models import CaseEvent
     from tillit.documents.models import Document
     from tillit.messaging.models import Message, OptOut, Recipient
 
-    cases = list(own_cases(user).select_related("state", "responsible_unit", "case_type").order_by("opened_at"))
+    cases = list(own_cases(user).select_related("state", "responsible_unit", "case_type").prefetch_related(
+        "answers", Prefetch("events", queryset=CaseEvent.objects.filter(public=True).order_by("at", "pk"),
+                            to_attr="public_events")).order_by("opened_at"))
     out = {
         "exported_at": timezone.now(),
         "person": {f: getattr(person, f) for f in ("first_name", "last_name", "birth_date", "national_id", "email",
@@ -35,8 +40,9 @@ def data_of(user, person) -> dict:
         "memberships": [{"member_number": m.member_number, "type": m.membership_type.name, "branch": m.branch.name,
                          "joined_on": m.joined_on, "ends_on": m.ends_on, "status": m.get_status_display(),
                          "history": [{"status": p.get_status_display(), "from": p.valid_from, "to": p.valid_to,
-                                      "reason": p.reason} for p in m.periods.order_by("valid_from")]}
-                        for m in person.memberships.select_related("membership_type", "branch")],
+                                      "reason": p.reason} for p in sorted(m.periods.all(), key=lambda p: p.valid_from)]}
+                        for m in person.memberships.select_related("membership_type", "branch").prefetch_related(
+                            "periods")],
         "employments": [{"workplace": e.workplace.name, "position": e.position, "percentage": e.percentage,
                          "from": e.starts_on, "to": e.ends_on,
                          "leave": [{"from": leave.starts_on, "to": leave.ends_on} for leave in e.leaves.all()]}
@@ -45,9 +51,9 @@ def data_of(user, person) -> dict:
                    "to": r.ends_on} for r in person.roles.select_related("role_type", "employer", "org_unit")],
         "cases": [{"number": c.number, "title": c.title, "type": c.case_type.name, "state": c.state.name,
                    "unit": c.responsible_unit.name, "opened_at": c.opened_at, "closed_at": c.closed_at,
-                   "answers": [{"question": a.label, "answer": a.value} for a in Answer.objects.filter(case=c)],
+                   "answers": [{"question": a.label, "answer": a.value} for a in c.answers.all()],
                    "timeline": [{"at": e.at, "kind": e.get_kind_display(), "text": e.body}
-                                for e in c.events.filter(public=True).order_by("at", "pk")]} for c in cases],
+                                for e in c.public_events]} for c in cases],
         "documents": [{"title": d.title, "created_at": d.created_at} for d in Document.objects.filter(
             persons=person).order_by("pk")],
         "messages": [{"at": m.created_at, "direction": m.get_direction_display(), "subject": m.subject,

@@ -125,7 +125,7 @@ def open_request(service: Service, *, person: Person, answers: list[dict], uploa
                                    channel="portal", subjects=[person], body=body)
     Answer.objects.bulk_create([Answer(case=case, key=a["key"], label=a["label"][:200], value=a["value"])
                                 for a in answers])
-    for _field, upload in uploads:
+    for _key, upload in uploads:
         document = create_document(file=upload, filename=upload.name, unit=case.responsible_unit, actor=actor,
                                    channel="portal", cases=[case], persons=[person],
                                    description=_("Sent with the request %(n)s.") % {"n": case.number})
@@ -292,7 +292,7 @@ def update_contact(person: Person, data: dict, *, user, expected_version) -> Per
 
 
 @transaction.atomic
-def request_change(person: Person, *, what: str, text: str, user, base_url: str, language: str) -> Case:
+def request_change(person: Person, *, what: str, text: str, user) -> Case:
     """A change the member cannot make themselves (workplace, employment percentage, membership): a case for
     member service in the member's own branch, which they follow like any other."""
     kinds = {"workplace": _("Workplace"), "percentage": _("Employment percentage"), "membership": _("Membership"),

@@ -137,7 +137,7 @@ def case_file(request, pk, document):
 
 # --- own data -----------------------------------------------------------------------------------------------
 
-def _me_context(request, person):
+def _me_context(person):
     from tillit.registry.identity import format_phone
     from tillit.registry.models import Role
 
@@ -180,8 +180,7 @@ def me(request):
                 messages.success(request, _("Saved.") if changed else _("Nothing was changed."))
             elif action == "change":
                 case = services.request_change(person, what=request.POST.get("what", ""),
-                                               text=request.POST.get("text", ""), user=request.user,
-                                               base_url=_base_url(request), language=_lang())
+                                               text=request.POST.get("text", ""), user=request.user)
                 messages.success(request, _("Member service has your request: case %(n)s.") % {"n": case.number})
                 return redirect("portal_case", case.pk)
             else:
@@ -192,7 +191,7 @@ def me(request):
             person.refresh_from_db()
         else:
             return redirect("portal_me")
-    return render(request, "portal/me.html", {**_me_context(request, person), **context,
+    return render(request, "portal/me.html", {**_me_context(person), **context,
                                               "data": request.POST if status != 200 else {}}, status=status)
 
 

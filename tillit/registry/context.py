@@ -9,6 +9,7 @@ def navigation(request):
     from tillit.registry.access import manages_anyone
     from tillit.reps.access import is_rep
 
+    edit = scope_for(user, EDIT)
     return {"can_manage_access": manages_anyone(user), "can_import": not scope_for(user, IMPORT).empty,
             "can_review_duplicates": not scope_for(user, MERGE).empty,
             "can_see_registry": not scope_for(user, VIEW).empty,
@@ -18,4 +19,4 @@ def navigation(request):
             "can_write_declaration": organisation_wide(user, CONFIGURE),
             # member service (an edit grant not only a rep's): the reps' corrections queue, messages to a list
             "has_portal": has_portal,
-            "member_service": not scope_for(user, EDIT).empty and not scope_for(user, EDIT).via_rep_only}
+            "member_service": not edit.empty and not edit.via_rep_only}

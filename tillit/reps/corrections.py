@@ -3,9 +3,6 @@ an employment under the rep's node. Through the registry's services (audited, ch
 the fields in TILLIT_REP_APPROVAL_FIELDS wait for member service instead, and an approval applies them only if
 the record is still as the rep saw it."""
 
-import datetime
-import decimal
-
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -39,11 +36,7 @@ def may_decide(user) -> bool:
 def _stored(field: str, value) -> str:
     if value is None:
         return ""
-    if field == "workplace":
-        return str(value.pk)
-    if isinstance(value, datetime.date | decimal.Decimal):
-        return str(value)
-    return str(value)
+    return str(value.pk) if field == "workplace" else str(value)
 
 
 def _shown(field: str, value) -> str:

@@ -135,7 +135,7 @@ def member_list(request):
     except InvalidInput as exc:
         node = node_for(request.user, request.GET.get("node"))
         return render(request, "reps/members.html", _base(request, node, errors=exc.lines(), rows=[], total=0,
-                                                           **_list_choices(request, node, {})), status=400)
+                                                           **_list_choices(request, {})), status=400)
     today = timezone.localdate()
     page = as_page(request.GET.get("page"))
     chunk = list(found[(page - 1) * PAGE:page * PAGE + 1])
@@ -145,10 +145,10 @@ def member_list(request):
     query = urlencode(selection.as_query(filters, node.key))
     return render(request, "reps/members.html", _base(
         request, node, rows=rows, kpi=filters["kpi"], label=dict(kpis.KPIS)[filters["kpi"]], total=found.count(),
-        page=page, has_next=len(chunk) > PAGE, query=query, **_list_choices(request, node, filters)))
+        page=page, has_next=len(chunk) > PAGE, query=query, **_list_choices(request, filters)))
 
 
-def _list_choices(request, node, filters):
+def _list_choices(request, filters):
     return {"kpis": kpis.KPIS, "statuses": MembershipStatus.choices, "sorts": list(selection.SORT_LABELS.items()),
             "types": MembershipType.objects.values_list("code", "name"), "ages": list(selection.AGE_BANDS),
             "saved": SavedFilter.objects.filter(user=request.user), "filters": filters,
