@@ -124,6 +124,8 @@ def test_a_correction_applies_at_once_or_waits_for_member_service(client, world,
     assert AuditEntry.objects.filter(action="reps.correction.approved", actor=side.staff).exists()
     client.force_login(side.rep)
     assert "approved" in client.get(reverse("reps_corrections")).content.decode()
+    Employment.objects.filter(person=person).update(ends_on=datetime.date(2021, 1, 1))  # no longer in the rep's sight
+    assert person.last_name + ", " + person.first_name not in client.get(reverse("reps_corrections")).content.decode()
 
 
 def test_an_approval_never_overwrites_a_newer_change_and_a_rejection_needs_a_reason(client, world, settings):

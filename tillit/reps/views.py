@@ -391,7 +391,8 @@ def correct(request, pk):
 @signed_first
 def my_corrections(request):
     node = node_for(request.user, request.GET.get("node"))
-    found = Correction.objects.filter(requested_by=request.user).select_related("person", "decided_by")[:200]
+    found = Correction.objects.filter(requested_by=request.user, person__in=Person.objects.visible_to(
+        request.user).values("pk")).select_related("person", "decided_by")[:200]  # names only of those still in sight
     return render(request, "reps/corrections.html", _base(request, node, corrections=found,
                                                            labels=corrections.LABELS))
 
