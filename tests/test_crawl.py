@@ -13,11 +13,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.factories import World
 from tillit.api.main import api
+from tillit.core.models import Job
 from tillit.core.services import create_token
 from tillit.dues.models import DuesRun, GiroFile
 from tillit.messaging.models import Mailing, MessageTemplate, Recipient
 from tillit.portal.models import Article
-from tillit.registry.models import Membership
+from tillit.registry.importer import rejects_path
+from tillit.registry.models import Membership, SavedView
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +28,7 @@ SKIP_NAMESPACES = {"admin", "api"}
 # "opt_out" likewise by the signed link in a message (tests/messaging/test_mailings.py). The public self-service
 # pages (catalogue, forms, help, login and confirmation links) hold nothing personal; the portal's own pages are
 # crawled with two members and a citizen in tests/portal/test_crawl.py.
-NOT_PERSONAL = {"login", "logout", "healthz", "set_language", "home", "import_rejects", "shared",
+NOT_PERSONAL = {"login", "logout", "healthz", "set_language", "home", "shared",
                 "dues_return_template", "opt_out", "portal_services", "portal_service", "portal_suggest",
                 "portal_confirm", "portal_login_link", "portal_link", "portal_help", "portal_article"}
 
@@ -52,6 +54,16 @@ ROUTES = {
     "employers": lambda s: [{}],
     "employer": lambda s: [{"pk": s.company.pk}, {"pk": s.workplace.pk}],
     "import_upload": lambda s: [{}],
+    "import_rejects": lambda s: [{"pk": s.job.pk}],
+    # The staff workspace: the one search (probed with B's names and numbers), notifications, background work.
+    "search": lambda s: [{}],
+    "notifications": lambda s: [{}],
+    "notification_settings": lambda s: [{}],
+    "employer_picker": lambda s: [{}],
+    "jobs": lambda s: [{}],
+    "job": lambda s: [{"pk": s.job.pk}],
+    "job_progress": lambda s: [{"pk": s.job.pk}],
+    "case_type_texts": lambda s: [{"pk": s.case.case_type_id}],
     "cases": lambda s: [{}],
     "case_new": lambda s: [{}],
     "case": lambda s: [{"pk": s.case.pk}],
@@ -153,13 +165,15 @@ USER_POST_ROUTES = {
     "access_password": {},
 }
 # Actions on many cases at once: as A, B's cases must stay untouched.
-BULK_ROUTES = {"case_bulk_assign": {"case": "{case}", "to": "me"},
+BULK_ROUTES = {"case_bulk": {"case": "{case}", "to": "me"},
                "dues_run_start": {"period": "2027-02"}, "dues_policy": {"due_day": "1"}}
 # Dues actions on an object of B: crawled in tests/dues/test_access.py.
 DUES_POST_ROUTES = {"dues_run_action": {}, "dues_deviation_resolve": {"action": "accept"},
                     "dues_person_entry": {"kind": "correction", "amount": "-1", "reason": "probe"}}
 # A rep's saved filters: as B, A's filter must be a 404 (tests/reps/test_lists_and_corrections.py).
 REPS_POST_ROUTES = {"reps_save_filter": {"name": "probe"}, "reps_delete_filter": {}}
+# Saved views and notifications: as A, B's view must be a 404 (tests/workspace/test_saved_views.py).
+WORKSPACE_POST_ROUTES = {"saved_view_save": {}, "saved_view_delete": {}, "notifications_read": {}}
 # Query strings that try to reach B through filters and search.
 PROBES = ["?q={marker}", "?q={case_number}", "?queue=closed", "?queue=overdue",
           "?q={email}", "?q={member_number}", "?unit={branch}", "?workplace={workplace}",
@@ -234,6 +248,11 @@ def world(world):
         # the whole organisation's (crawled from A)
         side.article = Article.objects.create(title="How to join", body="Text", language="nb") \
             if side is world.a else None
+        side.job = Job.objects.create(kind="import", user=side.staff, token=f"t-{side.marker}",
+                                      label=f"Import of {side.marker}", status="done")
+        rejects_path(side.job).write_text(f"first_name,error\n{side.marker},probe\n", encoding="utf-8")
+        SavedView.objects.create(user=side.staff, page="cases", name=f"View {side.marker}", query=f"q={side.marker}",
+                                 shared_with=side.region)
         side.template = MessageTemplate.objects.create(code=f"t{side.marker}".lower()[:40], language="nb",
                                                        subject="Template", body="Hello", for_selection=True)
     return world
@@ -250,7 +269,7 @@ def dues_world(world):
 def test_every_page_is_in_the_crawl():
     assert set(_named_routes()) - NOT_PERSONAL == set(ROUTES) | set(POST_ROUTES) | set(BULK_ROUTES) | set(
         DOCUMENT_POST_ROUTES) | set(USER_POST_ROUTES) | set(REVIEW_POST_ROUTES) | set(DUES_POST_ROUTES) | set(
-        REPS_POST_ROUTES)
+        REPS_POST_ROUTES) | set(WORKSPACE_POST_ROUTES)
 
 
 def test_no_review_of_another_scope_can_be_resolved(client, world: World):

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "tillit.dues",
     "tillit.reps",
     "tillit.portal",
+    "tillit.workspace",
     "django_tasks",
     "django_tasks_db",
     "tillit.api",

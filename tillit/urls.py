@@ -5,6 +5,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("tillit.core.urls")),
+    path("", include("tillit.workspace.urls")),
     path("", include("tillit.registry.urls")),
     path("", include("tillit.cases.urls")),
     path("", include("tillit.documents.urls")),

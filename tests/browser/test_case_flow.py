@@ -17,7 +17,7 @@ def login(page, live_server, user):
     page.fill("input[name=username]", user.username)
     page.fill("input[name=password]", factories.PASSWORD)
     page.click("form.narrow button")
-    page.wait_for_url(f"{live_server.url}/people/")
+    page.wait_for_url(f"{live_server.url}/")
 
 
 def test_a_case_from_email_to_closing_across_two_departments(live_server, page, world, smtp):  # noqa: F811
@@ -55,7 +55,7 @@ def test_a_case_from_email_to_closing_across_two_departments(live_server, page, 
     for text in ["Jeg har ikke fått lønn.", "Vi ser på saken.", "Arbeidsstedet hører til Beta", world.b.branch.name]:
         assert text in timeline
     page.click("button:has-text('Close')")
-    assert page.locator("dd[data-field=state]").inner_text() == "Closed"
+    assert page.locator("[data-field=state]").inner_text() == "Closed"
 
     page.goto(f"{live_server.url}/cases/measure/?unit={world.b.branch.pk}")
     assert page.locator("svg.chart").count() == 1

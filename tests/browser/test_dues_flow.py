@@ -31,7 +31,7 @@ def test_a_month_of_dues_is_run_and_its_deduction_notice_downloaded(live_server,
     admin.set_password(factories.PASSWORD)
     admin.save()
 
-    login(page, live_server, admin, "/people/")
+    login(page, live_server, admin, "/")
     page.click("nav >> text=Dues")
     page.fill("#period", "2027-01")
     page.click("button:has-text('Dry run')")

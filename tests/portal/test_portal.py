@@ -88,8 +88,11 @@ def test_reply_with_a_file_lands_on_the_timeline_and_tells_the_handler(client, p
     assert client.get(reverse("portal_file", args=[case.pk, mine.pk])).status_code == 200
     internal = factories.document(portal.a, content=b"staff only", cases=[case], persons=[person])
     assert client.get(reverse("portal_file", args=[case.pk, internal.pk])).status_code == 404
+    from tillit.messaging.notifications import email_round
+
+    assert email_round() == 1  # one email for the answer and its file, batched
     note = Message.objects.get(address="handler@example.no")
-    assert case.number in note.subject and "photo" not in note.body
+    assert case.number in note.body and "photo" not in note.body and case.title not in note.body
     events = case.events.count()
     empty = client.post(reverse("portal_case", args=[case.pk]), {"action": "reply", "body": " "})
     assert empty.status_code == 422 and case.events.count() == events

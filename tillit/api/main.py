@@ -15,6 +15,7 @@ from tillit.api.documents import router as documents_router
 from tillit.api.dues import router as dues_router
 from tillit.api.registry import router as registry_router
 from tillit.api.reps import router as reps_router
+from tillit.api.workspace import router as workspace_router
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -94,7 +95,7 @@ def malformed(request, exc):
     return _error(request, 422, "The request is not valid.", errors)
 
 
-for _router in (registry_router, cases_router, documents_router, dues_router, reps_router):
+for _router in (registry_router, cases_router, documents_router, dues_router, reps_router, workspace_router):
     # Every write is one transaction: an error anywhere in it (a 4xx included) rolls all of it back.
     for _path in _router.path_operations.values():
         for _operation in _path.operations:

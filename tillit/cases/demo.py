@@ -9,44 +9,68 @@ from tillit.cases.models import CaseType
 from tillit.registry.models import OrgUnit, Person
 
 HANDLE = [
-    {"code": "new", "name": "Ny / Ny", "category": "new", "deadline_days": 2},
-    {"code": "open", "name": "Under behandling / Under handläggning", "category": "in_progress",
-     "deadline_days": 10},
-    {"code": "waiting", "name": "Venter på svar / Väntar på svar", "category": "waiting", "remind_after_days": 5},
-    {"code": "closed", "name": "Avsluttet / Avslutat", "category": "closed"},
+    {"code": "new", "name": "Ny", "category": "new", "deadline_days": 2,
+     "translations": {"sv": "Ny", "en": "New"}},
+    {"code": "open", "name": "Under behandling", "category": "in_progress", "deadline_days": 10,
+     "translations": {"sv": "Under handläggning", "en": "In progress"}},
+    {"code": "waiting", "name": "Venter på svar", "category": "waiting", "remind_after_days": 5,
+     "translations": {"sv": "Väntar på svar", "en": "Waiting for an answer"}},
+    {"code": "closed", "name": "Avsluttet", "category": "closed",
+     "translations": {"sv": "Avslutat", "en": "Closed"}},
 ]
 HANDLE_FLOW = [
-    {"code": "start", "label": "Start behandling", "from": "new", "to": "open"},
-    {"code": "ask", "label": "Be om opplysninger", "from": "open", "to": "waiting"},
-    {"code": "answered", "label": "Svar mottatt", "from": "waiting", "to": "open"},
-    {"code": "close", "label": "Avslutt", "from": "open", "to": "closed"},
-    {"code": "close_new", "label": "Avslutt direkte", "from": "new", "to": "closed"},
-    {"code": "reopen", "label": "Gjenåpne", "from": "closed", "to": "open", "roles": ["admin", "case_handler"]},
+    {"code": "start", "label": "Start behandling", "from": "new", "to": "open",
+     "translations": {"sv": "Påbörja handläggning", "en": "Start work"}},
+    {"code": "ask", "label": "Be om opplysninger", "from": "open", "to": "waiting",
+     "translations": {"sv": "Begär uppgifter", "en": "Ask for information"}},
+    {"code": "answered", "label": "Svar mottatt", "from": "waiting", "to": "open",
+     "translations": {"sv": "Svar mottaget", "en": "Answer received"}},
+    {"code": "close", "label": "Avslutt", "from": "open", "to": "closed",
+     "translations": {"sv": "Avsluta", "en": "Close"}},
+    {"code": "close_new", "label": "Avslutt direkte", "from": "new", "to": "closed",
+     "translations": {"sv": "Avsluta direkt", "en": "Close at once"}},
+    {"code": "reopen", "label": "Gjenåpne", "from": "closed", "to": "open", "roles": ["admin", "case_handler"],
+     "translations": {"sv": "Återöppna", "en": "Reopen"}},
 ]
 NEGOTIATION = [
-    {"code": "new", "name": "Krav mottatt", "category": "new", "deadline_days": 5},
-    {"code": "prepare", "name": "Forberedelse", "category": "in_progress", "deadline_days": 15},
-    {"code": "meeting", "name": "Venter på møte", "category": "waiting", "remind_after_days": 10},
-    {"code": "agreed", "name": "Enighet / protokoll", "category": "closed"},
-    {"code": "broken", "name": "Brudd", "category": "closed"},
+    {"code": "new", "name": "Krav mottatt", "category": "new", "deadline_days": 5,
+     "translations": {"sv": "Krav mottaget", "en": "Claim received"}},
+    {"code": "prepare", "name": "Forberedelse", "category": "in_progress", "deadline_days": 15,
+     "translations": {"sv": "Förberedelse", "en": "Preparation"}},
+    {"code": "meeting", "name": "Venter på møte", "category": "waiting", "remind_after_days": 10,
+     "translations": {"sv": "Väntar på möte", "en": "Waiting for the meeting"}},
+    {"code": "agreed", "name": "Enighet / protokoll", "category": "closed",
+     "translations": {"sv": "Överens / protokoll", "en": "Agreed / minutes"}},
+    {"code": "broken", "name": "Brudd", "category": "closed", "translations": {"sv": "Oenighet", "en": "Broken off"}},
 ]
 NEGOTIATION_FLOW = [
-    {"code": "prepare", "label": "Forbered", "from": "new", "to": "prepare"},
-    {"code": "meet", "label": "Møte avtalt", "from": "prepare", "to": "meeting"},
-    {"code": "agree", "label": "Enighet", "from": "meeting", "to": "agreed"},
-    {"code": "break", "label": "Brudd", "from": "meeting", "to": "broken"},
+    {"code": "prepare", "label": "Forbered", "from": "new", "to": "prepare",
+     "translations": {"sv": "Förbered", "en": "Prepare"}},
+    {"code": "meet", "label": "Møte avtalt", "from": "prepare", "to": "meeting",
+     "translations": {"sv": "Möte bokat", "en": "Meeting set"}},
+    {"code": "agree", "label": "Enighet", "from": "meeting", "to": "agreed",
+     "translations": {"sv": "Överens", "en": "Agreed"}},
+    {"code": "break", "label": "Brudd", "from": "meeting", "to": "broken",
+     "translations": {"sv": "Oenighet", "en": "Broken off"}},
 ]
+# (name, translations, description, states, transitions, deadline days, required fields, countries)
 TYPES = [
-    ("Medlemsspørsmål", "Spørsmål om medlemskap, kontingent og forsikringer.", HANDLE, HANDLE_FLOW, 10, []),
-    ("Juridisk bistand", "Hjelp fra advokat eller rådgiver i en arbeidsrettslig sak.", HANDLE, HANDLE_FLOW, 30,
-     ["subject"]),
-    ("Konflikt på arbeidsplassen", "Støtte til medlem eller tillitsvalgt i en konflikt.", HANDLE, HANDLE_FLOW, 20,
-     []),
-    ("Høring", "Forbundets høringssvar.", HANDLE, HANDLE_FLOW, 25, []),
-    ("Forhandling", "Lokale lønnsforhandlinger.", NEGOTIATION, NEGOTIATION_FLOW, 40, []),
-    ("Fråga från invånare", "Allmän fråga till kommunen.", HANDLE, HANDLE_FLOW, 10, []),
-    ("Synpunkt / klagomål", "Synpunkter och klagomål på kommunens service.", HANDLE, HANDLE_FLOW, 15, []),
-    ("Anmäl en hittekatt", "Pilottjänst: anmäl en övergiven eller borttappad katt.", HANDLE, HANDLE_FLOW, 3, []),
+    ("Medlemsspørsmål", {"sv": "Medlemsfråga", "en": "Membership question"},
+     "Spørsmål om medlemskap, kontingent og forsikringer.", HANDLE, HANDLE_FLOW, 10, [], ["NO"]),
+    ("Juridisk bistand", {"sv": "Juridiskt stöd", "en": "Legal aid"},
+     "Hjelp fra advokat eller rådgiver i en arbeidsrettslig sak.", HANDLE, HANDLE_FLOW, 30, ["subject"], ["NO"]),
+    ("Konflikt på arbeidsplassen", {"sv": "Konflikt på arbetsplatsen", "en": "Conflict at work"},
+     "Støtte til medlem eller tillitsvalgt i en konflikt.", HANDLE, HANDLE_FLOW, 20, [], ["NO"]),
+    ("Høring", {"sv": "Remiss", "en": "Consultation"}, "Forbundets høringssvar.", HANDLE, HANDLE_FLOW, 25, [],
+     ["NO"]),
+    ("Forhandling", {"sv": "Förhandling", "en": "Negotiation"}, "Lokale lønnsforhandlinger.", NEGOTIATION,
+     NEGOTIATION_FLOW, 40, [], ["NO"]),
+    ("Fråga från invånare", {"sv": "Fråga från invånare", "en": "Question from a resident"},
+     "Allmän fråga till kommunen.", HANDLE, HANDLE_FLOW, 10, [], ["SE"]),
+    ("Synpunkt / klagomål", {"sv": "Synpunkt / klagomål", "en": "Comment or complaint"},
+     "Synpunkter och klagomål på kommunens service.", HANDLE, HANDLE_FLOW, 15, [], ["SE"]),
+    ("Anmäl en hittekatt", {"sv": "Anmäl en hittekatt", "en": "Report a found cat"},
+     "Pilottjänst: anmäl en övergiven eller borttappad katt.", HANDLE, HANDLE_FLOW, 3, [], ["SE"]),
 ]
 TITLES = ["Spørsmål om kontingent", "Oppsigelse", "Overtid ikke betalt", "Permisjon", "Lønnsforhandling",
           "Arbeidsmiljø", "Forsikring", "Turnusplan", "Attest", "Lön utbetalades inte", "Katt i trapphuset"]
@@ -60,19 +84,24 @@ def load_case_demo(*, members: int, seed: int = 1) -> None:
         national = OrgUnit.objects.filter(kind="national").order_by("pk").first()
         branches = list(OrgUnit.objects.filter(kind__in=["branch", "department"]).order_by("pk"))
         types = []
-        for i, (name, desc, states, flow, days, required) in enumerate(TYPES):
-            unit = branches[i % len(branches)] if i >= 5 else national
-            types.append(services.create_case_type(name, description=desc, default_unit=unit, states=states,
-                                                   transitions=flow, deadline_days=days, required_fields=required,
-                                                   channel="system"))
-        services.create_case_type("Innkommende e-post / Inkommande e-post", default_unit=national,
-                                           states=HANDLE, transitions=HANDLE_FLOW, deadline_days=5,
+        swedish = [b for b in branches if b.country == "SE"] or branches
+        for i, (name, names, desc, states, flow, days, required, countries) in enumerate(TYPES):
+            unit = swedish[i % len(swedish)] if i >= 5 else national
+            ctype = services.create_case_type(name, description=desc, default_unit=unit, states=states,
+                                              transitions=flow, deadline_days=days, required_fields=required,
+                                              channel="system")
+            services.translate_case_type(ctype, {"type": names}, countries=countries, channel="system")
+            types.append(ctype)
+        intake = services.create_case_type("Innkommende e-post", default_unit=national, states=HANDLE,
+                                           transitions=HANDLE_FLOW, deadline_days=5,
                                            description="E-post som ikke er svar i en sak.", is_intake=True,
                                            channel="system")
+        services.translate_case_type(intake, {"type": {"sv": "Inkommande e-post", "en": "Incoming email"}},
+                                     channel="system")
         people = list(Person.objects.order_by("pk").values_list("pk", flat=True)[:5000])
         for _ in range(cases):
             ctype: CaseType = rng.choice(types)
-            unit = rng.choice(branches)
+            unit = rng.choice([b for b in branches if ctype.offered_in(b.country)] or branches)
             subject = Person.objects.get(pk=rng.choice(people)) if people else None
             case = services.open_case(ctype, title=rng.choice(TITLES), subjects=[subject] if subject else [],
                                       unit=unit, actor=None, channel="system", body="")

@@ -4,13 +4,25 @@ from django.utils.translation import gettext_lazy as _
 from tillit.cases.models import Case, CaseType
 
 
+class TypeChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.shown_name
+
+
 class NewCaseForm(forms.Form):
-    case_type = forms.ModelChoiceField(label=_("case type"), queryset=CaseType.objects.filter(active=True))
+    case_type = TypeChoiceField(label=_("case type"), queryset=CaseType.objects.filter(active=True))
     title = forms.CharField(label=_("title"), max_length=200)
     body = forms.CharField(label=_("what it is about"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
     priority = forms.TypedChoiceField(label=_("priority"), choices=Case.Priority.choices, coerce=int,
                                       initial=Case.Priority.NORMAL)
     subject = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, countries=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if countries is not None:  # only the types offered where the user's units are
+            offered = [t.pk for t in CaseType.objects.filter(active=True)
+                       if not t.countries or set(t.countries) & set(countries)]
+            self.fields["case_type"].queryset = CaseType.objects.filter(pk__in=offered)
 
 
 class NoteForm(forms.Form):

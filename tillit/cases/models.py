@@ -4,13 +4,30 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tillit.core.models import ScopedQuerySet
 from tillit.registry.models import Employer, OrgUnit, Person, unit_ids_in_scope
 
 
-class CaseType(models.Model):
+def shown(base: str, translations: dict | None, language: str | None = None) -> str:
+    """A configured text in the reader's language (nb, sv, en), else as it was written (the organisation's own
+    language, settings.LANGUAGE_CODE)."""
+    language = (language or get_language() or settings.LANGUAGE_CODE)[:2]
+    return (translations or {}).get(language) or base
+
+
+class Translated(models.Model):
+    """A configured text with its translations: {language: text}; the text itself is the fallback."""
+
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class CaseType(Translated):
     """A kind of case (also a service in the members' and citizens' catalogue)."""
 
     name = models.CharField(_("name"), max_length=120)
@@ -24,6 +41,8 @@ class CaseType(models.Model):
     active = models.BooleanField(_("active"), default=True)
     # Incoming email that is not a reply to a case opens a case of the intake type.
     is_intake = models.BooleanField(_("intake for incoming email"), default=False)
+    # Where it is offered: empty for every country, else the countries of the units that may open it.
+    countries = models.JSONField(_("countries"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("case type")
@@ -32,6 +51,13 @@ class CaseType(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def shown_name(self) -> str:
+        return shown(self.name, self.translations)
+
+    def offered_in(self, country: str) -> bool:
+        return not self.countries or country in self.countries
 
     @property
     def process(self) -> "Process":
@@ -56,7 +82,7 @@ class Process(models.Model):
         return self.states.order_by("order", "pk").first()
 
 
-class State(models.Model):
+class State(Translated):
     class Category(models.TextChoices):
         NEW = "new", _("new")
         IN_PROGRESS = "in_progress", _("in progress")
@@ -78,8 +104,12 @@ class State(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def shown_name(self) -> str:
+        return shown(self.name, self.translations)
 
-class Transition(models.Model):
+
+class Transition(Translated):
     process = models.ForeignKey(Process, on_delete=models.CASCADE, related_name="transitions")
     code = models.SlugField(max_length=40)
     label = models.CharField(_("label"), max_length=80)
@@ -95,6 +125,10 @@ class Transition(models.Model):
 
     def __str__(self):
         return self.label
+
+    @property
+    def shown_label(self) -> str:
+        return shown(self.label, self.translations)
 
 
 class CaseQuerySet(ScopedQuerySet):

@@ -16,11 +16,42 @@ QUEUES = {
 
 
 
-def filter_cases(cases, *, unit_id=None, q: str = ""):
-    """Narrow a queue to a unit's subtree and to a case number or words of the title."""
+def case_ids_by_subject(visible, text: str, limit: int) -> list[int]:
+    """Ids of cases in `visible` about a person whose name (typo-tolerant), member number, email or phone
+    matches `text`: the people searched are only the subjects of those cases."""
+    from tillit.cases.models import Case
+    from tillit.registry.models import Person
+    from tillit.registry.search import search_people
+
+    links = Case.subjects.through.objects
+    subjects = Person.objects.filter(pk__in=links.filter(case__in=visible.values("pk")).values("person_id"))
+    people = search_people(subjects, text, limit=limit)
+    if not people:
+        return []
+    order = {p.pk: i for i, p in enumerate(people)}
+    pairs = links.filter(person_id__in=list(order), case__in=visible.values("pk")).values_list(
+        "case_id", "person_id")[:limit * 4]
+    return [c for c, _p in sorted(pairs, key=lambda cp: (order[cp[1]], -cp[0]))]
+
+
+SUBJECT_MATCHES = 200
+
+
+def filter_cases(cases, *, unit_id=None, q: str = "", workplace_id=None):
+    """Narrow a queue to a unit's subtree, an employer's subtree, and to a case number, words of the title or
+    the name of the person a case is about (typo-tolerant)."""
     if unit_id:
         unit = OrgUnit.objects.filter(pk=unit_id).first()
         cases = cases.filter(responsible_unit__path__startswith=unit.path) if unit else cases.none()
-    if q.strip():
-        cases = cases.filter(Q(number=q.strip()) | Q(title__icontains=q.strip()))
+    if workplace_id:
+        from tillit.registry.models import Employer
+
+        node = Employer.objects.filter(pk=workplace_id).first()
+        cases = cases.filter(employer__path__startswith=node.path) if node else cases.none()
+    text = q.strip()
+    if text:
+        words = Q()
+        for w in text.split():
+            words &= Q(title__icontains=w)
+        return cases.filter(Q(number=text) | words | Q(pk__in=case_ids_by_subject(cases, text, SUBJECT_MATCHES)))
     return cases

@@ -13,7 +13,7 @@ from tillit.core import audit
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
 from tillit.core.scopes import EDIT, roles_over
 from tillit.core.services import next_numbers, save_versioned
-from tillit.registry.models import OrgUnit
+from tillit.registry.models import COUNTRIES, OrgUnit
 from tillit.registry.validation import Errors
 
 
@@ -29,6 +29,9 @@ def record_event(case, kind, *, actor, body="", public=False, data=None, at=None
     if event.actor_id and kind != CaseEvent.Kind.OPENED and case.first_response_at is None:
         Case.objects.filter(pk=case.pk, first_response_at__isnull=True).update(first_response_at=event.at)
         case.first_response_at = event.at
+    from tillit.cases.notify import on_event
+
+    on_event(case, event)
     return event
 
 
@@ -69,14 +72,19 @@ def define_process(case_type: CaseType, *, states: list[dict], transitions: list
     errors.raise_if_any()
     latest = case_type.processes.order_by("-version").first()
     process = Process.objects.create(case_type=case_type, version=(latest.version + 1) if latest else 1)
+    # A state or transition whose code and text stay keeps its translations into the new version.
+    kept_states = {(x.code, x.name): x.translations for x in latest.states.all()} if latest else {}
+    kept_moves = {(x.code, x.label): x.translations for x in latest.transitions.all()} if latest else {}
     by_code = {}
     for order, s in enumerate(states):
         by_code[s["code"]] = State.objects.create(
             process=process, code=s["code"], name=s["name"], category=s["category"], order=order,
-            deadline_days=s.get("deadline_days"), remind_after_days=s.get("remind_after_days"))
+            deadline_days=s.get("deadline_days"), remind_after_days=s.get("remind_after_days"),
+            translations=s.get("translations") or kept_states.get((s["code"], s["name"]), {}))
     for t in transitions:
         Transition.objects.create(process=process, code=t["code"], label=t["label"], from_state=by_code[t["from"]],
-                                  to_state=by_code[t["to"]], roles=t.get("roles", []))
+                                  to_state=by_code[t["to"]], roles=t.get("roles", []),
+                                  translations=t.get("translations") or kept_moves.get((t["code"], t["label"]), {}))
     audit.record("cases.process.published", process, actor=actor, channel=channel,
                  changes={"version": [None, process.version], "states": [None, codes]})
     return process
@@ -94,6 +102,59 @@ def create_case_type(name: str, *, default_unit: OrgUnit, states: list[dict], tr
     audit.record("cases.casetype.created", case_type, actor=actor, channel=channel,
                  changes=audit.snapshot(case_type, ["name", "default_unit_id", "subject_can_see", "deadline_days"]))
     define_process(case_type, states=states, transitions=transitions, actor=actor, channel=channel)
+    return case_type
+
+
+TEXT_MAX = 120
+
+
+@transaction.atomic
+def translate_case_type(case_type: CaseType, texts: dict, *, countries=None, actor=None, channel: str = "ui"):
+    """Set the translations of a case type's name and of its current process's states and transitions, and
+    (with `countries`) where it is offered. `texts`: {"type" | "state:<code>" | "transition:<code>":
+    {language: text}}; an empty text removes the translation (the text as written is shown instead).
+    Translations are how a text reads, not what the process does: no new process version."""
+    from django.conf import settings
+
+    languages = {code for code, _name in settings.LANGUAGES}
+    known_countries = {code for code, _name in COUNTRIES}
+    errors = Errors()
+    process = case_type.process
+    targets = {"type": case_type}
+    targets |= {f"state:{x.code}": x for x in process.states.all()}
+    targets |= {f"transition:{x.code}": x for x in process.transitions.all()}
+    for key, values in texts.items():
+        if key not in targets:
+            errors.add("texts", _("Unknown text “%(k)s”.") % {"k": key})
+            continue
+        for language, text in (values or {}).items():
+            if language not in languages:
+                errors.add(key, _("Unknown language “%(l)s”.") % {"l": language})
+            elif len(str(text or "").strip()) > TEXT_MAX:
+                errors.add(key, _("At most %(n)d characters.") % {"n": TEXT_MAX})
+    if countries is not None and not set(countries) <= known_countries:
+        errors.add("countries", _("Unknown country."))
+    errors.raise_if_any()
+    changed = {}
+    for key, values in texts.items():
+        target = targets[key]
+        new = dict(target.translations)
+        for language, text in (values or {}).items():
+            text = str(text or "").strip()
+            if text:
+                new[language] = text
+            else:
+                new.pop(language, None)
+        if new != target.translations:
+            changed[key] = [target.translations, new]
+            target.translations = new
+            target.save(update_fields=["translations"])
+    if countries is not None and sorted(set(countries)) != sorted(case_type.countries):
+        changed["countries"] = [case_type.countries, sorted(set(countries))]
+        case_type.countries = sorted(set(countries))
+        case_type.save(update_fields=["countries"])
+    if changed:
+        audit.record("cases.casetype.translated", case_type, actor=actor, channel=channel, changes=changed)
     return case_type
 
 

@@ -5,25 +5,28 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tillit.cases import services
 from tillit.cases.forms import NewCaseForm, NoteForm, TransferForm
-from tillit.cases.models import Case
+from tillit.cases.models import Case, State
 from tillit.cases.panels import case_panels, may_open_cases
 from tillit.cases.queues import QUEUES, filter_cases
 from tillit.core.audit import log_access_many
 from tillit.core.errors import DomainError
 from tillit.core.forms import add_domain_errors
-from tillit.core.present import Dates, html_rows, options, url_maker
+from tillit.core.notify import mark_read
+from tillit.core.present import Dates, capped_count, html_rows, options, url_maker
 from tillit.core.scopes import CONFIGURE, EDIT, VIEW, scope_for
 from tillit.core.text import as_id, as_page, as_version
 from tillit.registry.models import OrgUnit, Person, unit_options, units_in_scope
 
-SORTS = {"due": ["due_on", "pk"], "-priority": ["-priority", "due_on", "pk"], "opened": ["opened_at", "pk"],
-         "-opened": ["-opened_at", "-pk"], "number": ["number"]}
+SORTS = {"due": ["due_on", "pk"], "-due": ["-due_on", "-pk"], "-priority": ["-priority", "due_on", "pk"],
+         "opened": ["opened_at", "pk"], "-opened": ["-opened_at", "-pk"], "number": ["number"],
+         "-number": ["-number"]}
 PAGE = 50
 
 
@@ -34,42 +37,61 @@ def get_case_for_user(request, pk, perm="view") -> Case:
 
 
 QUEUE_ROW = ('<tr{}>\n<td><input type="checkbox" name="case" value="{}" form="bulk" aria-label="{}"></td>'
-             '<td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td>\n<td>{}</td><td>{}</td><td>{}</td></tr>')
-
-
+             '<td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td>\n<td>{}</td><td>{}</td><td>{}{}</td></tr>')
 @login_required
 def queue(request):
+    from tillit.cases.models import shown
+    from tillit.registry.saved import views_for
+    from tillit.registry.search import picked_employer, picked_label
+
     name = request.GET.get("queue", "unit")
     if name not in QUEUES:
         name = "unit"
     today = timezone.localdate()
     cases = QUEUES[name](Case.objects.visible_to(request.user), request.user, today)
     unit = request.GET.get("unit", "")
-    cases = filter_cases(cases, unit_id=as_id(unit), q=request.GET.get("q", ""))
+    workplace = picked_employer(request.user, request.GET)
+    cases = filter_cases(cases, unit_id=as_id(unit), q=request.GET.get("q", ""), workplace_id=workplace)
     sort = request.GET.get("sort", "due")
-    cases = cases.order_by(*SORTS.get(sort, SORTS["due"]))
+    if sort not in SORTS:
+        sort = "due"
+    total, more = capped_count(cases)
+    cases = cases.order_by(*SORTS[sort])
     page = as_page(request.GET.get("page"))
     # Only the columns shown, as flat values: the page renders 50 rows without building models.
-    found = list(cases.values_list("pk", "number", "title", "case_type__name", "state__name",
-                                   "responsible_unit__name", "handler__username", "due_on", "closed_at")
+    found = list(cases.values_list("pk", "number", "title", "case_type__name", "case_type__translations",
+                                   "state__name", "state__translations", "responsible_unit__name",
+                                   "handler__username", "due_on", "closed_at")
                  [(page - 1) * PAGE:page * PAGE + 1])
     case_url, dates = url_maker("case"), Dates()
-    rows = [{"pk": pk, "url": case_url(pk), "number": number, "title": title, "type": type_name, "state": state,
-             "unit": unit_name, "handler": handler or "–", "due": dates(due),
+    rows = [{"pk": pk, "url": case_url(pk), "number": number, "title": title, "type": shown(type_name, type_tr),
+             "state": shown(state, state_tr), "unit": unit_name, "handler": handler or "–", "due": dates(due),
              "overdue": bool(due and due < today and not closed)}
-            for pk, number, title, type_name, state, unit_name, handler, due, closed in found[:PAGE]]
+            for pk, number, title, type_name, type_tr, state, state_tr, unit_name, handler, due, closed
+            in found[:PAGE]]
     query = request.GET.copy()
     query.pop("page", None)
     overdue = mark_safe(' class="overdue"')  # noqa: S308 - a constant
+    badge = format_html(' <span class="badge overdue">{}</span>', _("overdue"))
     rows_html = html_rows(QUEUE_ROW, ((overdue if r["overdue"] else "", r["pk"], r["number"], r["url"], r["number"],
-                                       r["title"], r["type"], r["state"], r["unit"], r["handler"], r["due"])
+                                       r["title"], r["type"], r["state"], r["unit"], r["handler"], r["due"],
+                                       badge if r["overdue"] else "")
                                       for r in rows))
+    units = unit_options(request.user)
+    same = scope_for(request.user, EDIT).covers_as_much_as(scope_for(request.user, VIEW))
+    without_sort = query.copy()
+    without_sort.pop("sort", None)
+    chosen_workplace = picked_label(workplace, request.GET)
     return render(request, "cases/queue.html", {
         "rows": rows, "rows_html": rows_html, "has_next": len(found) > PAGE, "page": page, "queue": name,
-        "queues": list(QUEUES),
-        "sort": sort, "unit_options": options(unit_options(request.user), unit), "unit": unit,
-        "query": query.urlencode(),
+        "queues": list(QUEUES), "total": total, "more": more,
+        "sort": sort, "unit_options": options(units, unit), "unit": unit,
+        "query": query.urlencode(), "sort_base": without_sort.urlencode(), "workplace": chosen_workplace,
+        "saved_views": views_for(request.user, "cases"), "current_view": as_id(request.GET.get("view")),
+        "share_options": options(units if same else unit_options(request.user, EDIT), ""),
+        "transfer_options": options(OrgUnit.objects.order_by("path").values_list("pk", "name"), ""),
         "can_open": may_open_cases(request.user), "can_measure": may_open_cases(request.user, VIEW),
+        "can_edit": not scope_for(request.user, EDIT).empty,
         "can_configure": not scope_for(request.user, CONFIGURE).empty})
 
 
@@ -82,7 +104,8 @@ def case_new(request):
     subject_id = request.POST.get("subject") or request.GET.get("subject")
     if as_id(subject_id):
         subject = get_object_or_404(Person.objects.visible_to(request.user), pk=subject_id)
-    form = NewCaseForm(request.POST or None, initial={"subject": subject.pk if subject else None})
+    form = NewCaseForm(request.POST or None, initial={"subject": subject.pk if subject else None},
+                       countries={u.country for u in units})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         unit = d["case_type"].default_unit
@@ -113,8 +136,13 @@ def case_detail(request, pk):
     subjects = list(case.subjects.all())
     log_access_many(request.user, "case.view", [p.pk for p in subjects], channel="ui", detail={"case": case.pk})
     events = list(case.events.select_related("actor"))
+    states = {st.code: st.shown_name for st in State.objects.filter(process_id=case.process_id)}
     for event in events:
         event.delivery = delivery.get(event.data.get("message")) if event.kind == "message_out" else None
+        if event.kind == "state":  # the state's name in the reader's language, as it was named then otherwise
+            event.from_shown = states.get(event.data.get("from")) or event.data.get("from_name", "")
+            event.to_shown = states.get(event.data.get("to")) or event.data.get("to_name", "")
+    mark_read(request.user, object_type="case", object_id=case.pk)  # opening the case reads its notifications
     return render(request, "cases/case.html", {
         "case": case, "events": events,
         "subjects": subjects, "related": case.related.all(),
@@ -148,19 +176,23 @@ def _act(request, pk, action):
 
 @require_POST
 @login_required
-def bulk_assign(request):
-    """Assign the ticked cases to me (or put them back in the queue); cases the user cannot edit are skipped."""
+def bulk_action(request):
+    """An action on the ticked cases (cases.bulk): each case done, or named with why it was refused."""
+    from tillit.cases.bulk import apply
+
     ids = [i for i in map(as_id, request.POST.getlist("case")) if i]
-    handler = request.user if request.POST.get("to") == "me" else None
-    done = 0
-    for case in Case.objects.visible_to(request.user, EDIT).filter(pk__in=ids).select_related("responsible_unit"):
-        try:
-            services.assign_case(case, handler, actor=request.user)
-            done += 1
-        except DomainError as exc:
-            messages.error(request, f"{case.number}: {exc.message}")
-    messages.success(request, _("%(n)d cases assigned.") % {"n": done})
-    return redirect(request.POST.get("next") if str(request.POST.get("next", "")).startswith("/cases/") else "cases")
+    action = request.POST.get("action") or {"me": "assign_me", "none": "unassign"}.get(request.POST.get("to"), "")
+    try:
+        result = apply(request.user, ids, action, request.POST)
+        if result.done:
+            messages.success(request, _("Done for %(n)d cases: %(numbers)s.") % {
+                "n": len(result.done), "numbers": ", ".join(result.done[:20])})
+        for number, why in result.refused[:20]:
+            messages.error(request, f"{number}: {why}")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    target = str(request.POST.get("next", ""))
+    return redirect(target if target.startswith("/cases/") and "//" not in target else "cases")
 
 
 @require_POST
@@ -338,3 +370,40 @@ def case_type_detail(request, pk):
             add_domain_errors(form, exc)
     return render(request, "cases/case_type_form.html", {"form": form, "case_type": ctype,
                                                          "process": ctype.process})
+
+
+@login_required
+def case_type_texts(request, pk):
+    """The case type's texts in every language (its name, its states, its transitions) and where it is
+    offered; the text as written is shown where a translation is missing."""
+    _require_configure(request)
+    from django.conf import settings
+
+    from tillit.cases.models import CaseType
+    from tillit.registry.models import COUNTRIES
+
+    ctype = get_object_or_404(CaseType, pk=pk)
+    process = ctype.process
+    languages = list(settings.LANGUAGES)
+    rows = [("type", _("Name of the case type"), ctype.name, ctype.translations)]
+    rows += [(f"state:{x.code}", _("State"), x.name, x.translations) for x in process.states.all()]
+    rows += [(f"transition:{x.code}", _("Transition"), x.label, x.translations) for x in process.transitions.all()]
+    errors = {}
+    if request.method == "POST":
+        texts = {key: {code: request.POST.get(f"t:{key}:{code}", "") for code, _n in languages}
+                 for key, *_rest in rows}
+        try:
+            services.translate_case_type(ctype, texts, countries=request.POST.getlist("country"), actor=request.user)
+            messages.success(request, _("The texts are saved."))
+            return redirect("case_type_texts", pk=ctype.pk)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            errors = exc.field_errors
+    table = [{"key": key, "what": what, "base": base, "errors": errors.get(key, []),
+              "cells": [{"code": code, "name": name, "field": f"t:{key}:{code}",
+                         "value": request.POST.get(f"t:{key}:{code}") if request.method == "POST" else
+                         translations.get(code, "")} for code, name in languages]}
+             for key, what, base, translations in rows]
+    return render(request, "cases/case_type_texts.html", {
+        "case_type": ctype, "table": table, "languages": languages, "countries": COUNTRIES,
+        "chosen_countries": set(ctype.countries), "base_language": settings.LANGUAGE_CODE})

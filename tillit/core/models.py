@@ -183,3 +183,94 @@ class WorkerBeat(models.Model):
 
     def __str__(self):
         return f"{self.worker_id} at {self.beat_at}"
+
+
+class Notification(models.Model):
+    """Something a user should know about an object they work on (a case assigned to them, an answer on it).
+
+    Only the object's type and id are kept: the page that lists notifications shows each object's title only
+    if the user may still open it, and the email that batches them names kinds and case numbers, never content.
+    """
+
+    class Kind(models.TextChoices):
+        ASSIGNED = "assigned", _("assigned to me")
+        ANSWERED = "answered", _("an answer on my case")
+        TRANSFERRED = "transferred", _("a case moved to my unit")
+        DEADLINE = "deadline", _("a deadline tomorrow")
+        MENTIONED = "mentioned", _("I am mentioned in a note")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    object_type = models.CharField(max_length=40)
+    object_id = models.BigIntegerField()
+    # What makes it one notification: the timeline entry, or the case and the deadline day.
+    key = models.CharField(max_length=80)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="notify_once")]
+        indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="notification_unread"),
+                   models.Index(fields=["emailed_at", "created_at"], name="notification_to_email")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.kind} {self.object_type}:{self.object_id}"
+
+
+def default_email_kinds():
+    return [Notification.Kind.ASSIGNED, Notification.Kind.ANSWERED, Notification.Kind.MENTIONED]
+
+
+class NotificationSetting(models.Model):
+    """Which kinds of notification a user also gets by email (in Tillit they always see them)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                                primary_key=True)
+    email_kinds = models.JSONField(default=default_email_kinds, blank=True)
+
+    def __str__(self):
+        return f"{self.user_id}: {self.email_kinds}"
+
+
+class Job(models.Model):
+    """Long work run by the worker (an import, a large export): its progress while it runs, its result after.
+
+    `token` is the one-time value of the form that started it, so a second click starts nothing new."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("waiting to start")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    kind = models.CharField(max_length=30)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
+    token = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    label = models.CharField(max_length=200, blank=True)  # what the user started, e.g. the file's name
+    params = models.JSONField(default=dict, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    stage = models.CharField(max_length=40, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.kind} #{self.pk} {self.status}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, int(100 * self.done / self.total)) if self.total else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

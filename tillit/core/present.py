@@ -44,3 +44,12 @@ def options(choices, selected) -> str:
     return format_html_join("", "<option value=\"{}\"{}>{}</option>",
                             ((value, SELECTED if str(value) == chosen else "", label)
                              for value, label in choices))
+
+
+COUNT_CAP = 10_000  # past this a list says "more than 10,000": counting millions is not worth the wait
+
+
+def capped_count(qs, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """How many rows, counted up to `cap` (the count reads at most cap + 1 rows), and whether there are more."""
+    n = qs.order_by()[:cap + 1].count()
+    return min(n, cap), n > cap

@@ -130,7 +130,7 @@ def open_request(service: Service, *, person: Person, answers: list[dict], uploa
                                    channel="portal", cases=[case], persons=[person],
                                    description=_("Sent with the request %(n)s.") % {"n": case.number})
         case_services.record_event(case, CaseEvent.Kind.DOCUMENT, actor=actor, public=True,
-                                   body=document.title, data={"document": document.pk})
+                                   body=document.title, data={"document": document.pk, "from_subject": True})
     if person.email:
         with override(person.preferred_language or language):
             queue_email(address=person.email, person=person,
@@ -343,8 +343,8 @@ def set_consents(person: Person, wanted: dict[str, bool], *, user) -> list[str]:
 
 @transaction.atomic
 def reply(case: Case, *, person: Person, user, body: str, upload=None) -> CaseEvent:
-    """The person's answer on their case: a message in on the public timeline, files as documents, and the
-    handler told by email (without the text)."""
+    """The person's answer on their case: a message in on the public timeline, files as documents; the handler
+    is notified (cases.notify), by email too if they chose so (without the text)."""
     from tillit.documents.services import create_document
 
     body = (body or "").replace("\r\n", "\n").strip()
@@ -362,11 +362,7 @@ def reply(case: Case, *, person: Person, user, body: str, upload=None) -> CaseEv
                                    channel="portal", cases=[case], persons=[person],
                                    description=_("Added by the person the case is about."))
         event = case_services.record_event(case, CaseEvent.Kind.DOCUMENT, actor=user, public=True,
-                                           body=document.title, data={"document": document.pk})
-    if case.handler_id and case.handler.email:
-        queue_email(address=case.handler.email, subject=_("An answer on case %(n)s") % {"n": case.number},
-                    body=_("The person the case is about has answered on case %(n)s. Read it in Tillit.") % {
-                        "n": case.number})
+                                           body=document.title, data={"document": document.pk, "from_subject": True})
     return event
 
 

@@ -10,9 +10,16 @@ def navigation(request):
     from tillit.reps.access import is_rep
 
     edit = scope_for(user, EDIT)
-    return {"can_manage_access": manages_anyone(user), "can_import": not scope_for(user, IMPORT).empty,
+    view = scope_for(user, VIEW)
+    unread = 0
+    if not view.empty:
+        from tillit.core.notify import unread_count
+
+        unread = unread_count(user)
+    return {"unread_notifications": unread, "can_edit_anything": not edit.empty,
+            "can_manage_access": manages_anyone(user), "can_import": not scope_for(user, IMPORT).empty,
             "can_review_duplicates": not scope_for(user, MERGE).empty,
-            "can_see_registry": not scope_for(user, VIEW).empty,
+            "can_see_registry": not view.empty,
             "can_dues": not scope_for(user, DUES).empty,
             "can_see_notices": not scope_for(user, VIEW_NOTICES).empty,
             "is_rep": is_rep(user), "rep_only": scope_for(user, VIEW).via_rep_only,

@@ -18,6 +18,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from tillit.core.bulk import insert_dicts
 from tillit.core.models import AuditEntry
@@ -347,9 +348,31 @@ def _match_batch(cleaned: dict, errors: list, actor):
             del cleaned[number]
 
 
+def count_rows(path: Path, filename: str = "") -> int:
+    """About how many data rows the file has (lines after the header; an XLSX sheet's extent): for progress."""
+    name = (filename or path.name).lower()
+    with open(path, "rb") as fh:
+        if name.endswith(".xlsx") or fh.read(4) == b"PK\x03\x04":
+            import openpyxl
+
+            try:
+                book = openpyxl.load_workbook(path, read_only=True)
+                rows = max((book.worksheets[0].max_row or 1) - 1, 0)
+                book.close()
+                return rows
+            except Exception:  # noqa: BLE001 - read_rows reports an unreadable file properly
+                return 0
+        fh.seek(0)
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+    return max(lines - 1, 0)
+
+
 def run_import(path: Path, *, actor, mapping: dict | None = None, skip_invalid: bool = False,
-               filename: str = "") -> ImportResult:
-    """Import the file; all-or-nothing unless `skip_invalid`. Returns counts and every row error."""
+               filename: str = "", progress=None) -> ImportResult:
+    """Import the file; all-or-nothing unless `skip_invalid`. Returns counts and every row error.
+
+    `progress(done, total, stage)` is called after each batch: stage "checking" (every row, nothing written),
+    then "writing" (the good rows, in one transaction)."""
     if not scope_for(actor, IMPORT).everything and scope_for(actor, IMPORT).empty:
         raise ImportFileError(_("You are not allowed to import."))
     mapping = mapping or {}
@@ -366,6 +389,9 @@ def run_import(path: Path, *, actor, mapping: dict | None = None, skip_invalid: 
             raise ImportFileError(_("The file has no column for the field “%(field)s”.") % {"field": required})
     lookups = _Lookups(actor)
     seen_ids, seen_numbers = {}, {}
+    total = count_rows(path, filename) if progress else 0
+    report = progress or (lambda done, total=None, stage="": None)
+    report(0, total, "checking")
     # Pass 1 keeps the cleaned good rows in a spool file, so pass 2 does not validate twice.
     with tempfile.TemporaryFile() as spool:
         for batch in _batches(rows):
@@ -381,11 +407,15 @@ def run_import(path: Path, *, actor, mapping: dict | None = None, skip_invalid: 
                 row.pop("existing", None)
                 row.pop("existing_membership", None)
             pickle.dump(cleaned, spool, protocol=pickle.HIGHEST_PROTOCOL)
+            report(result.rows, max(total, result.rows), "checking")
+        total = result.rows
         result.rejected = len({e.row for e in result.errors})
         if result.rejected and not skip_invalid:
             result.reject_rows = []
             return result
         spool.seek(0)
+        written = 0
+        report(0, total, "writing")
         with transaction.atomic():
             while True:
                 try:
@@ -398,6 +428,8 @@ def run_import(path: Path, *, actor, mapping: dict | None = None, skip_invalid: 
                     raise ImportFileError(_("Row %(row)d: %(message)s") % {"row": late_errors[0].row,
                                                                            "message": late_errors[0].message})
                 _write_batch(cleaned, actor, result)
+                written += len(cleaned)
+                report(written, total, "writing")
     result.applied = True
     return result
 
@@ -496,3 +528,49 @@ def _write_employments(cleaned, actor, now, audits, result):
                                  e["person_id"], {"workplace_id": [None, e["workplace_id"]],
                                                   "starts_on": [None, e["starts_on"].isoformat()]}))
     result.employments_created += len(rows)
+
+
+# --- in the background -------------------------------------------------------------------------------------
+
+ERRORS_KEPT = 1000  # row errors kept with the job for its result page; the rejected-rows file has them all
+
+
+def rejects_path(job) -> Path:
+    from tillit.core.jobs import job_dir
+
+    return job_dir() / f"import-{job.pk}-rejected.csv"
+
+
+def _import_work(job, progress):
+    """An import job (registry.views.import_upload): progress in two halves, checking then writing."""
+    params = job.params
+    path = Path(params["path"])
+    half = {"n": 0}
+
+    def report(done, total=None, stage=""):
+        if total is not None:
+            half["n"] = total
+        n = half["n"]
+        progress(done if stage == "checking" else n + done, 2 * n, stage)
+
+    try:
+        result = run_import(path, actor=job.user, mapping=params.get("mapping") or {},
+                            skip_invalid=bool(params.get("skip_invalid")), filename=params.get("filename", ""),
+                            progress=report)
+    finally:
+        path.unlink(missing_ok=True)
+    data = result.as_dict()
+    data["errors_total"] = len(result.errors)
+    data["errors"] = data["errors"][:ERRORS_KEPT]
+    if result.applied and result.reject_rows:
+        rejects_path(job).write_text(result.reject_csv(), encoding="utf-8")
+        data["rejects_file"] = True
+    return data
+
+
+@task()
+def import_task(job_id: int) -> str:
+    from tillit.core import jobs
+
+    job = jobs.run(job_id, _import_work, known=(ImportFileError,))
+    return job.status if job else "gone"

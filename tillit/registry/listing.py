@@ -19,14 +19,20 @@ from tillit.registry.search import search_people
 FILTERS = ("q", "unit", "workplace", "status", "membership_type")
 
 
-def clean_filters(params) -> dict:
-    """The known filters from a query dict, as strings, unknown values dropped."""
+def clean_filters(params, user=None) -> dict:
+    """The known filters from a query dict, as strings, unknown values dropped. With `user`, a workplace typed
+    by name in the picker is looked up among the employers the user covers."""
     out = {}
+    if user is not None and not (params.get("workplace") or "").strip() and params.get("workplace_name"):
+        from tillit.registry.search import picked_employer
+
+        params = params.copy()
+        params["workplace"] = str(picked_employer(user, params) or "")
     for key in FILTERS:
         value = (params.get(key) or "").strip()
         if not value:
             continue
-        if key in ("unit", "workplace") and not as_id(value):
+        if key in ("unit", "workplace") and not as_id(value) and value != "-1":
             continue
         if key == "status" and value not in MembershipStatus.values:
             continue

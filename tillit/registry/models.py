@@ -534,3 +534,27 @@ class DuplicateReview(models.Model):
 
     def __str__(self):
         return f"review of person {self.person_id}"
+
+
+class SavedView(models.Model):
+    """A staff list's filters and sort under a name: the user's own, or shared with everyone who covers a unit."""
+
+    class Page(models.TextChoices):
+        CASES = "cases", _("Cases")
+        PEOPLE = "people", _("People")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    page = models.CharField(max_length=10, choices=Page.choices)
+    name = models.CharField(_("name"), max_length=100)
+    query = models.CharField(max_length=1000, blank=True)  # the list's query string, without the page
+    # Shared: everyone who covers this unit sees the view on the list (and may use it, not change it).
+    shared_with = models.ForeignKey(OrgUnit, verbose_name=_("shared with"), null=True, blank=True,
+                                    on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["user", "page", "name"], name="one_view_per_name")]
+
+    def __str__(self):
+        return self.name

@@ -190,3 +190,57 @@ def search_people(qs, text: str, *, limit: int = 50) -> list[Person]:
         found.sort(key=lambda p: (p.last_name.lower(), p.first_name.lower(), p.pk))
         return found[:limit]
     return search_names(qs, text, limit)
+
+
+def by_name(qs, text, limit, fields=("name",)):
+    """Rows of `qs` (org units, employers: thousands, not millions) whose name contains every word of `text`;
+    with none, the names closest to it by the typo-tolerant score, among those sharing a word's first letters."""
+    words = text.lower().split()
+    q = Q()
+    for w in words:
+        q &= Q(name__icontains=w)
+    found = list(qs.filter(q).order_by("name").values_list("pk", *fields)[:limit])
+    if found or not words:
+        return found
+    starts = Q()
+    for w in words:
+        if len(w) >= 3:
+            starts |= Q(name__icontains=w[:2])
+    candidates = qs.filter(starts).values_list("pk", *fields)[:2000] if starts else []
+    scored = sorted(((name_score(" ".join(words), row[1].lower()), row) for row in candidates),
+                    key=lambda sr: -sr[0])
+    return [row for score, row in scored if score >= MIN_SCORE][:limit]
+
+
+def search_employers(user, text: str, limit: int = 15) -> list[tuple[int, str, str]]:
+    """(id, name, kind) of employer nodes the user covers, by org.nr or (typo-tolerant) name."""
+    from tillit.registry.models import employers_in_scope
+
+    qs = employers_in_scope(user)
+    digits = re.sub(r"\D", "", text)
+    if len(digits) == 9 and digits == re.sub(r"\s", "", text):
+        return list(qs.filter(org_number=digits).values_list("pk", "name", "kind")[:limit])
+    return by_name(qs, text, limit, fields=("name", "kind"))
+
+
+def picked_employer(user, params) -> int | None:
+    """The employer chosen in a list's picker: its id, or (typed without the script's help) the best match of
+    the name among the employers the user covers; -1 when the name matches none (the list is then empty)."""
+    from tillit.core.text import as_id
+
+    chosen = as_id(params.get("workplace"))
+    name = str(params.get("workplace_name", "")).strip()[:100]
+    if chosen or not name:
+        return chosen
+    found = search_employers(user, name, 1)
+    return found[0][0] if found else -1
+
+
+def picked_label(workplace: int | None, params) -> tuple | None:
+    """(id, name) for the picker to show again."""
+    from tillit.registry.models import Employer
+
+    if workplace and workplace > 0:
+        return Employer.objects.filter(pk=workplace).values_list("pk", "name").first()
+    name = str(params.get("workplace_name", "")).strip()[:100]
+    return ("", name) if name else None

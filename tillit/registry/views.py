@@ -1,7 +1,5 @@
 """Staff UI for the registry. Thin: parse, authorise through visible_to, call one service, render."""
 
-import tempfile
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,14 +15,14 @@ from django.views.decorators.http import require_POST
 from tillit.core.audit import access_log_for, log_access, log_access_many
 from tillit.core.errors import ConflictError, DomainError
 from tillit.core.forms import add_domain_errors
-from tillit.core.models import AuditEntry
-from tillit.core.present import html_rows, options, url_maker
+from tillit.core.models import AuditEntry, Job
+from tillit.core.present import capped_count, html_rows, options, url_maker
 from tillit.core.scopes import EDIT, EXPORT, IMPORT, MERGE, VIEW, VIEW_ACCESS_LOG, channel_for, scope_for
 from tillit.core.text import as_id, as_page
 from tillit.registry import services
 from tillit.registry.forms import EmploymentForm, ImportForm, MembershipForm, PersonForm, RoleForm, StatusForm
 from tillit.registry.identity import format_national_id, format_phone
-from tillit.registry.importer import ImportFileError, parse_mapping, run_import
+from tillit.registry.importer import ImportFileError, parse_mapping
 from tillit.registry.listing import FILTERS, clean_filters, log_people_shown, people_page
 from tillit.registry.models import (
     DuplicateReview,
@@ -44,7 +42,6 @@ from tillit.registry.models import (
 from tillit.registry.panels import NODE_PANELS, person_panels
 
 PAGE_SIZE = 50
-MAX_SESSION_REJECTS = 5 * 1024 * 1024
 
 
 def get_person_for_user(request, pk, perm=VIEW) -> Person:
@@ -72,12 +69,20 @@ PEOPLE_ROW = '<tr><td><a href="{}">{}</a></td>\n<td>{}</td><td>{}</td><td>{}</td
 
 @login_required
 def people(request):
-    filters = clean_filters(request.GET)
+    from tillit.registry.saved import views_for
+    from tillit.registry.search import picked_label
+
+    filters = clean_filters(request.GET, request.user)
     page = as_page(request.GET.get("page"))
     shown = Person.objects.visible_to(request.user).current().only("pk", "first_name", "last_name", "email",
                                                                      "user_id", "search_name")
     found, has_next = people_page(shown, filters, page=page, size=PAGE_SIZE)
     log_people_shown(request.user, found, channel="ui", filters=filters)
+    from tillit.registry.listing import filter_people
+
+    units = unit_options(request.user)
+    # A search shows its best matches (no total); a filtered list says how many it holds.
+    total, more = (None, False) if filters.get("q") else capped_count(filter_people(shown, filters))
     latest, person_url = latest_memberships([p.pk for p in found]), url_maker("person")
     rows = []
     for p in found:
@@ -91,11 +96,17 @@ def people(request):
             (r["url"], r["name"], r["number"], r["branch"], r["status"], r["email"]) for r in rows)),
         "filters": {key: filters.get(key, "") for key in FILTERS},  # every key, so templates never miss
         "has_next": has_next, "query": query.urlencode(),
-        "unit_options": options(unit_options(request.user), filters.get("unit")),
+        "unit_options": options(units, filters.get("unit")),
         "status_options": options(MembershipStatus.choices, filters.get("status")),
         "type_options": options(MembershipType.objects.values_list("code", "name"), filters.get("membership_type")),
         "can_export": not scope_for(request.user, EXPORT).empty,
         "can_create": not scope_for(request.user, EDIT).empty,
+        "total": total, "more": more,
+        "workplace": picked_label(as_id(filters.get("workplace")) or -1 if filters.get("workplace") else None,
+                                  request.GET),
+        "saved_views": views_for(request.user, "people"), "current_view": as_id(request.GET.get("view")),
+        "share_options": options(units if scope_for(request.user, EDIT).covers_as_much_as(scope_for(
+            request.user, VIEW)) else unit_options(request.user, EDIT), ""),
     })
 
 
@@ -106,7 +117,7 @@ def people_export(request, fmt):
 
     if fmt not in ("csv", "xlsx"):
         raise Http404
-    filters = clean_filters(request.GET)
+    filters = clean_filters(request.GET, request.user)
     people = filter_people(Person.objects.visible_to(request.user, EXPORT).current(), filters)
     if filters.get("q"):
         from tillit.registry.search import search_people
@@ -399,44 +410,53 @@ def employers(request, pk=None):
 
 @login_required
 def import_upload(request):
+    """Upload a file; the import runs in the background (registry.importer.import_task) and the user follows
+    it on its job page. The form's one-time token makes a second click land on the same job."""
+    from tillit.core import jobs
+    from tillit.registry.importer import import_task
+
     if scope_for(request.user, IMPORT).empty:
         raise Http404
-    result = None
     form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        if upload.size > settings.TILLIT_IMPORT_MAX_BYTES:
-            form.add_error("file", _("The file is too large."))
-        else:
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / "upload"
+    if request.method == "POST":
+        token = request.POST.get("token", "")
+        earlier = Job.objects.filter(token=token, user=request.user).first() if token else None
+        if earlier is not None:
+            return redirect("job", pk=earlier.pk)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                mapping = parse_mapping(form.cleaned_data["mapping"])
+            except ImportFileError as exc:
+                form.add_error("mapping", str(exc))
+                mapping = None
+            if upload.size > settings.TILLIT_IMPORT_MAX_BYTES:
+                form.add_error("file", _("The file is too large."))
+            elif mapping is not None:
+                path = jobs.job_dir() / f"{jobs.new_token()}.upload"
                 with open(path, "wb") as fh:
                     for chunk in upload.chunks():
                         fh.write(chunk)
-                try:
-                    result = run_import(path, actor=request.user, mapping=parse_mapping(form.cleaned_data["mapping"]),
-                                        skip_invalid=form.cleaned_data["skip_invalid"], filename=upload.name)
-                except ImportFileError as exc:
-                    form.add_error("file", str(exc))
-            if result and result.applied and result.reject_rows:
-                # Kept in the session for the download link; a huge reject file belongs to the
-                # command line (`tillit import --skip-invalid --reject-file`), not a cookie-bound session.
-                rejects = result.reject_csv()
-                if len(rejects) <= MAX_SESSION_REJECTS:
-                    request.session["import_rejects"] = rejects
-                else:
-                    messages.warning(request, _("Too many rejected rows to offer for download here; use "
-                                                "`tillit import --skip-invalid --reject-file`."))
-    return render(request, "registry/import.html", {"form": form, "result": result})
+                job, _created = jobs.start(request.user, "import", token=token, label=_("Import of %(name)s") % {
+                    "name": upload.name[:150]}, task=import_task, params={
+                    "path": str(path), "filename": upload.name[:200], "mapping": mapping,
+                    "skip_invalid": form.cleaned_data["skip_invalid"]})
+                return redirect("job", pk=job.pk)
+    return render(request, "registry/import.html", {"form": form, "token": jobs.new_token(),
+                                                    "recent": Job.objects.filter(user=request.user, kind="import")
+                                                    .order_by("-created_at")[:5]})
 
 
 @login_required
-def import_rejects(request):
-    content = request.session.get("import_rejects")
-    if not content:
+def import_rejects(request, pk):
+    from tillit.registry.importer import rejects_path
+
+    job = get_object_or_404(Job, pk=pk, user=request.user, kind="import")
+    path = rejects_path(job)
+    if not path.exists():
         raise Http404
-    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="rejected-rows.csv"'
+    response = HttpResponse(path.read_bytes(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="rejected-rows-{job.pk}.csv"'
     return response
 
 

@@ -50,3 +50,131 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+// A form is sent once: after the first submit its buttons are disabled (a second click would start the same
+// import or bulk action again; the server refuses a repeated one-time token as well). A form whose answer is a
+// download leaves the page where it was, so its buttons come back after a while.
+function tillitRelease(form) {
+  form.removeAttribute("data-sent");
+  form.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+}
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!form.method || form.method.toLowerCase() !== "post") {
+    return;
+  }
+  if (form.getAttribute("data-sent") === "1") {
+    event.preventDefault();
+    return;
+  }
+  form.setAttribute("data-sent", "1");
+  setTimeout(function () {
+    form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+  }, 0);
+  setTimeout(function () { tillitRelease(form); }, 8000);
+});
+window.addEventListener("pageshow", function () {
+  document.querySelectorAll("form[data-sent]").forEach(tillitRelease);
+});
+
+// The employer picker: while a name is typed, the matching employers the user covers fill the list; choosing
+// one puts its id in the hidden field. Without the script the typed name is looked up by the server.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-picker]").forEach(function (box) {
+    var field = box.querySelector("input[type=search]");
+    var hidden = box.querySelector("input[type=hidden]");
+    var list = box.querySelector("datalist");
+    var found = {};
+    var timer = null;
+    field.addEventListener("input", function () {
+      hidden.value = found[field.value] || "";
+      clearTimeout(timer);
+      if (found[field.value] || field.value.trim().length < 2) {
+        return;
+      }
+      timer = setTimeout(function () {
+        fetch(box.getAttribute("data-picker") + "?q=" + encodeURIComponent(field.value),
+              {credentials: "same-origin", headers: {"Accept": "application/json"}})
+          .then(function (response) { return response.ok ? response.json() : {results: []}; })
+          .then(function (data) {
+            list.innerHTML = "";
+            data.results.forEach(function (item) {
+              found[item.name] = String(item.id);
+              var option = document.createElement("option");
+              option.value = item.name;
+              option.label = item.kind;
+              list.appendChild(option);
+            });
+          });
+      }, 200);
+    });
+  });
+});
+
+// Keyboard shortcuts (listed on "?"): none fires while typing in a field.
+(function () {
+  var pending = "";
+  function typing(target) {
+    return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+  }
+  function rows() {
+    var list = document.querySelector("[data-keyboard-list]");
+    return list ? Array.prototype.slice.call(list.querySelectorAll("tbody tr, li")).filter(function (row) {
+      return row.querySelector("a[href]");
+    }) : [];
+  }
+  function move(step) {
+    var all = rows();
+    if (!all.length) {
+      return;
+    }
+    var index = all.findIndex(function (row) { return row.classList.contains("selected"); });
+    if (index >= 0) {
+      all[index].classList.remove("selected");
+    }
+    index = Math.max(0, Math.min(all.length - 1, index + step));
+    all[index].classList.add("selected");
+    all[index].querySelector("a[href]").focus();
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) {
+      return;
+    }
+    var key = event.key;
+    var dialog = document.getElementById("shortcuts");
+    if (pending === "g") {
+      pending = "";
+      if (key === "q") { window.location.href = "/cases/"; }
+      if (key === "h") { window.location.href = "/"; }
+      return;
+    }
+    if (key === "?" && dialog) {
+      event.preventDefault();
+      dialog.showModal();
+    } else if (key === "/") {
+      var search = document.getElementById("global-search");
+      if (search) { event.preventDefault(); search.focus(); }
+    } else if (key === "g") {
+      pending = "g";
+    } else if (key === "j") {
+      move(1);
+    } else if (key === "k") {
+      move(-1);
+    } else if (key === "a") {
+      var assign = document.querySelector("[data-shortcut=assign]");
+      if (assign) { event.preventDefault(); assign.click(); }
+    } else if (key === "n") {
+      var note = document.querySelector(".reply textarea");
+      if (note) { event.preventDefault(); note.focus(); }
+    }
+  });
+}());
+
+// Ctrl+Enter (or ⌘+Enter) in a text area sends its form: a note is written and saved without the mouse.
+document.addEventListener("keydown", function (event) {
+  var field = event.target;
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && field.tagName === "TEXTAREA" && field.form) {
+    event.preventDefault();
+    field.form.requestSubmit();
+  }
+});

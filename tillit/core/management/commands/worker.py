@@ -11,7 +11,9 @@ from django.utils.module_loading import import_string
 # nothing unless TILLIT_IMAP_HOST is set.
 SCHEDULE = [("tillit.messaging.deadlines.deadline_round", 300), ("tillit.messaging.imap.fetch_mail_round", 60),
             ("tillit.dues.invoices.remind_task", 3600), ("tillit.reps.kpis.recount_round", 86400),
-            ("tillit.reps.coverage.remind_terms_task", 86400), ("tillit.portal.booking.remind_task", 900)]
+            ("tillit.reps.coverage.remind_terms_task", 86400), ("tillit.portal.booking.remind_task", 900),
+            ("tillit.messaging.notifications.email_round_task", 120),
+            ("tillit.cases.notify.deadlines_tomorrow_round", 3600)]
 
 
 class Command(BaseCommand):

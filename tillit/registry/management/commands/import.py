@@ -24,8 +24,20 @@ class Command(BaseCommand):
             actor = get_user_model().objects.get(username=user)
         except get_user_model().DoesNotExist:
             raise CommandError(f"no user named {user!r}") from None
+        last = {"line": ""}
+
+        def progress(done, total=None, stage=""):
+            # The same stages the web page shows, on one line that is rewritten while it runs.
+            line = f"{stage}: {done:,} / {total:,} rows" if total else f"{stage}: {done:,} rows"
+            if line != last["line"]:
+                self.stderr.write(f"\r{line}", ending="")
+                self.stderr.flush()
+                last["line"] = line
+
         try:
-            result = run_import(file, actor=actor, mapping=parse_mapping(mapping), skip_invalid=skip_invalid)
+            result = run_import(file, actor=actor, mapping=parse_mapping(mapping), skip_invalid=skip_invalid,
+                                progress=progress)
+            self.stderr.write("")
         except ImportFileError as exc:
             raise CommandError(f"{file}: {exc}") from None
         for e in result.errors[:1000]:
