@@ -34,7 +34,7 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(BIN)/tillit migrate --no-input
 	$(BIN)/tillit demo --if-empty --members $(DEMO_MEMBERS) --seed 1
-	$(BIN)/tillit serve --host 127.0.0.1 --port 8000 --with-worker
+	$(BIN)/tillit serve --host 127.0.0.1 --port 8000 --with-worker --demo-logins
 
 lint: install-test
 	$(BIN)/ruff check .

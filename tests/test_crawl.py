@@ -64,6 +64,7 @@ ROUTES = {
     "job": lambda s: [{"pk": s.job.pk}],
     "job_progress": lambda s: [{"pk": s.job.pk}],
     "case_type_texts": lambda s: [{"pk": s.case.case_type_id}],
+    "type_texts": lambda s: [{}],
     "cases": lambda s: [{}],
     "case_new": lambda s: [{}],
     "case": lambda s: [{"pk": s.case.pk}],

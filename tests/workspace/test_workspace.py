@@ -257,3 +257,26 @@ def test_an_import_runs_in_the_background_once_per_form_and_shows_its_result(cli
     client.force_login(world.b.staff)
     assert client.get(reverse("job", args=[job.pk])).status_code == 404
     assert client.get(reverse("import_rejects", args=[job.pk])).status_code == 404
+
+
+def test_membership_and_role_types_read_in_the_readers_language(client, world):
+    from tillit.registry.models import MembershipType
+
+    client.force_login(world.a.staff)
+    assert client.get(reverse("type_texts")).status_code == 404  # configuring is the system owner's
+    client.force_login(world.admin)
+    kind = MembershipType.objects.get(code="ordinary")
+    response = client.post(reverse("type_texts"), {"t:membership:ordinary:sv": "Ordinarie medlem",
+                                                   "t:role:workplace_rep:en": "Workplace rep"})
+    assert response.status_code == 302
+    kind.refresh_from_db()
+    assert kind.translations == {"sv": "Ordinarie medlem"}
+    with translation.override("sv"):
+        assert str(kind) == "Ordinarie medlem"
+    with translation.override("en"):
+        assert str(kind) == kind.name
+    assert AuditEntry.objects.filter(action="registry.membershiptype.translated").count() == 1
+    too_long = client.post(reverse("type_texts"), {"t:membership:ordinary:sv": "x" * 101})
+    assert too_long.status_code == 422 and "membership:ordinary" in too_long.content.decode()
+    kind.refresh_from_db()
+    assert kind.translations == {"sv": "Ordinarie medlem"}

@@ -110,3 +110,35 @@ def load_case_demo(*, members: int, seed: int = 1) -> None:
                 if not options:
                     break
                 services.transition_case(case, rng.choice(options).code, actor=None, channel="system")
+        _handlers_work()
+
+
+def _handlers_work() -> None:
+    """The demo handler's own work on their home page: cases assigned to them by the admin (some overdue), one
+    a member has answered, one due tomorrow, and a colleague's note that mentions them."""
+    import datetime
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from tillit.cases.models import Case, CaseEvent
+    from tillit.cases.notify import deadlines_tomorrow
+
+    users = get_user_model().objects
+    handler, admin = users.filter(username="handler").first(), users.filter(username="admin").first()
+    if handler is None or admin is None:
+        return
+    mine = list(Case.objects.visible_to(handler, "edit").open().order_by("pk")[:6])
+    today = timezone.localdate()
+    for i, case in enumerate(mine):
+        services.assign_case(case, handler, actor=admin, channel="system")
+        if i < 2:  # overdue
+            Case.objects.filter(pk=case.pk).update(due_on=today - datetime.timedelta(days=2 + i))
+        elif i == 2:
+            Case.objects.filter(pk=case.pk).update(due_on=today + datetime.timedelta(days=1))
+    if mine:
+        services.record_event(Case.objects.get(pk=mine[-1].pk), CaseEvent.Kind.MESSAGE_IN, actor=None, public=True,
+                              body="Hei, her er lønnsslippen dere ba om.", data={"channel": "portal"})
+        services.add_note(Case.objects.get(pk=mine[0].pk), "@handler kan du se på denne før fristen?", actor=admin,
+                          channel="system")
+    deadlines_tomorrow(today)

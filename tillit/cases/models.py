@@ -4,27 +4,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from tillit.core.models import ScopedQuerySet
+from tillit.core.models import ScopedQuerySet, Translated
+from tillit.core.text import shown
 from tillit.registry.models import Employer, OrgUnit, Person, unit_ids_in_scope
-
-
-def shown(base: str, translations: dict | None, language: str | None = None) -> str:
-    """A configured text in the reader's language (nb, sv, en), else as it was written (the organisation's own
-    language, settings.LANGUAGE_CODE)."""
-    language = (language or get_language() or settings.LANGUAGE_CODE)[:2]
-    return (translations or {}).get(language) or base
-
-
-class Translated(models.Model):
-    """A configured text with its translations: {language: text}; the text itself is the fallback."""
-
-    translations = models.JSONField(_("translations"), default=dict, blank=True)
-
-    class Meta:
-        abstract = True
 
 
 class CaseType(Translated):
@@ -51,10 +35,6 @@ class CaseType(Translated):
 
     def __str__(self):
         return self.name
-
-    @property
-    def shown_name(self) -> str:
-        return shown(self.name, self.translations)
 
     def offered_in(self, country: str) -> bool:
         return not self.countries or country in self.countries
@@ -103,10 +83,6 @@ class State(Translated):
 
     def __str__(self):
         return self.name
-
-    @property
-    def shown_name(self) -> str:
-        return shown(self.name, self.translations)
 
 
 class Transition(Translated):

@@ -40,7 +40,7 @@ QUEUE_ROW = ('<tr{}>\n<td><input type="checkbox" name="case" value="{}" form="bu
              '<td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td>\n<td>{}</td><td>{}</td><td>{}{}</td></tr>')
 @login_required
 def queue(request):
-    from tillit.cases.models import shown
+    from tillit.core.text import shown
     from tillit.registry.saved import views_for
     from tillit.registry.search import picked_employer, picked_label
 
@@ -388,7 +388,7 @@ def case_type_texts(request, pk):
     rows = [("type", _("Name of the case type"), ctype.name, ctype.translations)]
     rows += [(f"state:{x.code}", _("State"), x.name, x.translations) for x in process.states.all()]
     rows += [(f"transition:{x.code}", _("Transition"), x.label, x.translations) for x in process.transitions.all()]
-    errors = {}
+    errors, status = {}, 200
     if request.method == "POST":
         texts = {key: {code: request.POST.get(f"t:{key}:{code}", "") for code, _n in languages}
                  for key, *_rest in rows}
@@ -398,7 +398,7 @@ def case_type_texts(request, pk):
             return redirect("case_type_texts", pk=ctype.pk)
         except DomainError as exc:
             messages.error(request, exc.message)
-            errors = exc.field_errors
+            errors, status = exc.field_errors, 422
     table = [{"key": key, "what": what, "base": base, "errors": errors.get(key, []),
               "cells": [{"code": code, "name": name, "field": f"t:{key}:{code}",
                          "value": request.POST.get(f"t:{key}:{code}") if request.method == "POST" else
@@ -406,4 +406,4 @@ def case_type_texts(request, pk):
              for key, what, base, translations in rows]
     return render(request, "cases/case_type_texts.html", {
         "case_type": ctype, "table": table, "languages": languages, "countries": COUNTRIES,
-        "chosen_countries": set(ctype.countries), "base_language": settings.LANGUAGE_CODE})
+        "chosen_countries": set(ctype.countries), "base_language": settings.LANGUAGE_CODE}, status=status)

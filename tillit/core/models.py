@@ -28,6 +28,22 @@ class ScopedQuerySet(models.QuerySet):
         raise NotImplementedError
 
 
+class Translated(models.Model):
+    """A configured text (a type's name, a state, a transition) with its translations: {language: text}; the
+    text as written is the fallback."""
+
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def shown_name(self) -> str:
+        from tillit.core.text import shown
+
+        return shown(self.name, self.translations)
+
+
 class User(AbstractUser):
     """A login. Linked to a registry Person through `Person.user` when the user is one."""
 

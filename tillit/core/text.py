@@ -53,3 +53,13 @@ def as_version(value) -> int | None:
     if not (text.isascii() and text.isdigit()) or len(text) > 10:
         return None
     return int(text)
+
+
+def shown(base: str, translations: dict | None, language: str | None = None) -> str:
+    """A configured text in the reader's language (nb, sv, en), else as it was written (the organisation's own
+    language, settings.LANGUAGE_CODE)."""
+    from django.conf import settings
+    from django.utils.translation import get_language
+
+    language = (language or get_language() or settings.LANGUAGE_CODE)[:2]
+    return (translations or {}).get(language) or base

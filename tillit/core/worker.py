@@ -101,3 +101,44 @@ class LeasedWorker(Worker):
                 log.exception("worker %s: beat failed", self.worker_id)
             finally:
                 close_old_connections()
+
+
+class TaskSummary(logging.Filter):
+    """The worker's console without a line per task: successful tasks are counted and summed up as one line
+    (per kind of task) every `every` seconds while there was work; failures are still logged one by one."""
+
+    def __init__(self, every: float = 30.0, out=None):
+        super().__init__()
+        self.every, self.out = every, out
+        self.done: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def filter(self, record) -> bool:
+        message = record.getMessage()
+        if "state=RUNNING" in message:
+            return False
+        if "state=SUCCESSFUL" in message:
+            name = message.split("path=", 1)[-1].split()[0].rsplit(".", 1)[-1]
+            with self.lock:
+                self.done[name] = self.done.get(name, 0) + 1
+            return False
+        return True
+
+    def flush(self) -> str:
+        with self.lock:
+            done, self.done = self.done, {}
+        if not done:
+            return ""
+        parts = ", ".join(f"{name} {n}" for name, n in sorted(done.items(), key=lambda kv: -kv[1]))
+        return f"worker: {sum(done.values())} tasks done ({parts})"
+
+    def start(self):
+        def loop():
+            while True:
+                time.sleep(self.every)
+                line = self.flush()
+                if line:
+                    log.info(line)
+
+        threading.Thread(target=loop, daemon=True).start()
+        return self

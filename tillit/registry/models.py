@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tillit.core.models import ScopedQuerySet, TreeNode
+from tillit.core.models import ScopedQuerySet, Translated, TreeNode
 from tillit.core.scopes import EDIT, VIEW, VIEW_NATIONAL_ID, scope_for
 
 COUNTRIES = [("NO", _("Norway")), ("SE", _("Sweden"))]
@@ -317,7 +317,7 @@ class Person(models.Model):
         return f"{first_name} {last_name}".strip().lower()
 
 
-class MembershipType(models.Model):
+class MembershipType(Translated):
     code = models.SlugField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=100)
 
@@ -326,7 +326,7 @@ class MembershipType(models.Model):
         verbose_name_plural = _("membership types")
 
     def __str__(self):
-        return self.name
+        return self.shown_name
 
 
 class MembershipStatus(models.TextChoices):
@@ -458,7 +458,7 @@ class LeavePeriod(models.Model):
         return f"{self.starts_on}–{self.ends_on or ''}"
 
 
-class RoleType(models.Model):
+class RoleType(Translated):
     code = models.SlugField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=100)
     # The access role a holder gets over the role's node while the term runs ("" for none).
@@ -469,7 +469,7 @@ class RoleType(models.Model):
         verbose_name_plural = _("role types")
 
     def __str__(self):
-        return self.name
+        return self.shown_name
 
 
 class RoleQuerySet(models.QuerySet):

@@ -527,3 +527,51 @@ def dismiss_review(review: DuplicateReview, *, actor, channel: str = "ui") -> Du
     audit.record("registry.person.review_dismissed", review.person, actor=actor, channel=channel,
                  person_id=review.person_id, changes={"matches": [None, [pk for pk, _r in review.matches]]})
     return review
+
+
+TYPE_TEXT_MAX = 100
+
+
+@transaction.atomic
+def translate_types(texts: dict, *, actor, channel: str = "ui") -> None:
+    """Set the translations of membership types' and role types' names: {"membership" | "role": {code:
+    {language: text}}}; an empty text removes one. All are checked before any is written; each change audited."""
+    from django.conf import settings
+
+    from tillit.registry.models import MembershipType, RoleType
+
+    models_by_kind = {"membership": MembershipType, "role": RoleType}
+    languages = {code for code, _name in settings.LANGUAGES}
+    errors = Errors()
+    found = {}
+    for kind, by_code in texts.items():
+        model = models_by_kind.get(kind)
+        if model is None:
+            errors.add("texts", _("Unknown kind “%(k)s”.") % {"k": kind})
+            continue
+        types = {t.code: t for t in model.objects.filter(code__in=list(by_code))}
+        for code, values in by_code.items():
+            field = f"{kind}:{code}"
+            if code not in types:
+                errors.add(field, _("Unknown type “%(c)s”.") % {"c": code})
+                continue
+            for language, text in (values or {}).items():
+                if language not in languages:
+                    errors.add(field, _("Unknown language “%(l)s”.") % {"l": language})
+                elif len(str(text or "").strip()) > TYPE_TEXT_MAX:
+                    errors.add(field, _("At most %(n)d characters.") % {"n": TYPE_TEXT_MAX})
+            found[field] = (types[code], values or {})
+    errors.raise_if_any()
+    for obj, values in found.values():
+        new = dict(obj.translations)
+        for language, text in values.items():
+            text = str(text or "").strip()
+            if text:
+                new[language] = text
+            else:
+                new.pop(language, None)
+        if new != obj.translations:
+            audit.record(f"registry.{obj._meta.model_name}.translated", obj, actor=actor, channel=channel,
+                         changes={"translations": [obj.translations, new]})
+            obj.translations = new
+            obj.save(update_fields=["translations"])

@@ -22,6 +22,7 @@ urlpatterns = [
     path("employers/", views.employers, name="employers"),
     path("employers/<int:pk>/", views.employers, name="employer"),
     path("imports/", views.import_upload, name="import_upload"),
+    path("config/types/", views.type_texts, name="type_texts"),
     path("imports/<int:pk>/rejected.csv", views.import_rejects, name="import_rejects"),
     path("access/", access_views.access_users, name="access_users"),
     path("access/users/<int:pk>/", access_views.access_user, name="access_user"),

@@ -98,7 +98,8 @@ def people(request):
         "has_next": has_next, "query": query.urlencode(),
         "unit_options": options(units, filters.get("unit")),
         "status_options": options(MembershipStatus.choices, filters.get("status")),
-        "type_options": options(MembershipType.objects.values_list("code", "name"), filters.get("membership_type")),
+        "type_options": options([(t.code, t.shown_name) for t in MembershipType.objects.all()],
+                                filters.get("membership_type")),
         "can_export": not scope_for(request.user, EXPORT).empty,
         "can_create": not scope_for(request.user, EDIT).empty,
         "total": total, "more": more,
@@ -490,3 +491,35 @@ def duplicate_review_dismiss(request, pk):
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("duplicate_reviews")
+
+
+@login_required
+def type_texts(request):
+    """The names of membership types and role types in every language, for the people who configure Tillit."""
+    from tillit.core.scopes import CONFIGURE
+
+    if scope_for(request.user, CONFIGURE).empty:
+        raise Http404
+    from tillit.registry.models import RoleType
+
+    languages = list(settings.LANGUAGES)
+    kinds = [("membership", _("Membership types"), list(MembershipType.objects.order_by("name"))),
+             ("role", _("Role types"), list(RoleType.objects.order_by("name")))]
+    status = 200
+    if request.method == "POST":
+        texts = {kind: {t.code: {code: request.POST.get(f"t:{kind}:{t.code}:{code}", "") for code, _n in languages}
+                        for t in types} for kind, _label, types in kinds}
+        try:
+            services.translate_types(texts, actor=request.user)
+            messages.success(request, _("The texts are saved."))
+            return redirect("type_texts")
+        except DomainError as exc:
+            for line in exc.lines():
+                messages.error(request, line)
+            status = 422
+    groups = [{"kind": kind, "label": label, "rows": [
+        {"type": t, "cells": [{"name": name, "field": f"t:{kind}:{t.code}:{code}",
+                               "value": request.POST.get(f"t:{kind}:{t.code}:{code}", "") if request.method == "POST"
+                               else t.translations.get(code, "")} for code, name in languages]} for t in types]}
+        for kind, label, types in kinds]
+    return render(request, "registry/type_texts.html", {"groups": groups, "languages": languages}, status=status)

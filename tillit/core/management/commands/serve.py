@@ -30,8 +30,10 @@ class Command(BaseCommand):
                             help="server processes sharing the port (default: one per core, at most 8)")
         parser.add_argument("--with-worker", action="store_true",
                             help="also run `tillit worker` (mail, text extraction, deadlines) beside the server")
+        parser.add_argument("--demo-logins", action="store_true",
+                            help="print the demo logins once the server and its worker have started")
 
-    def handle(self, *args, host, port, threads, processes=None, with_worker=False, **options):
+    def handle(self, *args, host, port, threads, processes=None, with_worker=False, demo_logins=False, **options):
         from django.db import connections
 
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)
@@ -49,6 +51,18 @@ class Command(BaseCommand):
             # dies, however it dies (kill -9 included), so a restarted server never finds a second one.
             worker = subprocess.Popen([sys.executable, "-m", "tillit.cli", "worker", "--parent-pid", str(os.getpid())],
                                       start_new_session=True, preexec_fn=_die_with_parent)
+        if demo_logins:  # last, after the worker's start-up lines: what a person trying Tillit needs
+            import threading
+            import time
+
+            from django.core.management import call_command
+
+            def logins():
+                time.sleep(3)
+                call_command("demo", logins=True)
+                connections.close_all()
+
+            threading.Thread(target=logins, daemon=True).start()
         connections.close_all()  # no connection is shared across the fork
         children = {}
         stopping = False

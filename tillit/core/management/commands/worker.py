@@ -34,7 +34,16 @@ class Command(BaseCommand):
             call_command("rqworker", "default", "--job-class", "django_tasks_rq.Job",
                          *(["--burst"] if batch else []))
             return
-        from tillit.core.worker import LeasedWorker
+        import logging
+
+        from tillit.core.worker import LeasedWorker, TaskSummary
+
+        summary = None
+        if options.get("verbosity", 1) < 2:  # -v 2 logs every task
+            summary = TaskSummary()
+            logging.getLogger("django_tasks").addFilter(summary)
+            if not batch:
+                summary.start()
 
         if batch and not no_schedule:
             self._queue_rounds()
@@ -44,7 +53,12 @@ class Command(BaseCommand):
                               startup_delay=False, max_tasks=None, worker_id=get_random_string(32),
                               excluded_queue_names=[], parent_pid=parent_pid)
         worker.configure_signals()
-        worker.run()
+        try:
+            worker.run()
+        finally:
+            line = summary.flush() if summary else ""
+            if line:
+                self.stderr.write(line)
 
     def _queue_rounds(self):
         for path, _every in SCHEDULE:

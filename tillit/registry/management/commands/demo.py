@@ -18,8 +18,15 @@ class Command(BaseCommand):
         parser.add_argument("--members", type=int, default=2000)
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--if-empty", action="store_true", help="do nothing when people already exist")
+        parser.add_argument("--logins", action="store_true", help="only print the demo logins (if they exist)")
 
-    def handle(self, *args, members, seed, if_empty, **options):
+    def handle(self, *args, members, seed, if_empty, logins=False, **options):
+        if logins:
+            from django.contrib.auth import get_user_model
+
+            if get_user_model().objects.filter(username="handler").exists():
+                self.print_logins()
+            return
         if Person.objects.exists():
             if if_empty:
                 self.stdout.write("Demo data already loaded.")
