@@ -160,7 +160,26 @@ def _floor_views():
                              "rated": Rating.objects.filter(case=found).exists()},
                             json_dumps_params={"default": str})
 
-    return [path("cases/", queue), path("cases/<int:pk>/", case), path("people/", people),
+    def home(request):
+        """The staff home page's reads: the handler's own work and their units' backlog (workspace.home)."""
+        from tillit.workspace.home import home_for
+
+        data = home_for(request.user)
+        data["units"] = [{**u, "unit": u["unit"].pk} for u in data.get("units", [])]
+        data.pop("checks", None)
+        return JsonResponse(data, json_dumps_params={"default": str})
+
+    def search(request):
+        """The one search's reads: every kind's hits (workspace.search)."""
+        from dataclasses import asdict
+
+        from tillit.workspace.search import search_all
+
+        found = search_all(request.user, request.GET.get("q", ""))
+        return JsonResponse({kind: [asdict(h) for h in hits] for kind, hits in found.items()})
+
+    return [path("", home), path("search/", search),
+            path("cases/", queue), path("cases/<int:pk>/", case), path("people/", people),
             path("portal/", portal_home), path("portal/cases/<int:pk>/", portal_case),
             path("people/<int:pk>/", person), path("reps/", reps_dashboard), path("reps/members/", reps_members),
             path("reps/coverage/", reps_coverage)]
@@ -366,6 +385,9 @@ def main():
                             [f"{FLOOR}/people/{pk}/" for pk, _n in sample_people]),
             "person search": ([f"/people/?q={name}" for _pk, name in sample_people],
                               [f"{FLOOR}/people/?q={name}" for _pk, name in sample_people]),
+            "home": (["/"], [f"{FLOOR}/"]),
+            "global search": ([f"/search/?q={name}" for _pk, name in sample_people],
+                              [f"{FLOOR}/search/?q={name}" for _pk, name in sample_people]),
         }
         for page, (paths, floor_paths) in pages.items():
             if args.only not in page:

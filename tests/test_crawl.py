@@ -18,6 +18,7 @@ from tillit.core.services import create_token
 from tillit.dues.models import DuesRun, GiroFile
 from tillit.messaging.models import Mailing, MessageTemplate, Recipient
 from tillit.portal.models import Article
+from tillit.registry.export import export_path
 from tillit.registry.importer import rejects_path
 from tillit.registry.models import Membership, SavedView
 
@@ -63,6 +64,7 @@ ROUTES = {
     "jobs": lambda s: [{}],
     "job": lambda s: [{"pk": s.job.pk}],
     "job_progress": lambda s: [{"pk": s.job.pk}],
+    "job_file": lambda s: [{"pk": s.export.pk}],
     "case_type_texts": lambda s: [{"pk": s.case.case_type_id}],
     "type_texts": lambda s: [{}],
     "cases": lambda s: [{}],
@@ -252,6 +254,9 @@ def world(world):
         side.job = Job.objects.create(kind="import", user=side.staff, token=f"t-{side.marker}",
                                       label=f"Import of {side.marker}", status="done")
         rejects_path(side.job).write_text(f"first_name,error\n{side.marker},probe\n", encoding="utf-8")
+        side.export = Job.objects.create(kind="export", user=side.staff, token=f"e-{side.marker}", status="done",
+                                         result={"fmt": "csv", "rows": 1, "filename": "people.csv"})
+        export_path(side.export, "csv").write_text(f"{side.marker}\n", encoding="utf-8")
         SavedView.objects.create(user=side.staff, page="cases", name=f"View {side.marker}", query=f"q={side.marker}",
                                  shared_with=side.region)
         side.template = MessageTemplate.objects.create(code=f"t{side.marker}".lower()[:40], language="nb",

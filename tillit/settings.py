@@ -223,6 +223,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 TILLIT_IMPORT_MAX_BYTES = int(os.environ.get("TILLIT_IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
+# An export of more people than this is made in the background (a job with progress and a download).
+TILLIT_EXPORT_INLINE_ROWS = int(os.environ.get("TILLIT_EXPORT_INLINE_ROWS", "5000"))
 
 EMAIL_BACKEND = os.environ.get("TILLIT_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("TILLIT_SMTP_HOST", "localhost")

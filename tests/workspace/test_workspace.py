@@ -280,3 +280,35 @@ def test_membership_and_role_types_read_in_the_readers_language(client, world):
     assert too_long.status_code == 422 and "membership:ordinary" in too_long.content.decode()
     kind.refresh_from_db()
     assert kind.translations == {"sv": "Ordinarie medlem"}
+
+
+def test_a_large_export_is_made_in_the_background_and_downloaded_by_its_owner_only(client, world, settings):
+    from tillit.core.models import AccessLogEntry
+    from tillit.registry.export import export_task
+
+    settings.TILLIT_EXPORT_INLINE_ROWS = 2  # A's three members are a "large" list here
+    client.force_login(world.a.staff)
+    first = client.get(reverse("people_export", args=["csv"]))
+    again = client.get(reverse("people_export", args=["csv"]))
+    job = Job.objects.get(kind="export")
+    assert first.url == again.url == reverse("job", args=[job.pk])  # the same job for the same click
+    assert export_task.call(job.pk) == "done"
+    job.refresh_from_db()
+    assert job.result["rows"] == 3 and job.percent == 100
+    page = client.get(reverse("job", args=[job.pk])).content.decode()
+    assert reverse("job_file", args=[job.pk]) in page
+    data = b"".join(client.get(reverse("job_file", args=[job.pk])).streaming_content).decode("utf-8-sig")
+    assert all(p.email in data for p, _m in world.a.members) and world.b.members[0][0].email not in data
+    assert AccessLogEntry.objects.filter(user=world.a.staff, action="person.export").count() == 3
+    client.force_login(world.b.staff)
+    assert client.get(reverse("job_file", args=[job.pk])).status_code == 404
+    import time
+
+    from tillit.core.jobs import purge_files
+
+    assert purge_files(now=time.time() + 25 * 3600) >= 1  # a day later the file is gone
+    client.force_login(world.a.staff)
+    assert client.get(reverse("job_file", args=[job.pk])).status_code == 404
+    settings.TILLIT_EXPORT_INLINE_ROWS = 5000
+    small = client.get(reverse("people_export", args=["csv"]))
+    assert small.status_code == 200 and Job.objects.count() == 1  # small lists still download at once

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from tillit.core.errors import DomainError
 from tillit.core.models import Job
@@ -112,3 +113,27 @@ def run(job_id: int, work, *, known=()) -> Job | None:
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "result", "error", "finished_at", "done", "total", "stage"])
     return job
+
+
+FILE_HOURS = 24  # how long the files of finished jobs (exports, rejected rows) are kept: they hold personal data
+
+
+def purge_files(now=None) -> int:
+    """Delete job files older than FILE_HOURS, and uploads of jobs that ended; returns how many went."""
+    import time
+
+    cutoff = (now or time.time()) - FILE_HOURS * 3600
+    gone = 0
+    for path in job_dir().iterdir():
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                gone += 1
+        except FileNotFoundError:
+            continue
+    return gone
+
+
+@task()
+def purge_files_round() -> int:
+    return purge_files()

@@ -6,6 +6,7 @@ import tempfile
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from tillit.core.audit import log_access, log_access_many
 from tillit.registry.models import Membership, shown_national_ids
@@ -49,11 +50,13 @@ class _Echo:
         return value
 
 
-def export_response(people, fmt: str, *, user, channel: str, filters: dict):
-    """A download of `people` (already scoped by visible_to); the export is logged before it streams."""
-    count = people.count()
-    log_access(user, "people.export", channel=channel, detail={"format": fmt, "count": count, "filters": filters})
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def write_file(people, fmt: str, out, *, user, channel: str, progress=None) -> int:
+    """Write the export of `people` to the binary file `out`; returns the number of rows. `progress(done)` after
+    each chunk."""
+    done = 0
     if fmt == "xlsx":
         import openpyxl
 
@@ -62,11 +65,36 @@ def export_response(people, fmt: str, *, user, channel: str, filters: dict):
         sheet.append(columns())
         for row in _rows(people, user, channel, fmt):
             sheet.append(row)
+            done += 1
+            if progress and done % CHUNK == 0:
+                progress(done)
+        book.save(out)
+        return done
+    import io
+
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    writer = csv.writer(text)
+    text.write("\ufeff")
+    writer.writerow(columns())
+    for row in _rows(people, user, channel, fmt):
+        writer.writerow(row)
+        done += 1
+        if progress and done % CHUNK == 0:
+            progress(done)
+    text.detach()
+    return done
+
+
+def export_response(people, fmt: str, *, user, channel: str, filters: dict):
+    """A download of `people` (already scoped by visible_to); the export is logged before it streams."""
+    count = people.count()
+    log_access(user, "people.export", channel=channel, detail={"format": fmt, "count": count, "filters": filters})
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    if fmt == "xlsx":
         tmp = tempfile.TemporaryFile()
-        book.save(tmp)
+        write_file(people, fmt, tmp, user=user, channel=channel)
         tmp.seek(0)
-        return FileResponse(tmp, as_attachment=True, filename=f"people-{stamp}.xlsx",
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return FileResponse(tmp, as_attachment=True, filename=f"people-{stamp}.xlsx", content_type=XLSX)
     writer = csv.writer(_Echo())
 
     def stream():
@@ -77,3 +105,50 @@ def export_response(people, fmt: str, *, user, channel: str, filters: dict):
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="people-{stamp}.csv"'
     return response
+
+
+# --- in the background --------------------------------------------------------------------------------------
+
+def export_path(job, fmt: str):
+    from tillit.core.jobs import job_dir
+
+    return job_dir() / f"export-{job.pk}.{fmt}"
+
+
+def people_to_export(user, filters: dict):
+    """The people an export of the list with `filters` holds, within the user's export scope."""
+    from tillit.core.scopes import EXPORT
+    from tillit.registry.listing import filter_people
+    from tillit.registry.models import Person
+    from tillit.registry.search import search_people
+
+    people = filter_people(Person.objects.visible_to(user, EXPORT).current(), filters)
+    if filters.get("q"):
+        people = Person.objects.filter(pk__in=[p.pk for p in search_people(people, filters["q"], limit=1000)])
+    return people
+
+
+def _export_work(job, progress):
+    """An export job (registry.views.people_export for a large list): the same rows, access log and scope as a
+    download in the request, read with the job's user's scope at the time it runs."""
+    fmt, filters = job.params["fmt"], job.params.get("filters") or {}
+    user = job.user
+    people = people_to_export(user, filters)
+    total = people.count()
+    log_access(user, "people.export", channel="ui", detail={"format": fmt, "count": total, "filters": filters,
+                                                            "job": job.pk})
+    progress(0, total, "writing")
+    path = export_path(job, fmt)
+    with open(path, "wb") as out:
+        rows = write_file(people, fmt, out, user=user, channel="ui", progress=lambda n: progress(n, total, "writing"))
+    progress(rows, rows, "writing")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return {"rows": rows, "fmt": fmt, "filename": f"people-{stamp}.{fmt}"}
+
+
+@task()
+def export_task(job_id: int) -> str:
+    from tillit.core import jobs
+
+    job = jobs.run(job_id, _export_work)
+    return job.status if job else "gone"

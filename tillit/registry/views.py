@@ -113,18 +113,25 @@ def people(request):
 
 @login_required
 def people_export(request, fmt):
-    from tillit.registry.export import export_response
-    from tillit.registry.listing import filter_people
+    """The filtered list as CSV or XLSX: in the request when it is small, else as a background job whose page
+    follows its progress and offers the file (the same link clicked twice within minutes finds the same job)."""
+    import hashlib
+
+    from tillit.core import jobs
+    from tillit.registry.export import export_response, export_task, people_to_export
 
     if fmt not in ("csv", "xlsx"):
         raise Http404
     filters = clean_filters(request.GET, request.user)
-    people = filter_people(Person.objects.visible_to(request.user, EXPORT).current(), filters)
-    if filters.get("q"):
-        from tillit.registry.search import search_people
-
-        people = Person.objects.filter(pk__in=[p.pk for p in search_people(people, filters["q"], limit=1000)])
-    return export_response(people, fmt, user=request.user, channel="ui", filters=filters)
+    people = people_to_export(request.user, filters)
+    if people[:settings.TILLIT_EXPORT_INLINE_ROWS + 1].count() <= settings.TILLIT_EXPORT_INLINE_ROWS:
+        return export_response(people, fmt, user=request.user, channel="ui", filters=filters)
+    window = int(timezone.now().timestamp() // 600)
+    token = hashlib.sha256(f"export:{request.user.pk}:{fmt}:{sorted(filters.items())}:{window}".encode()).hexdigest()
+    job, _created = jobs.start(request.user, "export", token=token, task=export_task,
+                               label=_("Export of people (%(fmt)s)") % {"fmt": fmt.upper()},
+                               params={"fmt": fmt, "filters": filters})
+    return redirect("job", pk=job.pk)
 
 
 def _person_context(request, person):

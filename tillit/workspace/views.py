@@ -141,7 +141,7 @@ def employer_picker(request):
 # --- background jobs ------------------------------------------------------------------------------------------
 
 # What each kind of job shows when it is done (the app that runs it owns the template).
-RESULT_TEMPLATES = {"import": "registry/_import_result.html"}
+RESULT_TEMPLATES = {"import": "registry/_import_result.html", "export": "registry/_export_result.html"}
 
 
 def _job_context(request, pk) -> dict:
@@ -157,6 +157,22 @@ def job(request, pk):
 @login_required
 def job_progress(request, pk):
     return render(request, "workspace/_job_progress.html", _job_context(request, pk))
+
+
+@login_required
+def job_file(request, pk):
+    """The file a finished export job made: for the user who started it only."""
+    from django.http import FileResponse
+
+    from tillit.registry.export import XLSX, export_path
+
+    job = get_object_or_404(Job, pk=pk, user=request.user, kind="export", status=Job.Status.DONE)
+    fmt = job.result.get("fmt", "")
+    path = export_path(job, fmt) if fmt in ("csv", "xlsx") else None
+    if path is None or not path.exists():
+        raise Http404
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=job.result.get("filename", path.name),  # noqa: SIM115
+                        content_type=XLSX if fmt == "xlsx" else "text/csv; charset=utf-8")
 
 
 @login_required
