@@ -71,3 +71,38 @@ def test_it_normalises_phone_numbers_to_e164():
     assert parse_phone("070-123 45 67", "SE") == "+46701234567"
     with pytest.raises(ValueError):
         parse_phone("12")
+
+
+def _full_parse(value, country):
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(value, country)
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) \
+        if phonenumbers.is_valid_number(number) else None
+
+
+_PHONE = st.builds(lambda prefix, digits, gaps: prefix + "".join(d + (" " if g else "") for d, g in zip(
+    digits, gaps, strict=False)), st.sampled_from(["", "+47", "0047", "+46", "0046", "0", "+45", "47"]),
+    st.text("0123456789", min_size=6, max_size=11), st.lists(st.booleans(), min_size=11, max_size=11))
+
+
+@given(_PHONE, st.sampled_from(["NO", "SE"]))
+def test_the_quick_mobile_check_agrees_with_the_full_parse(value, country):
+    from tillit.registry.identity import plain_mobile
+
+    quick = plain_mobile(value, country)
+    if quick is not None:  # when the quick check answers, it answers what the full parse would
+        assert quick == _full_parse(value, country)
+    assert parse_phone(value, country) == _full_parse(value, country) if _full_parse(value, country) else True
+
+
+def test_plain_mobiles_of_both_countries_take_the_quick_path():
+    from tillit.registry.identity import plain_mobile
+
+    assert plain_mobile("912 34 567") == "+4791234567"
+    assert plain_mobile("+46 70 123 45 67") == "+46701234567"
+    assert plain_mobile("070-123 45 67", "SE") == "+46701234567"
+    assert plain_mobile("22 12 34 56") is None  # a landline: the full parse decides
