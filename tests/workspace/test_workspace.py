@@ -216,11 +216,15 @@ def test_case_types_read_in_the_readers_language_and_are_offered_where_they_belo
 def test_the_home_page_shows_the_handlers_work_and_the_owners_checks(client, world):
     case = factories.case(world.a, title="Forfalt sak")
     Case.objects.filter(pk=case.pk).update(due_on=timezone.localdate() - datetime.timedelta(days=2))
+    given = factories.case(world.a, title="Gitt i dag")
+    case_services.assign_case(given, world.a.staff, actor=world.admin)
     client.force_login(world.a.staff)
     page = client.get(reverse("home"))
     assert page.status_code == 200
     html = page.content.decode()
     assert "Forfalt sak" in html and 'data-home="overdue"' in html and "Configuration" not in html
+    sections = {name: [c["title"] for c in page.context[name]] for name in ("overdue", "mine", "assigned_today")}
+    assert sections == {"overdue": ["Forfalt sak"], "mine": ["Gitt i dag"], "assigned_today": ["Gitt i dag"]}
     client.force_login(world.admin)
     html = client.get(reverse("home")).content.decode()
     assert 'data-ok="no"' in html and "worker" in html
