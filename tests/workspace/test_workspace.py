@@ -40,6 +40,11 @@ def test_the_search_finds_a_case_by_a_misspelt_name_and_a_document_by_a_word_and
     assert not [t for t in _titles(by_name, "cases") if theirs.number in t]
     docs = search_all(staff, "forhandlingsmotet")
     assert _titles(docs, "documents") == ["Referat A"]
+    case_services.add_note(mine, "Ringte arbeidsgiver om 100% stilling_ og nattillegg", actor=staff)
+    case_services.add_note(theirs, "Beta ringte om nattillegg", actor=world.b.staff)
+    assert _titles(search_all(staff, "nattillegg"), "cases") == [f"{mine.number} {mine.title}"]
+    assert _titles(search_all(staff, "100% stilling_"), "cases") == [f"{mine.number} {mine.title}"]
+    assert _titles(search_all(staff, "Ringte arbeidsgiver"), "cases") == [f"{mine.number} {mine.title}"]
     assert _titles(search_all(staff, "Alfa Verksetd"), "employers") == ["Alfa Verksted"]
     assert _titles(search_all(staff, "Region Alfa"), "units") == ["Region Alfa", "Region Alfa avdeling"]
     assert _titles(search_all(staff, "Region"), "units") == ["Region Alfa", "Region Alfa avdeling"]  # not Beta

@@ -34,6 +34,33 @@ def case_ids_by_subject(visible, text: str, limit: int) -> list[int]:
     return [c for c, _p in sorted(pairs, key=lambda cp: (order[cp[1]], -cp[0]))]
 
 
+def case_ids_by_text(visible, text: str, limit: int) -> list[int]:
+    """Ids of cases in `visible` with a timeline entry containing every word of `text` (3 letters or more),
+    newest entry first; through the entries' text index (cases migration 0006), never a scan of the timeline."""
+    from django.db import connection
+    from django.db.models.expressions import RawSQL
+
+    from tillit.cases.models import CaseEvent
+
+    words = [w for w in text.split() if len(w) >= 3][:5]
+    if not words:
+        return []
+    entries = CaseEvent.objects.filter(case__in=visible.values("pk"))
+    if connection.vendor == "postgresql":
+        patterns = ["%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for w in words]
+        where = " AND ".join(["body ILIKE %s"] * len(patterns))
+        entries = entries.filter(pk__in=RawSQL(f"SELECT id FROM cases_caseevent WHERE {where}", patterns))  # noqa: S611 - placeholders only
+    else:
+        match = " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
+        entries = entries.filter(pk__in=RawSQL("SELECT rowid FROM cases_event_fts WHERE cases_event_fts MATCH %s",
+                                               [match]))
+    found = []
+    for case_id in entries.order_by("-at").values_list("case_id", flat=True)[:limit * 4]:
+        if case_id not in found:
+            found.append(case_id)
+    return found[:limit]
+
+
 SUBJECT_MATCHES = 200
 
 

@@ -12,8 +12,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from tillit.cases.models import Case, CaseEvent
-from tillit.cases.queues import case_ids_by_subject
+from tillit.cases.models import Case
+from tillit.cases.queues import case_ids_by_subject, case_ids_by_text
 from tillit.core.scopes import VIEW, scope_for
 from tillit.registry.models import Employer, OrgUnit, Person, units_in_scope
 from tillit.registry.search import by_name, search_employers, search_people
@@ -68,11 +68,7 @@ def _cases(user, text, limit):
     if len(ranked) < limit:
         add(case_ids_by_subject(visible, text, limit))
     if len(ranked) < limit and len(text) >= TEXT_MIN:
-        body = Q()
-        for w in words:
-            body &= Q(body__icontains=w)
-        add(CaseEvent.objects.filter(body, case__in=visible.values("pk")).order_by("-at")
-            .values_list("case_id", flat=True)[:limit * 2])
+        add(case_ids_by_text(visible, text, limit))
     ranked = ranked[:limit]
     rows = {pk: (number, title, state) for pk, number, title, state in Case.objects.filter(pk__in=ranked)
             .values_list("pk", "number", "title", "state__name")}
