@@ -54,16 +54,18 @@ def _floor_views():
     from tillit.cases.models import Case, Transition
     from tillit.cases.queues import QUEUES, filter_cases
     from tillit.core.models import AuditEntry
+    from tillit.core.present import capped_count
     from tillit.documents.models import Document
-    from tillit.registry.listing import clean_filters, people_page
+    from tillit.registry.listing import clean_filters, filter_people, people_page
     from tillit.registry.models import Employment, Membership, MembershipPeriod, Person, Role
 
     def queue(request):
         cases = QUEUES["unit"](Case.objects.visible_to(request.user), request.user, timezone.localdate())
         cases = filter_cases(cases, unit_id=None, q="").order_by("due_on", "pk")
+        total, more = capped_count(cases)
         rows = list(cases.values("pk", "number", "title", "state__name", "responsible_unit__name",
                                  "handler__username", "due_on", "priority")[:51])
-        return JsonResponse({"rows": rows[:50]}, json_dumps_params={"default": str})
+        return JsonResponse({"rows": rows[:50], "total": total, "more": more}, json_dumps_params={"default": str})
 
     def case(request, pk):
         """The case page's reads: the case, its subjects, timeline, related cases, transitions, documents."""
@@ -82,10 +84,12 @@ def _floor_views():
         return JsonResponse(found, json_dumps_params={"default": str})
 
     def people(request):
-        rows, _next = people_page(Person.objects.visible_to(request.user).current(), clean_filters(request.GET),
-                                  page=1, size=50)
+        filters = clean_filters(request.GET)
+        shown = Person.objects.visible_to(request.user).current()
+        rows, _next = people_page(shown, filters, page=1, size=50)
+        total = None if filters.get("q") else capped_count(filter_people(shown, filters))[0]
         return JsonResponse({"rows": [{"pk": p.pk, "name": p.full_name, "email": p.email, "city": p.city}
-                                      for p in rows]})
+                                      for p in rows], "total": total})
 
     def person(request, pk):
         """The person page's reads: the person, memberships with their periods, employments, roles, the

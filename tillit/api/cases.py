@@ -123,7 +123,7 @@ def _visible(request, pk, perm="view") -> Case:
 def list_cases(request, queue: Literal[tuple(QUEUES)] = "unit", unit_id: Id | None = None, state: Query = "",
                q: Query = "", page: PageNumber = 1, page_size: PageSize = 50):
     cases = QUEUES[queue](Case.objects.visible_to(request.user), request.user, timezone.localdate())
-    cases = filter_cases(cases, unit_id=unit_id, q=q)
+    cases = filter_cases(cases, unit_id=unit_id, q=q, user=request.user)
     if state:
         cases = cases.filter(state__code=state)
     offset = (page - 1) * page_size

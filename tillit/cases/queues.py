@@ -16,22 +16,55 @@ QUEUES = {
 
 
 
-def case_ids_by_subject(visible, text: str, limit: int) -> list[int]:
-    """Ids of cases in `visible` about a person whose name (typo-tolerant), member number, email or phone
-    matches `text`: the people searched are only the subjects of those cases."""
+def case_ids_by_subject(user, visible, text: str, limit: int) -> list[int]:
+    """Ids of cases in `visible` about a person the user may see whose name (typo-tolerant), member number,
+    email or phone matches `text`: the person search first (its own indexes, within the user's scope), then
+    those people's cases, kept only where `visible` has them."""
     from tillit.cases.models import Case
     from tillit.registry.models import Person
     from tillit.registry.search import search_people
 
-    links = Case.subjects.through.objects
-    subjects = Person.objects.filter(pk__in=links.filter(case__in=visible.values("pk")).values("person_id"))
-    people = search_people(subjects, text, limit=limit)
+    people = search_people(Person.objects.visible_to(user).current(), text, limit=SUBJECT_PEOPLE)
     if not people:
         return []
     order = {p.pk: i for i, p in enumerate(people)}
-    pairs = links.filter(person_id__in=list(order), case__in=visible.values("pk")).values_list(
-        "case_id", "person_id")[:limit * 4]
-    return [c for c, _p in sorted(pairs, key=lambda cp: (order[cp[1]], -cp[0]))]
+    pairs = list(Case.subjects.through.objects.filter(person_id__in=list(order)).values_list("case_id", "person_id")
+                 [:SUBJECT_CASES])
+    shown = set(visible.filter(pk__in=[c for c, _p in pairs]).values_list("pk", flat=True))
+    ranked = sorted((pair for pair in pairs if pair[0] in shown), key=lambda cp: (order[cp[1]], -cp[0]))
+    return list(dict.fromkeys(c for c, _p in ranked))[:limit]
+
+
+SUBJECT_PEOPLE = 100  # the best-matching people whose cases are looked for
+SUBJECT_CASES = 2000
+
+
+def _escaped_like(word: str) -> str:
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _fts_phrase(words) -> str:
+    return " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def title_q(text: str) -> Q:
+    """Cases whose title holds every word of `text`: words of 3 letters or more through the titles' text index
+    (cases migration 0007), shorter ones as a plain substring test on what the index found."""
+    from django.db import connection
+    from django.db.models.expressions import RawSQL
+
+    words = text.split()[:8]
+    long, short = [w for w in words if len(w) >= 3], [w for w in words if len(w) < 3]
+    q = Q()
+    if long and connection.vendor == "postgresql":
+        where = " AND ".join(["title ILIKE %s"] * len(long))
+        q &= Q(pk__in=RawSQL(f"SELECT id FROM cases_case WHERE {where}",  # noqa: S611 - placeholders only
+                             [_escaped_like(w) for w in long]))
+    elif long:
+        q &= Q(pk__in=RawSQL("SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s", [_fts_phrase(long)]))
+    for w in short:
+        q &= Q(title__icontains=w)
+    return q
 
 
 def case_ids_by_text(visible, text: str, limit: int) -> list[int]:
@@ -47,13 +80,12 @@ def case_ids_by_text(visible, text: str, limit: int) -> list[int]:
         return []
     entries = CaseEvent.objects.filter(case__in=visible.values("pk"))
     if connection.vendor == "postgresql":
-        patterns = ["%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for w in words]
-        where = " AND ".join(["body ILIKE %s"] * len(patterns))
-        entries = entries.filter(pk__in=RawSQL(f"SELECT id FROM cases_caseevent WHERE {where}", patterns))  # noqa: S611 - placeholders only
+        where = " AND ".join(["body ILIKE %s"] * len(words))
+        entries = entries.filter(pk__in=RawSQL(f"SELECT id FROM cases_caseevent WHERE {where}",  # noqa: S611
+                                               [_escaped_like(w) for w in words]))
     else:
-        match = " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
         entries = entries.filter(pk__in=RawSQL("SELECT rowid FROM cases_event_fts WHERE cases_event_fts MATCH %s",
-                                               [match]))
+                                               [_fts_phrase(words)]))
     found = []
     for case_id in entries.order_by("-at").values_list("case_id", flat=True)[:limit * 4]:
         if case_id not in found:
@@ -64,7 +96,7 @@ def case_ids_by_text(visible, text: str, limit: int) -> list[int]:
 SUBJECT_MATCHES = 200
 
 
-def filter_cases(cases, *, unit_id=None, q: str = "", workplace_id=None):
+def filter_cases(cases, *, unit_id=None, q: str = "", workplace_id=None, user=None):
     """Narrow a queue to a unit's subtree, an employer's subtree, and to a case number, words of the title or
     the name of the person a case is about (typo-tolerant)."""
     if unit_id:
@@ -77,8 +109,7 @@ def filter_cases(cases, *, unit_id=None, q: str = "", workplace_id=None):
         cases = cases.filter(employer__path__startswith=node.path) if node else cases.none()
     text = q.strip()
     if text:
-        words = Q()
-        for w in text.split():
-            words &= Q(title__icontains=w)
-        return cases.filter(Q(number=text) | words | Q(pk__in=case_ids_by_subject(cases, text, SUBJECT_MATCHES)))
+        words = title_q(text)
+        by_subject = case_ids_by_subject(user, cases, text, SUBJECT_MATCHES) if user is not None else []
+        return cases.filter(Q(number=text) | words | Q(pk__in=by_subject))
     return cases

@@ -51,7 +51,8 @@ def queue(request):
     cases = QUEUES[name](Case.objects.visible_to(request.user), request.user, today)
     unit = request.GET.get("unit", "")
     workplace = picked_employer(request.user, request.GET)
-    cases = filter_cases(cases, unit_id=as_id(unit), q=request.GET.get("q", ""), workplace_id=workplace)
+    cases = filter_cases(cases, unit_id=as_id(unit), q=request.GET.get("q", ""), workplace_id=workplace,
+                         user=request.user)
     sort = request.GET.get("sort", "due")
     if sort not in SORTS:
         sort = "due"

@@ -4,11 +4,12 @@ who configure Tillit, what needs configuring and whether the worker and the mail
 import dataclasses
 import datetime
 
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import F
 from django.utils import timezone
 
-from tillit.cases.models import Case, CaseEvent, CaseType
+from tillit.cases.models import Case, CaseType
 from tillit.core.models import Notification
+from tillit.core.present import capped_count
 from tillit.core.scopes import CONFIGURE, EDIT, VIEW, scope_for
 from tillit.registry.models import OrgUnit, units_in_scope
 
@@ -22,22 +23,32 @@ def _case_rows(qs, today):
             for pk, number, title, state, due, category in rows]
 
 
+COUNT_CAP = 1000  # a count on this page reads at most this many index entries ("more than 1,000")
+
+
+def _noted(user, kind, since=None) -> list[int]:
+    """Ids of the cases of the user's notifications of one kind (unread, or since a time): the notifications'
+    own index, never a scan of the timelines."""
+    qs = Notification.objects.filter(user=user, kind=kind, object_type="case")
+    qs = qs.filter(created_at__gte=since) if since else qs.filter(read_at__isnull=True)
+    return list(qs.order_by("-created_at").values_list("object_id", flat=True)[:200])
+
+
 def my_work(user, today: datetime.date) -> dict:
     visible = Case.objects.visible_to(user)
     mine = visible.open().filter(handler=user)
     by_due = [F("due_on").asc(nulls_last=True), "pk"]
     start = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
-    answered_ids = list(Notification.objects.filter(user=user, kind=Notification.Kind.ANSWERED, read_at__isnull=True,
-                                                    object_type="case").values_list("object_id", flat=True)[:200])
-    # Per case of mine, through the timeline's (case, at) index: never a scan of everyone's entries of today.
-    assigned_today = mine.filter(Exists(CaseEvent.objects.filter(
-        case=OuterRef("pk"), kind=CaseEvent.Kind.ASSIGNMENT, at__gte=start, data__to=user.pk)))
-    counts = mine.aggregate(open=Count("pk"), overdue=Count("pk", filter=Q(due_on__lt=today)))
-    return {"mine": _case_rows(mine.order_by(*by_due), today), "mine_count": counts["open"],
-            "mine_overdue": counts["overdue"],
+    mine_count, mine_more = capped_count(mine, COUNT_CAP)
+    late_count, late_more = capped_count(mine.filter(due_on__lt=today), COUNT_CAP)
+    return {"mine": _case_rows(mine.order_by(*by_due), today), "mine_count": mine_count, "mine_more": mine_more,
+            "mine_overdue": late_count, "mine_overdue_more": late_more,
             "overdue": _case_rows(visible.overdue(today).order_by("due_on", "pk"), today),
-            "answered": _case_rows(visible.filter(pk__in=answered_ids).order_by(*by_due), today),
-            "assigned_today": _case_rows(assigned_today.order_by(*by_due), today)}
+            "answered": _case_rows(visible.filter(pk__in=_noted(user, Notification.Kind.ANSWERED)).order_by(*by_due),
+                                   today),
+            # assigned to me by someone else today (each such assignment notified me)
+            "assigned_today": _case_rows(mine.filter(pk__in=_noted(user, Notification.Kind.ASSIGNED, start))
+                                         .order_by(*by_due), today)}
 
 
 def top_units(user, perm=EDIT) -> list[OrgUnit]:
@@ -51,13 +62,18 @@ def top_units(user, perm=EDIT) -> list[OrgUnit]:
 
 
 def unit_backlog(user, today: datetime.date) -> list[dict]:
-    visible = Case.objects.visible_to(user).open()
+    """Open, overdue and unassigned cases of each of the user's top units, counted up to COUNT_CAP through the
+    open cases' partial indexes. A unit the user covers shows all its cases (the scope rule), so no per-row
+    visibility test is needed."""
     out = []
     for unit in top_units(user):
-        counts = visible.filter(responsible_unit__path__startswith=unit.path).aggregate(
-            open=Count("pk"), overdue=Count("pk", filter=Q(due_on__lt=today)),
-            unassigned=Count("pk", filter=Q(handler__isnull=True)))
-        out.append({"unit": unit, **counts})
+        ids = list(OrgUnit.objects.filter(path__startswith=unit.path).values_list("pk", flat=True))
+        cases = Case.objects.open().filter(responsible_unit_id__in=ids)
+        row = {"unit": unit}
+        for key, qs in (("open", cases), ("overdue", cases.filter(due_on__lt=today)),
+                        ("unassigned", cases.filter(handler__isnull=True))):
+            row[key], row[f"{key}_more"] = capped_count(qs, COUNT_CAP)
+        out.append(row)
     return out
 
 

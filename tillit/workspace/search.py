@@ -8,12 +8,11 @@ by a misspelt word of its name. Results are grouped by kind and ranked within ea
 
 import dataclasses
 
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from tillit.cases.models import Case
-from tillit.cases.queues import case_ids_by_subject, case_ids_by_text
+from tillit.cases.queues import case_ids_by_subject, case_ids_by_text, title_q
 from tillit.core.scopes import VIEW, scope_for
 from tillit.registry.models import Employer, OrgUnit, Person, units_in_scope
 from tillit.registry.search import by_name, search_employers, search_people
@@ -60,13 +59,9 @@ def _cases(user, text, limit):
                 ranked.append(pk)
 
     add(visible.filter(number=text).values_list("pk", flat=True)[:1])
-    words = text.split()
-    title = Q()
-    for w in words:
-        title &= Q(title__icontains=w)
-    add(visible.filter(title).order_by("-opened_at").values_list("pk", flat=True)[:limit])
+    add(visible.filter(title_q(text)).order_by("-opened_at").values_list("pk", flat=True)[:limit])
     if len(ranked) < limit:
-        add(case_ids_by_subject(visible, text, limit))
+        add(case_ids_by_subject(user, visible, text, limit))
     if len(ranked) < limit and len(text) >= TEXT_MIN:
         add(case_ids_by_text(visible, text, limit))
     ranked = ranked[:limit]
