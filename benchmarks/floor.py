@@ -177,9 +177,16 @@ def _floor_views():
         """The one search's reads: every kind's hits (workspace.search)."""
         from dataclasses import asdict
 
+        from django.urls import get_urlconf, set_urlconf
+
         from tillit.workspace.search import search_all
 
-        found = search_all(request.user, request.GET.get("q", ""))
+        floor_urls = get_urlconf()
+        set_urlconf("tillit.urls")  # the hits' links are Tillit's
+        try:
+            found = search_all(request.user, request.GET.get("q", ""))
+        finally:
+            set_urlconf(floor_urls)
         return JsonResponse({kind: [asdict(h) for h in hits] for kind, hits in found.items()})
 
     return [path("", home), path("search/", search),

@@ -321,3 +321,21 @@ def test_a_large_export_is_made_in_the_background_and_downloaded_by_its_owner_on
     settings.TILLIT_EXPORT_INLINE_ROWS = 5000
     small = client.get(reverse("people_export", args=["csv"]))
     assert small.status_code == 200 and Job.objects.count() == 1  # small lists still download at once
+
+
+def test_the_queue_finds_a_case_by_the_persons_misspelt_name_and_says_how_many(client, world):
+    mine = factories.case(world.a, title="Permisjon")  # about "ZqAlfamarker1 Alfasen"
+    other = factories.case(world.a, title="Annet", subjects=[world.a.members[2][0]])  # "ZqAlfamarker2 Alfasen"
+    factories.case(world.b, title="Permisjon")
+    client.force_login(world.a.staff)
+    page = client.get(reverse("cases"), {"q": "Aflasen"})
+    assert sorted(r["number"] for r in page.context["rows"]) == [mine.number, other.number]
+    assert page.context["total"] == 2
+    one = client.get(reverse("cases"), {"q": mine.number})
+    assert [r["number"] for r in one.context["rows"]] == [mine.number]
+    both = client.get(reverse("cases"), {"q": "Permisjon"})
+    assert [r["number"] for r in both.context["rows"]] == [mine.number]  # B's is out of sight
+    picked = client.get(reverse("cases"), {"workplace_name": "Alfa Verksetd"})
+    assert picked.status_code == 200 and picked.context["workplace"][1] == "Alfa Verksted"
+    nothing = client.get(reverse("cases"), {"workplace_name": "Finnes ikke AS"})
+    assert nothing.context["rows"] == [] and "No case matches" in nothing.content.decode()

@@ -16,15 +16,16 @@ QUEUES = {
 
 
 
-def case_ids_by_subject(user, visible, text: str, limit: int) -> list[int]:
+def case_ids_by_subject(user, visible, text: str, limit: int, people=None) -> list[int]:
     """Ids of cases in `visible` about a person the user may see whose name (typo-tolerant), member number,
-    email or phone matches `text`: the person search first (its own indexes, within the user's scope), then
-    those people's cases, kept only where `visible` has them."""
+    email or phone matches `text`: the person search first (its own indexes, within the user's scope; or
+    `people`, its result already at hand), then those people's cases, kept only where `visible` has them."""
     from tillit.cases.models import Case
     from tillit.registry.models import Person
     from tillit.registry.search import search_people
 
-    people = search_people(Person.objects.visible_to(user).current(), text, limit=SUBJECT_PEOPLE)
+    if people is None:
+        people = search_people(Person.objects.visible_to(user).current(), text, limit=SUBJECT_PEOPLE)
     if not people:
         return []
     order = {p.pk: i for i, p in enumerate(people)}

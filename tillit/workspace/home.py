@@ -23,9 +23,6 @@ def _case_rows(qs, today):
             for pk, number, title, state, due, category in rows]
 
 
-COUNT_CAP = 1000  # a count on this page reads at most this many index entries ("more than 1,000")
-
-
 def _noted(user, kind, since=None) -> list[int]:
     """Ids of the cases of the user's notifications of one kind (unread, or since a time): the notifications'
     own index, never a scan of the timelines."""
@@ -39,8 +36,8 @@ def my_work(user, today: datetime.date) -> dict:
     mine = visible.open().filter(handler=user)
     by_due = [F("due_on").asc(nulls_last=True), "pk"]
     start = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
-    mine_count, mine_more = capped_count(mine, COUNT_CAP)
-    late_count, late_more = capped_count(mine.filter(due_on__lt=today), COUNT_CAP)
+    mine_count, mine_more = capped_count(mine)
+    late_count, late_more = capped_count(mine.filter(due_on__lt=today))
     return {"mine": _case_rows(mine.order_by(*by_due), today), "mine_count": mine_count, "mine_more": mine_more,
             "mine_overdue": late_count, "mine_overdue_more": late_more,
             "overdue": _case_rows(visible.overdue(today).order_by("due_on", "pk"), today),
@@ -62,9 +59,9 @@ def top_units(user, perm=EDIT) -> list[OrgUnit]:
 
 
 def unit_backlog(user, today: datetime.date) -> list[dict]:
-    """Open, overdue and unassigned cases of each of the user's top units, counted up to COUNT_CAP through the
-    open cases' partial indexes. A unit the user covers shows all its cases (the scope rule), so no per-row
-    visibility test is needed."""
+    """Open, overdue and unassigned cases of each of the user's top units, counted up to core.present.COUNT_CAP
+    through the open cases' partial indexes. A unit the user covers shows all its cases (the scope rule), so no
+    per-row visibility test is needed."""
     out = []
     for unit in top_units(user):
         ids = list(OrgUnit.objects.filter(path__startswith=unit.path).values_list("pk", flat=True))
@@ -72,7 +69,7 @@ def unit_backlog(user, today: datetime.date) -> list[dict]:
         row = {"unit": unit}
         for key, qs in (("open", cases), ("overdue", cases.filter(due_on__lt=today)),
                         ("unassigned", cases.filter(handler__isnull=True))):
-            row[key], row[f"{key}_more"] = capped_count(qs, COUNT_CAP)
+            row[key], row[f"{key}_more"] = capped_count(qs)
         out.append(row)
     return out
 

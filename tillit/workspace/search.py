@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from tillit.cases.models import Case
-from tillit.cases.queues import case_ids_by_subject, case_ids_by_text, title_q
+from tillit.cases.queues import SUBJECT_PEOPLE, case_ids_by_subject, case_ids_by_text, title_q
 from tillit.core.scopes import VIEW, scope_for
 from tillit.registry.models import Employer, OrgUnit, Person, units_in_scope
 from tillit.registry.search import by_name, search_employers, search_people
@@ -42,13 +42,17 @@ def kinds_for(user) -> list[str]:
     return list(KINDS)
 
 
-def _people(user, text, limit):
-    found = search_people(Person.objects.visible_to(user).current(), text, limit=limit)
+def _matching_people(user, text):
+    return search_people(Person.objects.visible_to(user).current(), text, limit=SUBJECT_PEOPLE)
+
+
+def _people(user, text, limit, found=None):
+    found = (found if found is not None else _matching_people(user, text))[:limit]
     url = reverse("person", args=[0])[:-2]
     return [Hit("people", p.pk, f"{p.last_name}, {p.first_name}", f"{url}{p.pk}/", p.email) for p in found]
 
 
-def _cases(user, text, limit):
+def _cases(user, text, limit, people=None):
     visible = Case.objects.visible_to(user)
     text = text.strip()
     ranked: list[int] = []
@@ -61,7 +65,7 @@ def _cases(user, text, limit):
     add(visible.filter(number=text).values_list("pk", flat=True)[:1])
     add(visible.filter(title_q(text)).order_by("-opened_at").values_list("pk", flat=True)[:limit])
     if len(ranked) < limit:
-        add(case_ids_by_subject(user, visible, text, limit))
+        add(case_ids_by_subject(user, visible, text, limit, people=people))
     if len(ranked) < limit and len(text) >= TEXT_MIN:
         add(case_ids_by_text(visible, text, limit))
     ranked = ranked[:limit]
@@ -106,4 +110,9 @@ def search_all(user, text: str, *, kinds=None, limit: int = LIMIT) -> dict[str, 
         return {}
     allowed = kinds_for(user)
     wanted = [k for k in allowed if kinds is None or k in kinds]
-    return {kind: SEARCHES[kind](user, text, limit) for kind in wanted}
+    out = {}
+    people = _matching_people(user, text) if "people" in wanted and "cases" in wanted else None
+    for kind in wanted:  # the person search once, for the people shown and for the cases about them
+        out[kind] = SEARCHES[kind](user, text, limit, people) if kind in ("people", "cases") else \
+            SEARCHES[kind](user, text, limit)
+    return out
