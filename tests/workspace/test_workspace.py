@@ -339,3 +339,13 @@ def test_the_queue_finds_a_case_by_the_persons_misspelt_name_and_says_how_many(c
     assert picked.status_code == 200 and picked.context["workplace"][1] == "Alfa Verksted"
     nothing = client.get(reverse("cases"), {"workplace_name": "Finnes ikke AS"})
     assert nothing.context["rows"] == [] and "No case matches" in nothing.content.decode()
+
+
+def test_the_people_list_says_how_many_it_holds(client, world):
+    client.force_login(world.a.staff)
+    everyone = client.get(reverse("people"))
+    assert (everyone.context["total"], everyone.context["more"]) == (3, False)
+    active = client.get(reverse("people"), {"status": "active"})  # told from the page, not counted apart
+    assert (active.context["total"], active.context["more"]) == (3, False)
+    assert 'data-total="3"' in active.content.decode()
+    assert client.get(reverse("people"), {"q": "Alfasen"}).context["total"] is None  # best matches, no total
