@@ -106,3 +106,57 @@ def test_plain_mobiles_of_both_countries_take_the_quick_path():
     assert plain_mobile("+46 70 123 45 67") == "+46701234567"
     assert plain_mobile("070-123 45 67", "SE") == "+46701234567"
     assert plain_mobile("22 12 34 56") is None  # a landline: the full parse decides
+
+
+def _stdnum_birth(digits):
+    from stdnum.exceptions import ValidationError
+    from stdnum.no import fodselsnummer
+
+    try:
+        fodselsnummer.validate(digits)
+        return fodselsnummer.get_birth_date(digits)
+    except ValidationError:
+        return None
+
+
+def _quick_birth(digits):
+    from tillit.registry.identity import norwegian_birth_date
+
+    try:
+        return norwegian_birth_date(digits, datetime.date.today())
+    except ValueError:
+        return None
+
+
+@given(st.text("0123456789", min_size=11, max_size=11))
+def test_the_quick_fodselsnummer_check_agrees_with_stdnum_on_any_eleven_digits(digits):
+    assert _quick_birth(digits) == _stdnum_birth(digits)
+
+
+@given(st.dates(min_value=datetime.date(1900, 1, 1), max_value=datetime.date.today()),
+       st.randoms(use_true_random=False), st.sampled_from([0, 40]), st.sampled_from([0, 40]))
+def test_the_quick_fodselsnummer_check_agrees_with_stdnum_on_valid_numbers(birth, rng, day_shift, month_shift):
+    nid = norwegian_id(rng, birth)
+    shifted = f"{int(nid[:2]) + day_shift:02d}{int(nid[2:4]) + month_shift:02d}{nid[4:9]}"
+    from stdnum.no.fodselsnummer import calc_check_digit1, calc_check_digit2
+
+    shifted += calc_check_digit1(shifted)
+    shifted += calc_check_digit2(shifted)
+    assert _quick_birth(nid) == _stdnum_birth(nid) == birth
+    assert _quick_birth(shifted) == _stdnum_birth(shifted)
+
+
+@given(st.one_of(st.dates().map(lambda d: d.isoformat()), st.text("0123456789-./", min_size=8, max_size=10)))
+def test_the_quick_iso_date_agrees_with_strptime(text):
+    from tillit.registry.validation import Errors, parse_date
+
+    expected = None
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y"):  # the formats as parse_date read them before its quick path
+        try:
+            expected = datetime.datetime.strptime(text, fmt).date()
+            break
+        except ValueError:
+            continue
+    errors = Errors()
+    assert parse_date(text, "d", errors) == expected
+    assert bool(errors.by_field) == (expected is None)

@@ -10,7 +10,7 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
-        from tillit.core import checks  # noqa: F401 - registers the deployment checks
+        from tillit.core import checks, lookups  # noqa: F401 - register the deployment checks, field__among
         from tillit.core.middleware import start_idle_clock
 
         user_logged_in.connect(start_idle_clock, dispatch_uid="tillit.idle_clock")

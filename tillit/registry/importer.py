@@ -181,7 +181,7 @@ class _Lookups:
         """Resolve a batch's workplace ids in one query; ones outside the scope resolve to None."""
         wanted = {str(k).strip() for k in keys} - set(self._workplaces)
         ids = [int(k) for k in wanted if k.isdigit()]
-        found = {str(node.pk): node for node in Employer.objects.filter(pk__in=ids).select_related("region")}
+        found = {str(node.pk): node for node in Employer.objects.filter(pk__among=ids).select_related("region")}
         for key in wanted:
             node = found.get(key)
             ok = node is not None and node.kind == Employer.Kind.WORKPLACE and node.in_scope(self.scope)
@@ -282,9 +282,9 @@ def _match_batch(cleaned: dict, errors: list, actor):
     """Attach the existing person to each row; refuse rows that only look like someone already there."""
     ids = [r["person"]["national_id"] for r in cleaned.values() if r["person"].get("national_id")]
     numbers = [r["member_number"] for r in cleaned.values() if r["member_number"]]
-    by_id = {p.national_id: p for p in Person.objects.filter(national_id__in=ids, provisional=False)} if ids else {}
+    by_id = {p.national_id: p for p in Person.objects.filter(national_id__among=ids, provisional=False)} if ids else {}
     memberships = {m.member_number: m for m in Membership.objects.select_related("person").filter(
-        member_number__in=numbers)} if numbers else {}
+        member_number__among=numbers)} if numbers else {}
     unmatched = {}
     for number, row in list(cleaned.items()):
         nid = row["person"].get("national_id")
@@ -300,9 +300,9 @@ def _match_batch(cleaned: dict, errors: list, actor):
         if row["existing"] is None:
             unmatched[number] = row
     matched = {r["existing"].pk for r in cleaned.values() if r["existing"] is not None}
-    editable = set(Person.objects.visible_to(actor, EDIT).filter(pk__in=matched).values_list("pk", flat=True)) \
+    editable = set(Person.objects.visible_to(actor, EDIT).filter(pk__among=matched).values_list("pk", flat=True)) \
         if matched else set()
-    seen = set(Person.objects.visible_to(actor).filter(pk__in=matched).values_list("pk", flat=True)) \
+    seen = set(Person.objects.visible_to(actor).filter(pk__among=matched).values_list("pk", flat=True)) \
         if matched else set()
     for number, row in list(cleaned.items()):
         existing = row["existing"]
@@ -323,17 +323,18 @@ def _match_batch(cleaned: dict, errors: list, actor):
              for r in unmatched.values() if r["person"].get("birth_date")}
     like = {}
     if emails:
-        for pk, email in Person.objects.current().filter(email__in=emails).values_list("pk", "email"):
+        for pk, email in Person.objects.current().filter(email__among=emails).values_list("pk", "email"):
             like[("email", email)] = pk
     if names:
         births = {r["person"]["birth_date"] for r in unmatched.values() if r["person"].get("birth_date")}
-        for pk, name, birth in Person.objects.current().filter(search_name__in=names, birth_date__in=births
+        for pk, name, birth in Person.objects.current().filter(search_name__among=names, birth_date__among=births
                                                                ).values_list("pk", "search_name", "birth_date"):
             like[("name", name, birth)] = pk
     hits = {like.get(("email", r["person"].get("email"))) or like.get(
         ("name", Person.make_search_name(r["person"]["first_name"], r["person"]["last_name"]),
          r["person"].get("birth_date"))) for r in unmatched.values()} - {None}
-    visible = set(Person.objects.visible_to(actor).filter(pk__in=hits).values_list("pk", flat=True)) if hits else set()
+    visible = set(Person.objects.visible_to(actor).filter(pk__among=hits).values_list("pk", flat=True)) \
+        if hits else set()
     for number, row in unmatched.items():
         p = row["person"]
         hit = like.get(("email", p.get("email"))) or like.get(
@@ -476,6 +477,7 @@ def _write_batch(cleaned: dict, actor, result: ImportResult):
         if "new_person" in row:
             new = row.pop("new_person")
             row["person_id"] = new["id"]
+            row["created"] = True
             audits.append(_audit_row(now, actor, "registry.person.created", "registry.person", new["id"], new["id"],
                                      {f: [None, str(new[f])] for f in PERSON_AUDIT_FIELDS
                                       if new.get(f) not in (None, "")}))
@@ -492,8 +494,10 @@ def _write_memberships(cleaned, actor, now, audits, result):
     wanted = [r for r in cleaned.values() if r["membership"] and not r["existing_membership"]]
     if not wanted:
         return
-    in_force = set(Membership.objects.filter(person_id__in=[r["person_id"] for r in wanted], ends_on__isnull=True)
-                   .values_list("person_id", flat=True))
+    # Only people who were there before the import can hold a membership already.
+    known = [r["person_id"] for r in wanted if not r.get("created")]
+    in_force = set(Membership.objects.filter(person_id__among=known, ends_on__isnull=True)
+                   .values_list("person_id", flat=True)) if known else set()
     wanted = [r for r in wanted if r["person_id"] not in in_force]
     numbers = iter(allocate_member_numbers(sum(1 for r in wanted if not r["member_number"])))
     memberships = insert_dicts(Membership, [{
@@ -514,8 +518,9 @@ def _write_employments(cleaned, actor, now, audits, result):
     wanted = [r for r in cleaned.values() if r["employment"]]
     if not wanted:
         return
-    existing = set(Employment.objects.filter(person_id__in=[r["person_id"] for r in wanted]).values_list(
-        "person_id", "workplace_id", "starts_on"))
+    known = [r["person_id"] for r in wanted if not r.get("created")]
+    existing = set(Employment.objects.filter(person_id__among=known).values_list(
+        "person_id", "workplace_id", "starts_on")) if known else set()
     rows = []
     for r in wanted:
         e = dict(r["employment"])
