@@ -20,7 +20,8 @@ def pytest_configure(config):
     # Argon2 is what production uses (see test_settings); tests hash fast.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # One cache per test process, emptied before each test (ids are reused after a rolled-back test).
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+                       "fragments": settings.CACHES["fragments"]}
     # Tests read English; the language tests switch to bokmål and Swedish explicitly.
     settings.LANGUAGE_CODE = "en"
 

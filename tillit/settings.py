@@ -147,6 +147,10 @@ if TILLIT_CACHE_URL.startswith(("redis://", "rediss://")):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
                           "LOCATION": str(VAR_DIR / "cache"), "OPTIONS": {"MAX_ENTRIES": 20_000}}}
+# Rendered fragments that are a pure function of their cache key (the top bar's menu per language and set of
+# rights): per process, never shared, nothing to invalidate.
+CACHES["fragments"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tillit-fragments",
+                       "OPTIONS": {"MAX_ENTRIES": 2_000}}
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 LOGIN_URL = "login"

@@ -54,7 +54,7 @@ def redis_cache(settings):
             raise
         pytest.skip("Redis is not running on this machine")
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
-                                   "KEY_PREFIX": "tillit-test"}}
+                                   "KEY_PREFIX": "tillit-test"}, "fragments": settings.CACHES["fragments"]}
     from django.core.cache import cache
 
     cache.clear()

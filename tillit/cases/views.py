@@ -90,7 +90,8 @@ def queue(request):
         "query": query.urlencode(), "sort_base": without_sort.urlencode(), "workplace": chosen_workplace,
         "saved_views": views_for(request.user, "cases"), "current_view": as_id(request.GET.get("view")),
         "share_options": options(units if same else unit_options(request.user, EDIT), ""),
-        "transfer_options": options(OrgUnit.objects.order_by("path").values_list("pk", "name"), ""),
+        "transfer_options": options(units if scope_for(request.user, VIEW).everything else OrgUnit.objects.order_by(
+            "path").values_list("pk", "name"), ""),  # a case goes to any unit: who sees all has them already
         "can_open": may_open_cases(request.user), "can_measure": may_open_cases(request.user, VIEW),
         "can_edit": not scope_for(request.user, EDIT).empty,
         "can_configure": not scope_for(request.user, CONFIGURE).empty})

@@ -1,10 +1,11 @@
 """Presenting many rows cheaply: what a list page shows is prepared once in Python (flat values, one
 `reverse` per page, each date formatted once) so the template does a few lookups per row, not dozens."""
 
+from html import escape as _escape
+
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.html import format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeData, mark_safe
 
 _PROBE = 2_147_480_001
 SELECTED = mark_safe(" selected")  # noqa: S308 - a constant
@@ -16,11 +17,19 @@ def url_maker(name: str, arg: str = "pk"):
     return lambda pk: f"{head}{pk}{tail}"
 
 
-def html_rows(row: str, values) -> str:
+def esc(value) -> str:
+    """`value` escaped for HTML unless it is already safe: what django.utils.html.conditional_escape answers,
+    without its check of every argument for lazy text (a tenth of a list page's time at 600 cells a page)."""
+    if isinstance(value, SafeData):
+        return str(value)
+    return _escape(str(value))
+
+
+def html_rows(row: str, values, separator: str = "\n") -> str:
     """Table rows from one HTML pattern and a tuple of values per row, every value escaped: a list page's
     rows in one string operation instead of the template engine's lookups per cell (the pages' largest
-    cost after their query)."""
-    return format_html_join("\n", row, values)
+    cost after their query). The same as format_html_join(separator, row, values)."""
+    return mark_safe(separator.join(row.format(*map(esc, args)) for args in values))  # noqa: S308 - escaped
 
 
 class Dates:
@@ -41,9 +50,8 @@ class Dates:
 def options(choices, selected) -> str:
     """<option> elements for (value, label) pairs, the `selected` value marked; escaped."""
     chosen = str(selected or "")
-    return format_html_join("", "<option value=\"{}\"{}>{}</option>",
-                            ((value, SELECTED if str(value) == chosen else "", label)
-                             for value, label in choices))
+    return html_rows("<option value=\"{}\"{}>{}</option>", ((value, SELECTED if str(value) == chosen else "", label)
+                                                         for value, label in choices), "")
 
 
 COUNT_CAP = 1000  # past this a list says "more than 1,000": a scoped count reads every row it counts
