@@ -200,3 +200,25 @@ def test_dates_follow_the_language(client, world):
     assert "15.06.1985" in client.get(reverse("person", args=[person.pk])).content.decode()
     client.post(reverse("set_language"), {"language": "sv", "next": "/"})
     assert "1985-06-15" in client.get(reverse("person", args=[person.pk])).content.decode()
+
+
+def test_a_rare_status_lists_exactly_those_members_in_name_order_within_scope(client, world):
+    import datetime as _dt
+
+    from tillit.registry.models import MembershipStatus
+    from tillit.registry.services import change_membership_status
+
+    today = _dt.date.today()
+    chosen = [world.a.members[1], world.a.members[2], world.b.members[2]]
+    for _person, membership in chosen:
+        change_membership_status(membership, MembershipStatus.RESIGNING, on=today, actor=None,
+                                 ends_on=today + _dt.timedelta(days=30))
+    client.force_login(world.a.staff)
+    response = client.get("/people/?status=resigning")
+    assert response.status_code == 200
+    html = response.content.decode()
+    mine = sorted((p for p, _m in chosen[:2]), key=lambda p: (p.last_name, p.first_name, p.pk))
+    positions = [html.find(f"/people/{p.pk}/") for p in mine]
+    assert all(pos > 0 for pos in positions) and positions == sorted(positions)
+    assert f"/people/{chosen[2][0].pk}/" not in html  # B's member, resigning too, is out of A's scope
+    assert f"/people/{world.a.members[0][0].pk}/" not in html  # an active member is not listed

@@ -55,7 +55,10 @@ def filter_people(people, filters: dict):
         membership_q &= Q(membership_type__code=filters["membership_type"])
     if membership_q:
         small_unit = "unit" in filters and not _is_large_scope(units)
-        if small_unit:  # a small branch: collect its members, then sort those few
+        # Every status but "active" is a few per cent of the members: a name-ordered walk that tests each person
+        # would pass thousands before the page's 50 (a region's 4th page of those resigning: 275 ms).
+        rare_status = filters.get("status") not in (None, MembershipStatus.ACTIVE)
+        if small_unit or rare_status:  # a small set: collect its members, then sort those few
             people = people.filter(pk__in=Membership.objects.filter(membership_q).values("person_id"))
         else:
             people = people.filter(Exists(Membership.objects.filter(membership_q).filter(_person_ref())))
