@@ -55,8 +55,9 @@ def _floor_views():
     from tillit.cases.queues import QUEUES, filter_cases
     from tillit.core.models import AuditEntry
     from tillit.core.present import capped_count
+    from tillit.core.text import as_page
     from tillit.documents.models import Document
-    from tillit.registry.listing import clean_filters, filter_people, people_page
+    from tillit.registry.listing import clean_filters, people_page, people_total
     from tillit.registry.models import Employment, Membership, MembershipPeriod, Person, Role
 
     def queue(request):
@@ -85,9 +86,10 @@ def _floor_views():
 
     def people(request):
         filters = clean_filters(request.GET)
+        page = as_page(request.GET.get("page"))
         shown = Person.objects.visible_to(request.user).current()
-        rows, _next = people_page(shown, filters, page=1, size=50)
-        total = None if filters.get("q") else capped_count(filter_people(shown, filters))[0]
+        rows, has_next = people_page(shown, filters, page=page, size=50)
+        total = people_total(shown, filters, page=page, size=50, found=len(rows), has_next=has_next)[0]
         return JsonResponse({"rows": [{"pk": p.pk, "name": p.full_name, "email": p.email, "city": p.city}
                                       for p in rows], "total": total})
 
@@ -392,6 +394,8 @@ def main():
             "case queue": (["/cases/"], [f"{FLOOR}/cases/"]),
             "case page": ([f"/cases/{pk}/" for pk in sample_cases], [f"{FLOOR}/cases/{pk}/" for pk in sample_cases]),
             "people list": (["/people/"], [f"{FLOOR}/people/"]),
+            "people list, resigning, page 4": (["/people/?status=resigning&page=4"],
+                                               [f"{FLOOR}/people/?status=resigning&page=4"]),
             "person page": ([f"/people/{pk}/" for pk, _n in sample_people],
                             [f"{FLOOR}/people/{pk}/" for pk, _n in sample_people]),
             "person search": ([f"/people/?q={name}" for _pk, name in sample_people],

@@ -2,8 +2,8 @@
 
 `field__in` writes one placeholder per value, and with two thousand values (an import batch) building and binding
 that SQL costs tens of milliseconds in Python while the database answers in two. `among` sends the list as one
-array (PostgreSQL `= ANY(%s)`) or one JSON text (SQLite `IN (SELECT value FROM json_each(%s))`); both use the
-column's index. For lists of plain values: strings, integers, dates.
+array (PostgreSQL `IN (SELECT unnest(%s::type[]))`) or one JSON text (SQLite `IN (SELECT value FROM
+json_each(%s))`); both join the column's index. For lists of plain values: strings, integers, dates.
 """
 
 import datetime

@@ -477,7 +477,6 @@ def _write_batch(cleaned: dict, actor, result: ImportResult):
         if "new_person" in row:
             new = row.pop("new_person")
             row["person_id"] = new["id"]
-            row["created"] = True
             audits.append(_audit_row(now, actor, "registry.person.created", "registry.person", new["id"], new["id"],
                                      {f: [None, str(new[f])] for f in PERSON_AUDIT_FIELDS
                                       if new.get(f) not in (None, "")}))
@@ -495,7 +494,7 @@ def _write_memberships(cleaned, actor, now, audits, result):
     if not wanted:
         return
     # Only people who were there before the import can hold a membership already.
-    known = [r["person_id"] for r in wanted if not r.get("created")]
+    known = [r["person_id"] for r in wanted if r["existing"] is not None]
     in_force = set(Membership.objects.filter(person_id__among=known, ends_on__isnull=True)
                    .values_list("person_id", flat=True)) if known else set()
     wanted = [r for r in wanted if r["person_id"] not in in_force]
@@ -518,7 +517,7 @@ def _write_employments(cleaned, actor, now, audits, result):
     wanted = [r for r in cleaned.values() if r["employment"]]
     if not wanted:
         return
-    known = [r["person_id"] for r in wanted if not r.get("created")]
+    known = [r["person_id"] for r in wanted if r["existing"] is not None]  # only they can hold one already
     existing = set(Employment.objects.filter(person_id__among=known).values_list(
         "person_id", "workplace_id", "starts_on")) if known else set()
     rows = []

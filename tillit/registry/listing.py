@@ -88,6 +88,21 @@ def people_page(people, filters: dict, *, page: int, size: int = 50):
     return rows[:size], len(rows) > size
 
 
+def people_total(people, filters: dict, *, page: int, size: int, found: int, has_next: bool) -> tuple:
+    """What a list of people says of its size: (number, more than that?), None for a search (best matches).
+
+    A list by unit is counted (up to COUNT_CAP, through the memberships' index); a list by status, type or
+    workplace tests each person in scope, so it says what the pages so far hold ("more than 100") instead of
+    counting them all (300 ms for a region's handler)."""
+    from tillit.core.present import capped_count
+
+    if filters.get("q"):
+        return None, False
+    if set(filters) <= {"unit"}:
+        return capped_count(filter_people(people, filters))
+    return (page - 1) * size + found, has_next
+
+
 def log_people_shown(user, rows, *, channel: str, filters: dict) -> None:
     """Every person on a list or search page is in the access log, in one statement for the page."""
     action = "person.search" if filters.get("q") else "person.list"

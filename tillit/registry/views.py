@@ -16,7 +16,7 @@ from tillit.core.audit import access_log_for, log_access, log_access_many
 from tillit.core.errors import ConflictError, DomainError
 from tillit.core.forms import add_domain_errors
 from tillit.core.models import AuditEntry, Job
-from tillit.core.present import capped_count, html_rows, options, url_maker
+from tillit.core.present import html_rows, options, url_maker
 from tillit.core.scopes import EDIT, EXPORT, IMPORT, MERGE, VIEW, VIEW_ACCESS_LOG, channel_for, scope_for
 from tillit.core.text import as_id, as_page
 from tillit.registry import services
@@ -78,18 +78,10 @@ def people(request):
                                                                      "user_id", "search_name")
     found, has_next = people_page(shown, filters, page=page, size=PAGE_SIZE)
     log_people_shown(request.user, found, channel="ui", filters=filters)
-    from tillit.registry.listing import filter_people
+    from tillit.registry.listing import people_total
 
     units = unit_options(request.user)
-    # A search shows its best matches (no total). A list by unit is counted (up to 1,000, through the
-    # memberships' index); a list by status, type or workplace tests each person in scope, so it says what
-    # the pages so far hold ("more than 100") instead of counting them all (300 ms for a region's handler).
-    if filters.get("q"):
-        total, more = None, False
-    elif set(filters) <= {"unit"}:
-        total, more = capped_count(filter_people(shown, filters))
-    else:
-        total, more = (page - 1) * PAGE_SIZE + len(found), has_next
+    total, more = people_total(shown, filters, page=page, size=PAGE_SIZE, found=len(found), has_next=has_next)
     latest, person_url = latest_memberships([p.pk for p in found]), url_maker("person")
     rows = []
     for p in found:
