@@ -5,8 +5,9 @@
         --cases 500000
 
 For each measured page the floor is a bare Django view — only the session and authentication
-middleware — that runs the same reads as the page (through the same domain functions and
-`visible_to`; a page of several sections: every section's query) and returns the rows as JSON.
+middleware (Django's own: the user read from the database) — that runs the same reads as the page
+(through the same domain functions and `visible_to`; a page of several sections: every section's
+query) and returns the rows as JSON.
 It writes nothing: the access-log rows Tillit writes for every person shown are Tillit's cost.
 Both are served by one WSGI application in this process: paths under /__floor/ go to the floor,
 everything else to Tillit with its whole middleware stack.
@@ -51,14 +52,26 @@ def _floor_views():
     from django.urls import path
     from django.utils import timezone
 
-    from tillit.cases.models import Case, Transition
+    from tillit.cases.models import Case, CaseEvent, State, Transition
     from tillit.cases.queues import QUEUES, filter_cases
-    from tillit.core.models import AuditEntry
+    from tillit.core.models import AccessLogEntry, AuditEntry
     from tillit.core.present import capped_count
+    from tillit.core.scopes import VIEW_ACCESS_LOG, scope_for
     from tillit.core.text import as_page
     from tillit.documents.models import Document
+    from tillit.dues.models import LedgerEntry
+    from tillit.messaging.models import Message, Recipient
     from tillit.registry.listing import clean_filters, people_page, people_total
-    from tillit.registry.models import Employment, Membership, MembershipPeriod, Person, Role
+    from tillit.registry.models import (
+        Employment,
+        LeavePeriod,
+        Membership,
+        MembershipPeriod,
+        MembershipType,
+        Person,
+        Role,
+    )
+    from tillit.registry.views import latest_memberships
 
     def queue(request):
         cases = QUEUES["unit"](Case.objects.visible_to(request.user), request.user, timezone.localdate())
@@ -81,7 +94,11 @@ def _floor_views():
         found["related"] = list(case.related.values("pk", "number", "title"))
         found["transitions"] = list(Transition.objects.filter(process_id=found["process_id"],
                                                               from_state_id=found["state_id"]).values("code", "label"))
+        found["states"] = list(State.objects.filter(process_id=found["process_id"]).values("code", "name"))
+        found["delivery"] = list(Message.objects.filter(case_id=pk).values("pk", "status"))
         found["documents"] = list(Document.objects.linked_to_visible(request.user, case=case).values("pk", "title"))
+        found["shown_to_the_person"] = list(CaseEvent.objects.filter(case_id=pk, kind=CaseEvent.Kind.DOCUMENT,
+                                                                     public=True).values_list("data", flat=True))
         return JsonResponse(found, json_dumps_params={"default": str})
 
     def people(request):
@@ -90,8 +107,11 @@ def _floor_views():
         shown = Person.objects.visible_to(request.user).current()
         rows, has_next = people_page(shown, filters, page=page, size=50)
         total = people_total(shown, filters, page=page, size=50, found=len(rows), has_next=has_next)[0]
-        return JsonResponse({"rows": [{"pk": p.pk, "name": p.full_name, "email": p.email, "city": p.city}
-                                      for p in rows], "total": total})
+        latest = latest_memberships([p.pk for p in rows])
+        types = list(MembershipType.objects.values("code", "name"))
+        return JsonResponse({"rows": [{"pk": p.pk, "name": p.full_name, "email": p.email, "city": p.city,
+                                       "membership": latest.get(p.pk)} for p in rows], "total": total,
+                             "types": types})
 
     def person(request, pk):
         """The person page's reads: the person, memberships with their periods, employments, roles, the
@@ -106,6 +126,7 @@ def _floor_views():
             "membership_id", "status", "valid_from", "valid_to"))
         found["employments"] = list(Employment.objects.filter(person_id=pk).values(
             "workplace__name", "position", "starts_on", "ends_on"))
+        found["leaves"] = list(LeavePeriod.objects.filter(employment__person_id=pk).values("starts_on", "ends_on"))
         found["roles"] = list(Role.objects.filter(person_id=pk).values("role_type__name", "starts_on", "ends_on"))
         found["history"] = list(AuditEntry.objects.filter(person_id=pk).values(
             "at", "actor__username", "action", "changes")[:25])
@@ -113,6 +134,11 @@ def _floor_views():
             "pk", "number", "title", "state__name")[:100])
         found["documents"] = list(Document.objects.linked_to_visible(request.user, person=Person(pk=pk)).values(
             "pk", "title")[:100])
+        found["messages"] = list(Recipient.objects.filter(person_id=pk).values("mailing__subject", "status")[:10])
+        found["dues"] = list(LedgerEntry.objects.filter(person_id=pk).values("kind", "period", "amount")[:60])
+        if not scope_for(request.user, VIEW_ACCESS_LOG).empty:
+            found["looked"] = list(AccessLogEntry.objects.filter(person_id=pk).values("at", "user__username",
+                                                                                      "action")[:25])
         return JsonResponse(found, json_dumps_params={"default": str})
 
     def reps_dashboard(request):
@@ -201,6 +227,34 @@ def _floor_views():
 urlpatterns = []  # filled in by main(): this module is the floor's URLconf
 
 
+class FloorAuthentication:
+    """Stock Django authentication: the session's user read from the database by Django's ModelBackend and its
+    session hash checked, as Django's AuthenticationMiddleware does (Tillit's backend keeps users in the cache;
+    that gain is Tillit's, not the floor's)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils.functional import SimpleLazyObject
+
+        request.user = SimpleLazyObject(lambda: self.user(request))
+        return self.get_response(request)
+
+    @staticmethod
+    def user(request):
+        from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+        from django.contrib.auth.backends import ModelBackend
+        from django.contrib.auth.models import AnonymousUser
+        from django.utils.crypto import constant_time_compare
+
+        user = ModelBackend().get_user(request.session.get(SESSION_KEY))
+        if user is None or not constant_time_compare(request.session.get(HASH_SESSION_KEY, ""),
+                                                     user.get_session_auth_hash()):
+            return AnonymousUser()
+        return user
+
+
 class FloorUrls:
     """The floor handler's only middleware beyond sessions and auth: route to this module."""
 
@@ -219,8 +273,7 @@ def build_app():
 
     tillit = WSGIHandler()
     with override_settings(MIDDLEWARE=["django.contrib.sessions.middleware.SessionMiddleware",
-                                       "django.contrib.auth.middleware.AuthenticationMiddleware",
-                                       "benchmarks.floor.FloorUrls"]):
+                                       "benchmarks.floor.FloorAuthentication", "benchmarks.floor.FloorUrls"]):
         floor = WSGIHandler()
 
     def app(environ, start_response):

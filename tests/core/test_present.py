@@ -2,10 +2,11 @@
 
 import re
 
+import pytest
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tillit.core.present import html_rows, options
@@ -59,3 +60,86 @@ def test_choice_labels_follow_the_language_and_match_django(db):
         assert entry.get_channel_display() != nb  # the table is kept per language
     entry.channel = "no-such-channel"
     assert entry.get_channel_display() == "no-such-channel"
+
+
+@pytest.mark.django_db
+def test_the_top_bar_fills_the_requests_values_into_its_frame(world):
+    """The frame is shared by everyone with the same rights; the token, address, search text and name are each
+    request's own, escaped, and the token is one the CSRF check accepts."""
+    import re
+
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.a.staff)
+    world.a.staff.username = "<b>staff</b>"
+    world.a.staff.save(update_fields=["username"])
+    html = client.get("/people/?q=%3Ci%3EHansen").content.decode()
+    bar = html[html.index('<header class="top">'):html.index("</header>")]
+    assert 'value="&lt;i&gt;Hansen"' in bar and "(&lt;b&gt;staff&lt;/b&gt;)" in bar
+    assert 'name="next" value="/people/?q=%3Ci%3EHansen"' in bar
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', bar).group(1)
+    response = client.post("/i18n/setlang/", {"language": "sv", "next": "/people/", "csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    assert '<html lang="sv">' in client.get("/people/").content.decode()
+
+
+_OLD_HISTORY = ('{% for a in history %}<tr><td>{{ a.at|date:"SHORT_DATETIME_FORMAT" }}</td><td>{{ a.actor.username|'
+                'default:"system" }}</td><td>{{ a.get_channel_display }}</td><td>{{ a.action }}</td>\n<td>{% for '
+                'field, pair in a.changes.items %}{% if field != "national_id" %}<div><b>{{ field }}</b>: {{ pair.0|'
+                'default_if_none:"–" }} → {{ pair.1|default_if_none:"–" }}</div>{% else %}<div><b>{{ field }}</b>: ***'
+                '</div>{% endif %}{% endfor %}</td></tr>{% if not forloop.last %}\n{% endif %}{% endfor %}')
+_JSON = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text()),
+                     lambda inner: st.lists(inner, max_size=3), max_leaves=6)
+_CHANGES = st.dictionaries(st.sampled_from(["email", "national_id", "<i>f</i>", "phone"]), _JSON, max_size=3)
+
+
+@given(st.lists(st.tuples(st.datetimes(), st.sampled_from(["", "<b>kari</b>"]), st.sampled_from(["ui", "api", "x"]),
+                          st.text(max_size=20), _CHANGES), max_size=4),
+       st.sampled_from(["nb", "sv", "en"]))
+def test_history_rows_are_what_the_template_made(entries, language):
+    """The person page's history rows from Python are the template's own, value for value, in each language."""
+    import datetime
+
+    from django.template import Context, Template
+    from django.utils import timezone, translation
+
+    from tillit.core.audit import history_rows
+    from tillit.core.models import AuditEntry
+    from tillit.core.models import User as Actor
+
+    rows = []
+    for at, actor, channel, action, changes in entries:
+        entry = AuditEntry(at=timezone.make_aware(at, datetime.UTC) if at.year > 1 else at, channel=channel,
+                           action=action, changes=changes, object_type="x", object_id=1)
+        if actor:
+            entry.actor = Actor(pk=1, username=actor)
+        rows.append(entry)
+    with translation.override(language):
+        assert history_rows(rows) == Template(_OLD_HISTORY).render(Context({"history": rows}))
+
+
+_ATTR_VALUE = st.one_of(st.booleans(), st.integers(), st.text(max_size=8), st.just(gettext_lazy("overdue")),
+                        st.text(max_size=8).map(mark_safe))
+
+
+@given(st.sampled_from(["input", "text", "checkbox", "hidden", "number", "email", "date", "password", "url",
+                        "search", "tel", "textarea"]),
+       st.text(max_size=10), st.one_of(st.none(), st.text(max_size=10), st.integers(), st.floats(allow_nan=False),
+                                      st.text(max_size=6).map(mark_safe), st.just("")),
+       st.dictionaries(st.sampled_from(["id", "class", "required", "placeholder", "<x>", "rows", "checked"]),
+                       _ATTR_VALUE, max_size=4),
+       st.sampled_from(["nb", "sv", "en"]))
+@example("text", "<n>", "<v>", {"<x>": True, "hidden": False, "placeholder": gettext_lazy("overdue")}, "nb")
+@example("textarea", "body", 1234.5, {"rows": 3, "required": True}, "nb")
+def test_the_quick_widget_renderer_writes_what_djangos_templates_do(name, field, value, attrs, language):
+    from django.forms.renderers import DjangoTemplates
+    from django.utils import translation
+
+    from tillit.core.forms import QuickRenderer
+
+    template = f"django/forms/widgets/{name}.html"
+    context = {"widget": {"name": field, "value": value, "attrs": attrs, "type": name, "template_name": template,
+                          "is_hidden": False, "required": False}}
+    with translation.override(language):
+        assert QuickRenderer().render(template, context) == DjangoTemplates().render(template, context)

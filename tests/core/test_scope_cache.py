@@ -64,3 +64,70 @@ def redis_cache(settings):
 
 def test_with_the_redis_cache_a_revoked_grant_is_gone_on_the_next_request(client, world, redis_cache):
     test_a_revoked_grant_is_gone_on_the_next_request(client, world)
+
+
+# The user, the unread count and the saved views every page reads are kept too; each change shows at once.
+
+def test_a_deactivated_user_is_logged_out_on_the_next_request(client, world):
+    client.force_login(world.a.staff)
+    assert client.get(reverse("cases")).status_code == 200  # the session's user is now kept
+    world.a.staff.is_active = False
+    world.a.staff.save(update_fields=["is_active"])
+    response = client.get(reverse("cases"))
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def test_a_changed_password_ends_the_other_sessions_at_once(client, world):
+    client.force_login(world.a.staff)
+    assert client.get(reverse("cases")).status_code == 200
+    world.a.staff.set_password("a new long password 7")
+    world.a.staff.save()
+    assert client.get(reverse("cases")).status_code == 302
+
+
+def test_a_renamed_user_shows_the_new_name_at_once(client, world):
+    client.force_login(world.a.staff)
+    assert world.a.staff.username in client.get(reverse("cases")).content.decode()
+    world.a.staff.username = "renamed-handler"
+    world.a.staff.save(update_fields=["username"])
+    assert "(renamed-handler)" in client.get(reverse("cases")).content.decode()
+
+
+def _unread(client) -> str:
+    import re
+
+    return re.search(r'data-unread="(\d+)"', client.get(reverse("cases")).content.decode()).group(1)
+
+
+def test_the_unread_count_follows_new_and_read_notifications(client, world):
+    from tests import factories
+    from tillit.core.notify import notify
+
+    case = factories.case(world.a, title="Kept count")
+    client.force_login(world.a.staff)
+    before = int(_unread(client))  # kept now
+    assert notify([world.a.staff.pk], "assigned", object_type="case", object_id=case.pk, key=f"kept-{case.pk}") == 1
+    assert int(_unread(client)) == before + 1
+    assert client.get(reverse("case", args=[case.pk])).status_code == 200  # opening the case reads it
+    assert int(_unread(client)) == before
+
+
+def test_a_saved_view_shows_at_once_and_a_deleted_one_is_gone(client, world):
+    from tillit.registry.models import SavedView
+
+    client.force_login(world.a.staff)
+    assert "Kept view" not in client.get(reverse("cases")).content.decode()  # the (empty) views are kept now
+    client.post(reverse("saved_view_save"), {"page": "cases", "query": "queue=mine", "name": "Kept view",
+                                             "next": reverse("cases")})
+    assert 'data-view="Kept view"' in client.get(reverse("cases")).content.decode()
+    view = SavedView.objects.get(name="Kept view")
+    client.post(reverse("saved_view_delete", args=[view.pk]), {"next": reverse("cases")})
+    assert 'data-view="Kept view"' not in client.get(reverse("cases")).content.decode()
+
+
+def test_a_renamed_unit_shows_its_new_name_in_the_drop_downs_at_once(client, world):
+    client.force_login(world.a.staff)
+    assert world.a.branch.name in client.get(reverse("cases")).content.decode()  # the unit list is kept now
+    world.a.branch.name = "Omdøpt avdeling"
+    world.a.branch.save(update_fields=["name"])
+    assert "Omdøpt avdeling" in client.get(reverse("cases")).content.decode()

@@ -13,16 +13,16 @@ from django.views.decorators.http import require_POST
 from tillit.cases import services
 from tillit.cases.forms import NewCaseForm, NoteForm, TransferForm
 from tillit.cases.models import Case, State
-from tillit.cases.panels import case_panels, may_open_cases
+from tillit.cases.panels import case_panels, may_edit_case, may_open_cases
 from tillit.cases.queues import QUEUES, filter_cases
 from tillit.core.audit import log_access_many
 from tillit.core.errors import DomainError
 from tillit.core.forms import add_domain_errors
 from tillit.core.notify import mark_read
 from tillit.core.present import Dates, capped_count, html_rows, options, url_maker
-from tillit.core.scopes import CONFIGURE, EDIT, VIEW, scope_for
+from tillit.core.scopes import CONFIGURE, EDIT, VIEW, mark_shown, scope_for
 from tillit.core.text import as_id, as_page, as_version
-from tillit.registry.models import OrgUnit, Person, unit_options, units_in_scope
+from tillit.registry.models import OrgUnit, Person, all_unit_options, unit_options, units_in_scope
 
 SORTS = {"due": ["due_on", "pk"], "-due": ["-due_on", "-pk"], "-priority": ["-priority", "due_on", "pk"],
          "opened": ["opened_at", "pk"], "-opened": ["-opened_at", "-pk"], "number": ["number"],
@@ -32,8 +32,10 @@ PAGE = 50
 
 def get_case_for_user(request, pk, perm="view") -> Case:
     """The case if the user may see it; 404 otherwise."""
-    return get_object_or_404(Case.objects.visible_to(request.user, perm).select_related(
+    case = get_object_or_404(Case.objects.visible_to(request.user, perm).select_related(
         "case_type", "state", "responsible_unit", "handler", "employer"), pk=pk)
+    mark_shown(request.user, case, perm)
+    return case
 
 
 QUEUE_ROW = ('<tr{}>\n<td><input type="checkbox" name="case" value="{}" form="bulk" aria-label="{}"></td>'
@@ -90,8 +92,9 @@ def queue(request):
         "query": query.urlencode(), "sort_base": without_sort.urlencode(), "workplace": chosen_workplace,
         "saved_views": views_for(request.user, "cases"), "current_view": as_id(request.GET.get("view")),
         "share_options": options(units if same else unit_options(request.user, EDIT), ""),
-        "transfer_options": options(units if scope_for(request.user, VIEW).everything else OrgUnit.objects.order_by(
-            "path").values_list("pk", "name"), ""),  # a case goes to any unit: who sees all has them already
+        # a case goes to any unit: who sees all has them already
+        "transfer_options": options(units if scope_for(request.user, VIEW).everything else [
+            (pk, name) for pk, name, _path in all_unit_options()], ""),
         "can_open": may_open_cases(request.user), "can_measure": may_open_cases(request.user, VIEW),
         "can_edit": not scope_for(request.user, EDIT).empty,
         "can_configure": not scope_for(request.user, CONFIGURE).empty})
@@ -125,13 +128,12 @@ def case_new(request):
 @login_required
 def case_detail(request, pk):
     case = get_case_for_user(request, pk)
-    can_edit = scope_for(request.user, EDIT).covers_as_much_as(scope_for(request.user, VIEW)) or \
-        Case.objects.visible_to(request.user, EDIT).filter(pk=case.pk).exists()
+    can_edit = may_edit_case(request.user, case)
     draft = request.session.pop(f"case_draft_{case.pk}", {})
     transfer = TransferForm(initial={"version": case.version, "reason": draft.get("reason", ""),
                                      "unit": draft.get("unit")})
-    transfer.fields["unit"].choices = list(OrgUnit.objects.exclude(pk=case.responsible_unit_id).order_by("path")
-                                           .values_list("pk", "name"))
+    transfer.fields["unit"].choices = [(pk, name) for pk, name, _path in all_unit_options()
+                                       if pk != case.responsible_unit_id]
     delivery = {}
     if hasattr(case, "messages"):  # the messaging app records delivery of messages to the subject
         delivery = dict(case.messages.values_list("pk", "status"))

@@ -8,9 +8,16 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
-        from django.contrib.auth.signals import user_logged_in
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
+        from django.db.models.signals import post_delete, post_save
 
         from tillit.core import checks, lookups  # noqa: F401 - register the deployment checks, field__among
+        from tillit.core.backends import forget_user
         from tillit.core.middleware import start_idle_clock
 
         user_logged_in.connect(start_idle_clock, dispatch_uid="tillit.idle_clock")
+        user = get_user_model()
+        post_save.connect(forget_user, sender=user, dispatch_uid="tillit.user_saved")
+        post_delete.connect(forget_user, sender=user, dispatch_uid="tillit.user_deleted")
+        user_logged_out.connect(forget_user, dispatch_uid="tillit.user_logged_out")

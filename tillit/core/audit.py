@@ -97,3 +97,57 @@ def log_access_many(user, action: str, person_ids, *, channel: str, detail=None)
 def access_log_for(person_id: int, *, limit: int = 200):
     """Who saw the person's data, newest first: the access log as the data-protection officer reads it."""
     return AccessLogEntry.objects.filter(person_id=person_id).select_related("user")[:limit]
+
+
+# --- the person page's history and access-log tables, as rows of one pattern (core.present.html_rows) ---
+
+HISTORY_ROW = "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\n<td>{}</td></tr>"
+LOOKED_ROW = "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"
+
+
+def _moment(at) -> str:
+    from django.utils.formats import date_format
+
+    return date_format(timezone.localtime(at) if timezone.is_aware(at) else at, "SHORT_DATETIME_FORMAT")
+
+
+def _side(pair, i: int):
+    """pair.0 / pair.1 as the template engine looks them up (an index, else nothing)."""
+    try:
+        return pair[i] if isinstance(pair, (list, tuple, str)) else pair.get(str(i), "")
+    except (IndexError, AttributeError):
+        return ""
+
+
+def _changes_html(changes) -> str:
+    from django.utils.formats import localize
+
+    from tillit.core.present import esc
+
+    parts = []
+    for field, pair in (changes or {}).items():
+        if field == "national_id":
+            parts.append(f"<div><b>{esc(field)}</b>: ***</div>")
+            continue
+        old, new = (("–" if v is None else localize(v)) for v in (_side(pair, 0), _side(pair, 1)))
+        parts.append(f"<div><b>{esc(field)}</b>: {esc(old)} → {esc(new)}</div>")
+    return "".join(parts)
+
+
+def history_rows(entries) -> str:
+    """The rows of a change history (entries with their actor), the national id never shown."""
+    from django.utils.safestring import mark_safe
+
+    from tillit.core.present import html_rows
+
+    return html_rows(HISTORY_ROW, ((_moment(a.at), (a.actor.username if a.actor_id else "") or "system",
+                                    a.get_channel_display(), a.action, mark_safe(_changes_html(a.changes)))  # noqa: S308
+                                   for a in entries))
+
+
+def looked_rows(entries) -> str:
+    """The rows of the access log's table of who looked (entries with their user)."""
+    from tillit.core.present import html_rows
+
+    return html_rows(LOOKED_ROW, ((_moment(e.at), (e.user.username if e.user_id else "") or "system",
+                                   e.get_channel_display(), e.action_label) for e in entries))

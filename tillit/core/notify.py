@@ -8,7 +8,16 @@ notifies the same user twice. The email round (messaging.notifications) batches 
 from django.db import transaction
 from django.utils import timezone
 
+from tillit.core.kept import forget, kept
 from tillit.core.models import Notification, NotificationSetting, default_email_kinds
+
+# The unread count in every staff page's header is kept per user for half a minute; a new notification or
+# one marked read forgets it.
+UNREAD_SECONDS = 30
+
+
+def _unread_key(user_id) -> str:
+    return f"tillit:unread:{user_id}"
 
 
 def notify(user_ids, kind: str, *, object_type: str, object_id: int, key: str, skip=None) -> int:
@@ -25,22 +34,29 @@ def notify(user_ids, kind: str, *, object_type: str, object_id: int, key: str, s
                                                                                               flat=True))
         new = [n for n in rows if n.user_id not in existing]
         Notification.objects.bulk_create(new, ignore_conflicts=True)
+        forget(_unread_key(n.user_id) for n in new)
     return len(new)
 
 
 def unread_count(user) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    return kept(_unread_key(user.pk), UNREAD_SECONDS,
+                lambda: Notification.objects.filter(user=user, read_at__isnull=True).count())
 
 
 def mark_read(user, *, object_type: str | None = None, object_id: int | None = None, ids=None) -> int:
     """Mark the user's unread notifications read: all, those of one object (opening the case reads them), or
-    the given ids."""
+    the given ids. With nothing unread (the kept count) there is nothing to write."""
+    if not unread_count(user):
+        return 0
     qs = Notification.objects.filter(user=user, read_at__isnull=True)
     if object_type is not None:
         qs = qs.filter(object_type=object_type, object_id=object_id)
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
-    return qs.update(read_at=timezone.now())
+    marked = qs.update(read_at=timezone.now())
+    if marked:
+        forget([_unread_key(user.pk)])
+    return marked
 
 
 def email_kinds(user) -> list[str]:

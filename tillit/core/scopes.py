@@ -101,13 +101,9 @@ def _grants_key(user_id: int, today) -> str:
 def _grant_rows(user):
     cache = getattr(user, "_tillit_grants", None)
     if cache is None:
-        from django.core.cache import cache as shared
+        from tillit.core.kept import kept
 
-        key = _grants_key(user.pk, timezone.localdate())
-        cache = shared.get(key)
-        if cache is None:
-            cache = _read_grant_rows(user)
-            shared.set(key, cache, GRANTS_SECONDS)
+        cache = kept(_grants_key(user.pk, timezone.localdate()), GRANTS_SECONDS, lambda: _read_grant_rows(user))
         user._tillit_grants = cache
     return cache
 
@@ -127,23 +123,28 @@ def _read_grant_rows(user):
 
 def forget_grants(user):
     """Drop what is remembered of the user's grants (this request's and the shared cache) after they change."""
-    for name in ("_tillit_grants", "_tillit_scope_cache"):
+    for name in ("_tillit_grants", "_tillit_scope_cache", "_tillit_shown"):
         user.__dict__.pop(name, None)
     forget_grants_of([user.pk])
 
 
 def forget_grants_of(user_ids) -> None:
-    """Delete the shared entries now and again after the change commits (a request in between may have
-    read the old grants back into the cache)."""
-    from django.core.cache import cache as shared
-    from django.db import transaction
+    """Forget the shared entries of these users (now and after the change commits)."""
+    from tillit.core.kept import forget
 
     today = timezone.localdate()
-    keys = [_grants_key(pk, day) for pk in set(user_ids)
-            for day in (today - timezone.timedelta(days=1), today, today + timezone.timedelta(days=1))]
-    if keys:
-        shared.delete_many(keys)
-        transaction.on_commit(lambda: shared.delete_many(keys))
+    forget(_grants_key(pk, day) for pk in set(user_ids)
+           for day in (today - timezone.timedelta(days=1), today, today + timezone.timedelta(days=1)))
+
+
+def mark_shown(user, obj, perm: str = VIEW) -> None:
+    """Remember for this request (on the request's user object) that `obj` was found through
+    visible_to(user, perm): a section of the same page asking again needs no query."""
+    user.__dict__.setdefault("_tillit_shown", set()).add((obj._meta.label, obj.pk, perm))
+
+
+def was_shown(user, obj, perm: str = VIEW) -> bool:
+    return (obj._meta.label, obj.pk, perm) in user.__dict__.get("_tillit_shown", ())
 
 
 def scope_for(user, perm: str = VIEW) -> Scope:

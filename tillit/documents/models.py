@@ -62,10 +62,13 @@ class DocumentQuerySet(ScopedQuerySet):
         rule above (linked to anything the user may see) all of them are visible, without the cost
         of proving it again for every link kind."""
         from tillit.cases.models import Case as CaseModel
+        from tillit.core.scopes import mark_shown, was_shown
 
         obj, model = (person, Person) if person is not None else (case, CaseModel)
-        if not model.objects.visible_to(user).filter(pk=obj.pk).exists():
-            return self.none()
+        if not was_shown(user, obj):
+            if not model.objects.visible_to(user).filter(pk=obj.pk).exists():
+                return self.none()
+            mark_shown(user, obj)
         return self.filter(**({"persons": obj} if person is not None else {"cases": obj}))
 
 

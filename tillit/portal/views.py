@@ -24,7 +24,7 @@ from tillit.portal import booking, knowledge, services
 from tillit.portal.access import own_case, own_cases, own_person, require_person
 from tillit.portal.models import LANGUAGES, Article, Booking, Consent, Deflection, FormField, Rating, Service
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = "tillit.core.backends.KeptUserBackend"
 
 
 def _lang() -> str:
@@ -453,11 +453,25 @@ def measure_panel(request, period):
 
 
 def _may_write_on(request, case) -> bool:
-    from tillit.cases.models import Case
-    from tillit.core.scopes import VIEW
+    from tillit.cases.panels import may_edit_case
 
-    return scope_for(request.user, EDIT).covers_as_much_as(scope_for(request.user, VIEW)) or \
-        Case.objects.visible_to(request.user, EDIT).filter(pk=case.pk).exists()
+    return may_edit_case(request.user, case)
+
+
+def published_titles() -> list[tuple[int, str, str]]:
+    """(id, title, language) of the published help articles, for the case page's "send an article": kept for
+    five minutes, a new generation whenever an article is saved or deleted."""
+    from tillit.core.kept import generation, kept
+
+    return kept(f"tillit:published-articles:{generation('articles')}", 300, lambda: list(
+        Article.objects.filter(state=Article.State.PUBLISHED).order_by("language", "title")
+        .values_list("pk", "title", "language")[:300]))
+
+
+def forget_published_titles(**_signal) -> None:
+    from tillit.core.kept import new_generation
+
+    new_generation("articles")
 
 
 def case_for_the_person(request, case):
@@ -472,8 +486,7 @@ def case_for_the_person(request, case):
                 .values_list("data__document", flat=True))
     documents = [{"pk": pk, "title": title, "shown": pk in shown} for pk, title in Document.objects.linked_to_visible(
         request.user, case=case).order_by("title").values_list("pk", "title")[:100]]
-    articles = list(Article.objects.filter(state=Article.State.PUBLISHED).order_by("language", "title")
-                    .values_list("pk", "title", "language")[:300])
+    articles = published_titles()
     if not documents and not articles:
         return None
     base = request.build_absolute_uri(reverse("portal_help"))

@@ -53,16 +53,24 @@ def units_in_scope(user, perm: str = VIEW) -> list["OrgUnit"]:
     return list(units.filter(q)) if q is not None else []
 
 
+def all_unit_options() -> list[tuple[int, str, str]]:
+    """(id, name, path) of every org unit in tree order, for the drop-downs of the list and case pages: kept in
+    the shared cache for five minutes, a new generation whenever a unit is saved or deleted."""
+    from tillit.core.kept import generation, kept
+
+    return kept(f"tillit:unit-options:{generation('units')}", 300,
+                lambda: list(OrgUnit.objects.order_by("path").values_list("pk", "name", "path")))
+
+
 def unit_options(user, perm: str = VIEW) -> list[tuple[int, str]]:
     """(id, name) of the org units the user covers, in tree order: for drop-downs (no full rows)."""
     scope = scope_for(user, perm)
-    units = OrgUnit.objects.order_by("path")
-    if not scope.everything:
-        q = scope.tree_q("org", "")
-        if q is None:
-            return []
-        units = units.filter(q)
-    return list(units.values_list("pk", "name"))
+    if scope.everything:
+        return [(pk, name) for pk, name, _path in all_unit_options()]
+    paths = tuple(scope.paths["org"])
+    if not paths:
+        return []
+    return [(pk, name) for pk, name, path in all_unit_options() if path.startswith(paths)]
 
 
 def employers_in_scope(user, perm: str = VIEW):
@@ -184,10 +192,12 @@ def _resolved_scope(user, scope) -> tuple[list[int], bool]:
     a minute in the shared cache (units are added rarely, and a new one holds no one yet)."""
     from django.core.cache import cache as shared
 
+    from tillit.core.kept import generation
+
     cache = user.__dict__.setdefault("_tillit_scope_cache", {})
     key = tuple(sorted(scope.paths["org"]))
     if key not in cache:
-        shared_key = f"tillit:units:{shared.get('tillit:units:generation', 0)}:" + ",".join(key)
+        shared_key = f"tillit:units:{generation('units')}:" + ",".join(key)
         found = shared.get(shared_key) if len(shared_key) < 200 else None
         if found is None:
             units = list(OrgUnit.objects.filter(scope.tree_q("org", "")).values_list("pk", flat=True))
@@ -198,11 +208,12 @@ def _resolved_scope(user, scope) -> tuple[list[int], bool]:
     return cache[key]
 
 
-def forget_unit_scopes() -> None:
-    """A unit was added: every remembered scope is read again (a new generation of keys)."""
-    from django.core.cache import cache as shared
+def forget_unit_scopes(**_signal) -> None:
+    """A unit was added, changed or deleted: every remembered scope and unit list is read again (a new
+    generation of keys). Also the receiver of OrgUnit's post_save and post_delete."""
+    from tillit.core.kept import new_generation
 
-    shared.set("tillit:units:generation", shared.get("tillit:units:generation", 0) + 1, None)
+    new_generation("units")
 
 
 def unit_ids_in_scope(user, scope) -> list[int]:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from tillit.core import audit
 from tillit.core.errors import InvalidInput
+from tillit.core.kept import new_generation
 from tillit.core.scopes import EDIT
 from tillit.registry.models import OrgUnit, SavedView, units_in_scope
 
@@ -26,14 +27,29 @@ def clean_query(query: str) -> str:
     return urlencode(pairs)
 
 
+# Every list page shows its saved views: kept for a minute per user, page and scope; saving or deleting any
+# view starts a new generation of these entries.
+VIEWS_SECONDS = 60
+
+
 def views_for(user, page: str) -> list[SavedView]:
     """The user's own views of the page and those shared with a unit they work in or one above it (a view
     shared with a region is for the staff of its branches too)."""
-    from django.db.models import Q
+    import hashlib
 
+    from tillit.core.kept import generation, kept
     from tillit.core.scopes import VIEW, scope_for
 
     scope = scope_for(user, VIEW)
+    covered = "*" if scope.everything else ",".join(sorted(scope.paths["org"]))
+    key = (f"tillit:saved-views:{generation('saved-views')}:{user.pk}:{page}:"
+           f"{hashlib.blake2b(covered.encode(), digest_size=8).hexdigest()}")
+    return kept(key, VIEWS_SECONDS, lambda: _read_views(user, page, scope))
+
+
+def _read_views(user, page: str, scope) -> list[SavedView]:
+    from django.db.models import Q
+
     mine = Q(user=user)
     if scope.everything:
         shared = Q(shared_with__isnull=False)
@@ -45,7 +61,7 @@ def views_for(user, page: str) -> list[SavedView]:
         for p in paths:
             shared |= Q(shared_with__path__startswith=p)
     return list(SavedView.objects.filter(mine | shared, page=page).select_related("shared_with", "user")
-                .order_by("name", "pk"))
+                .defer("user__password").order_by("name", "pk"))
 
 
 def url_of(view: SavedView) -> str:
@@ -79,6 +95,7 @@ def save_view(user, page: str, *, name: str, query: str, share_with="") -> Saved
         raise SavedViewError(_("A view of that name exists.")) from None
     audit.record("registry.saved_view.saved", view, actor=user, channel="ui",
                  changes={"query": [None, query], "shared_with": [None, unit.pk if unit else None]})
+    new_generation("saved-views")
     return view
 
 
@@ -87,3 +104,4 @@ def delete_view(user, view: SavedView) -> None:
     audit.record("registry.saved_view.deleted", view, actor=user, channel="ui",
                  changes={"name": [view.name, None]})
     view.delete()
+    new_generation("saved-views")

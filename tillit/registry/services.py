@@ -26,7 +26,6 @@ from tillit.registry.models import (
     Person,
     Role,
     RoleType,
-    forget_unit_scopes,
 )
 from tillit.registry.validation import Errors, clean_line, clean_person, parse_bool, parse_date, parse_decimal
 
@@ -60,8 +59,6 @@ def create_org_unit(name: str, kind: str, *, parent: OrgUnit | None = None, code
     errors.raise_if_any()
     values = {"name": name, "kind": kind, "code": code, "country": country}
     unit = OrgUnit.objects.add_child(parent, values) if parent else OrgUnit.objects.add_root(values)
-    forget_unit_scopes()
-    transaction.on_commit(forget_unit_scopes)
     audit.record("registry.orgunit.created", unit, actor=actor, channel=channel,
                  changes=audit.snapshot(unit, ["name", "kind", "code", "country", "path"]))
     return unit

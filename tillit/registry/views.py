@@ -12,12 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tillit.core.audit import access_log_for, log_access, log_access_many
+from tillit.core.audit import access_log_for, history_rows, log_access, log_access_many, looked_rows
 from tillit.core.errors import ConflictError, DomainError
 from tillit.core.forms import add_domain_errors
 from tillit.core.models import AuditEntry, Job
 from tillit.core.present import html_rows, options, url_maker
-from tillit.core.scopes import EDIT, EXPORT, IMPORT, MERGE, VIEW, VIEW_ACCESS_LOG, channel_for, scope_for
+from tillit.core.scopes import EDIT, EXPORT, IMPORT, MERGE, VIEW, VIEW_ACCESS_LOG, channel_for, mark_shown, scope_for
 from tillit.core.text import as_id, as_page
 from tillit.registry import services
 from tillit.registry.forms import EmploymentForm, ImportForm, MembershipForm, PersonForm, RoleForm, StatusForm
@@ -46,7 +46,9 @@ PAGE_SIZE = 50
 
 def get_person_for_user(request, pk, perm=VIEW) -> Person:
     """The person if `request.user` may see (or act on) them; 404 otherwise, never 403."""
-    return get_object_or_404(Person.objects.visible_to(request.user, perm), pk=pk)
+    person = get_object_or_404(Person.objects.visible_to(request.user, perm), pk=pk)
+    mark_shown(request.user, person, perm)
+    return person
 
 
 def _memberships_prefetch():
@@ -144,16 +146,18 @@ def _person_context(request, person):
     roles = list(person.roles.select_related("role_type", "org_unit", "employer").order_by("-starts_on"))
     history = list(AuditEntry.objects.filter(person_id=person.pk).select_related("actor")[:HISTORY_SHOWN + 1])
     may_see_log = may(request.user, VIEW_ACCESS_LOG, person)
+    looked = list(access_log_for(person.pk, limit=HISTORY_SHOWN)) if may_see_log else None
     return {
         "person": person,
         "national_id": shown_national_ids(request.user, [person]).get(person.pk, ""),
         "phone": format_phone(person.phone),
         "memberships": memberships, "employments": employments, "roles": roles,
         "history": history[:HISTORY_SHOWN], "more_history": len(history) > HISTORY_SHOWN,
+        "history_html": history_rows(history[:HISTORY_SHOWN]),
         "panels": person_panels(request, person),
         "can_edit": may(request.user, EDIT, person),
         "can_merge": may(request.user, MERGE, person),
-        "looked": list(access_log_for(person.pk, limit=HISTORY_SHOWN)) if may_see_log else None,
+        "looked": looked, "looked_html": looked_rows(looked or []),
         "today": timezone.localdate(),
     }
 
@@ -171,7 +175,8 @@ def person_history(request, pk):
     if person.user_id != request.user.pk:
         log_access(request.user, "person.view", channel="ui", person_id=person.pk, detail={"history": page})
     return render(request, "registry/person_history.html", {
-        "person": person, "history": entries[:100], "page": page, "has_next": len(entries) > 100, "query": ""})
+        "person": person, "history": entries[:100], "history_html": history_rows(entries[:100]), "page": page,
+        "has_next": len(entries) > 100, "query": ""})
 
 
 @login_required

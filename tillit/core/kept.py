@@ -1,0 +1,52 @@
+"""Values read on every request, kept in the shared cache for a short time and forgotten when they change.
+
+Each entry has a short lifetime, so a change that no code path announces is seen soon anyway; a change that
+is announced deletes the entry at once and again when its transaction commits (a request in between may have
+read the old value back). A generation is a token in a key: a new one retires every entry made under the old
+one at once, where the entries to forget cannot be listed.
+"""
+
+import uuid
+
+from django.core.cache import cache
+from django.db import transaction
+
+_MISSING = object()
+
+
+def kept(key: str, seconds: int, read):
+    """The value under `key`, or `read()` kept there for `seconds` (None is kept too)."""
+    found = cache.get(key, _MISSING)
+    if found is _MISSING:
+        found = read()
+        cache.set(key, found, seconds)
+    return found
+
+
+def forget(keys) -> None:
+    """Delete the entries now and after the current transaction commits."""
+    keys = list(keys)
+    if keys:
+        cache.delete_many(keys)
+        transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+def generation(name: str) -> str:
+    """The current generation of `name` (made on first use, and again if the cache lost it)."""
+    key = f"tillit:generation:{name}"
+    found = cache.get(key)
+    if found is None:
+        cache.add(key, uuid.uuid4().hex[:12], None)
+        found = cache.get(key) or ""
+    return found
+
+
+def new_generation(name: str) -> None:
+    """Retire every entry keyed by the current generation of `name`, now and after the commit."""
+    key = f"tillit:generation:{name}"
+
+    def renew():
+        cache.set(key, uuid.uuid4().hex[:12], None)
+
+    renew()
+    transaction.on_commit(renew)
