@@ -20,6 +20,19 @@ def _queries(client, url) -> int:
 
 
 def _more_of_everything(world, case, document, person):
+    import datetime
+
+    from tillit.registry import services
+
+    for i in range(3):  # the person page's sections, each with a row more than before
+        employment = services.add_employment(person, {"workplace": world.a.workplace, "starts_on": f"201{i}-01-01",
+                                                      "ends_on": f"201{i}-12-31", "position": f"Job {i}"},
+                                             actor=world.a.staff)
+        services.add_leave(employment, starts_on=datetime.date(2010 + i, 3, 1), reason="Permisjon",
+                           actor=world.a.staff)
+        services.assign_role(person, factories.role_type(), world.a.branch, starts_on=datetime.date(2010 + i, 1, 1),
+                             ends_on=datetime.date(2010 + i, 6, 1), actor=world.a.staff)
+        services.update_person(person, {"city": f"By {i}"}, actor=world.a.staff)
     for i in range(6):
         factories.member(world.a.branch)
         other = factories.case(world.a, title=f"More {i}", case_type=case.case_type)

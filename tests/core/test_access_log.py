@@ -76,3 +76,17 @@ def test_a_regions_administrator_reads_the_log_of_its_people_and_not_of_others(c
     grant_access(boss, "admin", "org", world.a.region, actor=None)
     assert _api(client, boss, f"/persons/{world.a.members[1][0].pk}/access-log").status_code == 200
     assert _api(client, boss, f"/persons/{world.b.members[1][0].pk}/access-log").status_code == 404
+
+
+def test_the_case_page_logs_every_subject_but_the_viewers_own_record(client, world):
+    from tests import factories
+    from tillit.registry import services
+
+    own, other = world.a.members[1][0], world.a.members[2][0]
+    services.link_user(own, world.a.staff, actor=None)
+    case = factories.case(world.a, subjects=[own, other])
+    client.force_login(world.a.staff)
+    assert client.get(reverse("case", args=[case.pk])).status_code == 200
+    logged = set(AccessLogEntry.objects.filter(action="case.view", user=world.a.staff).values_list("person_id",
+                                                                                                   flat=True))
+    assert logged == {other.pk}

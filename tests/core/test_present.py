@@ -1,5 +1,6 @@
 """The list pages' quick row rendering escapes exactly as Django's own format_html_join."""
 
+import datetime
 import re
 
 import pytest
@@ -143,3 +144,49 @@ def test_the_quick_widget_renderer_writes_what_djangos_templates_do(name, field,
                           "is_hidden": False, "required": False}}
     with translation.override(language):
         assert QuickRenderer().render(template, context) == DjangoTemplates().render(template, context)
+
+
+@given(st.one_of(st.dates(), st.datetimes(), st.datetimes(timezones=st.just(datetime.UTC))),
+       st.sampled_from(["SHORT_DATE_FORMAT", "SHORT_DATETIME_FORMAT", "DATE_FORMAT", "DATETIME_FORMAT"]),
+       st.sampled_from(["nb", "sv", "en"]))
+def test_dates_are_written_as_the_date_filter_writes_them(value, fmt, language):
+    from django.template.defaultfilters import date as date_filter
+    from django.utils import timezone, translation
+
+    from tillit.core.present import Dates
+
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime) and "TIME" in fmt:
+        return  # Django refuses a time format for a date, and so does Dates
+    with translation.override(language):
+        aware = isinstance(value, datetime.datetime) and timezone.is_aware(value)
+        shown = timezone.localtime(value) if aware else value
+        assert Dates(fmt)(value) == date_filter(shown, fmt)
+
+
+def test_a_frame_is_rendered_once_per_key_and_fills_each_requests_slots():
+    from django.template import Context, Template
+
+    calls = []
+
+    class Counted:
+        def __str__(self):
+            calls.append(1)
+            return "static"
+
+    page = Template("{% load chrome %}{% frame kind %}<p>{{ fixed }} {{ kind }}: {% slot who %}</p>{% endframe %}")
+    first = page.render(Context({"kind": "a", "who": "<b>Kari</b>", "fixed": Counted()}))
+    second = page.render(Context({"kind": "a", "who": "Ola", "fixed": Counted()}))
+    other = page.render(Context({"kind": "b", "who": "Ola", "fixed": Counted()}))
+    assert first == "<p>static a: &lt;b&gt;Kari&lt;/b&gt;</p>" and second == "<p>static a: Ola</p>"
+    assert other == "<p>static b: Ola</p>" and len(calls) == 2  # the body rendered once per key, not per request
+    assert Template("{% load chrome %}{% slot who %}").render(Context({"who": "<i>"})) == "&lt;i&gt;"
+
+
+def test_a_frame_refuses_a_csrf_token_and_a_slot_in_a_loop():
+    from django.template import Context, Template, TemplateSyntaxError
+
+    with pytest.raises(TemplateSyntaxError):
+        Template("{% load chrome %}{% frame %}<form>{% csrf_token %}</form>{% endframe %}")
+    looped = Template("{% load chrome %}{% frame %}{% for x in xs %}{% slot x %}{% endfor %}{% endframe %}")
+    with pytest.raises(TemplateSyntaxError):
+        looped.render(Context({"xs": [1, 2]}))

@@ -131,3 +131,16 @@ def test_a_renamed_unit_shows_its_new_name_in_the_drop_downs_at_once(client, wor
     world.a.branch.name = "Omdøpt avdeling"
     world.a.branch.save(update_fields=["name"])
     assert "Omdøpt avdeling" in client.get(reverse("cases")).content.decode()
+
+
+def test_a_renamed_case_type_and_state_show_in_the_queue_at_once(client, world):
+    from tests import factories
+
+    case = factories.case(world.a, title="Kept names")
+    client.force_login(world.a.staff)
+    assert case.case_type.name in client.get(reverse("cases")).content.decode()  # the names are kept now
+    case.case_type.name, case.state.name = "Omdøpt sakstype", "Omdøpt status"
+    case.case_type.save(update_fields=["name"])
+    case.state.save(update_fields=["name"])
+    page = client.get(reverse("cases")).content.decode()
+    assert "Omdøpt sakstype" in page and "Omdøpt status" in page

@@ -5,6 +5,24 @@ from django.db.models import Q
 from tillit.cases.models import State
 from tillit.registry.models import OrgUnit
 
+
+def configured_names() -> dict[str, dict[int, tuple[str, dict]]]:
+    """(name, translations) of every case type and state by id, for the queue's rows (a join and two JSON
+    columns a row otherwise): kept for five minutes, a new generation whenever a type or state is saved."""
+    from tillit.cases.models import CaseType
+    from tillit.core.kept import generation, kept
+
+    return kept(f"tillit:case-names:{generation('case-config')}", 300, lambda: {
+        "types": {pk: (name, tr) for pk, name, tr in CaseType.objects.values_list("pk", "name", "translations")},
+        "states": {pk: (name, tr) for pk, name, tr in State.objects.values_list("pk", "name", "translations")}})
+
+
+def forget_configured_names(**_signal) -> None:
+    from tillit.core.kept import new_generation
+
+    new_generation("case-config")
+
+
 QUEUES = {
     "unit": lambda qs, user, today: qs.open(),
     "unassigned": lambda qs, user, today: qs.open().filter(handler__isnull=True),

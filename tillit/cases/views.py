@@ -14,7 +14,7 @@ from tillit.cases import services
 from tillit.cases.forms import NewCaseForm, NoteForm, TransferForm
 from tillit.cases.models import Case, State
 from tillit.cases.panels import case_panels, may_edit_case, may_open_cases
-from tillit.cases.queues import QUEUES, filter_cases
+from tillit.cases.queues import QUEUES, configured_names, filter_cases, forget_configured_names
 from tillit.core.audit import log_access_many
 from tillit.core.errors import DomainError
 from tillit.core.forms import add_domain_errors
@@ -22,7 +22,14 @@ from tillit.core.notify import mark_read
 from tillit.core.present import Dates, capped_count, html_rows, options, url_maker
 from tillit.core.scopes import CONFIGURE, EDIT, VIEW, mark_shown, scope_for
 from tillit.core.text import as_id, as_page, as_version
-from tillit.registry.models import OrgUnit, Person, all_unit_options, unit_options, units_in_scope
+from tillit.registry.models import (
+    OrgUnit,
+    Person,
+    all_unit_options,
+    forget_unit_scopes,
+    unit_options,
+    units_in_scope,
+)
 
 SORTS = {"due": ["due_on", "pk"], "-due": ["-due_on", "-pk"], "-priority": ["-priority", "due_on", "pk"],
          "opened": ["opened_at", "pk"], "-opened": ["-opened_at", "-pk"], "number": ["number"],
@@ -62,16 +69,24 @@ def queue(request):
     cases = cases.order_by(*SORTS[sort])
     page = as_page(request.GET.get("page"))
     # Only the columns shown, as flat values: the page renders 50 rows without building models.
-    found = list(cases.values_list("pk", "number", "title", "case_type__name", "case_type__translations",
-                                   "state__name", "state__translations", "responsible_unit__name",
+    # Types', states' and units' names come from kept tables: the rows need one join (the handler), no JSON.
+    found = list(cases.values_list("pk", "number", "title", "case_type_id", "state_id", "responsible_unit_id",
                                    "handler__username", "due_on", "closed_at")
                  [(page - 1) * PAGE:page * PAGE + 1])
-    case_url, dates = url_maker("case"), Dates()
-    rows = [{"pk": pk, "url": case_url(pk), "number": number, "title": title, "type": shown(type_name, type_tr),
-             "state": shown(state, state_tr), "unit": unit_name, "handler": handler or "–", "due": dates(due),
-             "overdue": bool(due and due < today and not closed)}
-            for pk, number, title, type_name, type_tr, state, state_tr, unit_name, handler, due, closed
-            in found[:PAGE]]
+    case_url, dates, names = url_maker("case"), Dates(), configured_names()
+    if not ({row[3] for row in found} <= names["types"].keys() and {row[4] for row in found} <= names["states"].keys()):
+        forget_configured_names()  # a type or state newer than what was kept
+        names = configured_names()
+    unit_names = {pk: name for pk, name, _path in all_unit_options()}
+    if not {row[5] for row in found} <= unit_names.keys():
+        forget_unit_scopes()  # a unit newer than the kept list
+        unit_names = {pk: name for pk, name, _path in all_unit_options()}
+    type_names = {pk: shown(*names["types"][pk]) for pk in {row[3] for row in found} if pk in names["types"]}
+    state_names = {pk: shown(*names["states"][pk]) for pk in {row[4] for row in found} if pk in names["states"]}
+    rows = [{"pk": pk, "url": case_url(pk), "number": number, "title": title, "type": type_names.get(type_id, ""),
+             "state": state_names.get(state_id, ""), "unit": unit_names.get(unit_id, ""), "handler": handler or "–",
+             "due": dates(due), "overdue": bool(due and due < today and not closed)}
+            for pk, number, title, type_id, state_id, unit_id, handler, due, closed in found[:PAGE]]
     query = request.GET.copy()
     query.pop("page", None)
     overdue = mark_safe(' class="overdue"')  # noqa: S308 - a constant
@@ -85,15 +100,17 @@ def queue(request):
     without_sort = query.copy()
     without_sort.pop("sort", None)
     chosen_workplace = picked_label(workplace, request.GET)
+    units_none_chosen = options(units, "")  # the share and transfer drop-downs, where they list the same units
     return render(request, "cases/queue.html", {
         "rows": rows, "rows_html": rows_html, "has_next": len(found) > PAGE, "page": page, "queue": name,
         "queues": list(QUEUES), "total": total, "more": more,
         "sort": sort, "unit_options": options(units, unit), "unit": unit,
         "query": query.urlencode(), "sort_base": without_sort.urlencode(), "workplace": chosen_workplace,
+        "sort_prefix": f"{without_sort.urlencode()}&" if without_sort else "",
         "saved_views": views_for(request.user, "cases"), "current_view": as_id(request.GET.get("view")),
-        "share_options": options(units if same else unit_options(request.user, EDIT), ""),
+        "share_options": units_none_chosen if same else options(unit_options(request.user, EDIT), ""),
         # a case goes to any unit: who sees all has them already
-        "transfer_options": options(units if scope_for(request.user, VIEW).everything else [
+        "transfer_options": units_none_chosen if scope_for(request.user, VIEW).everything else options([
             (pk, name) for pk, name, _path in all_unit_options()], ""),
         "can_open": may_open_cases(request.user), "can_measure": may_open_cases(request.user, VIEW),
         "can_edit": not scope_for(request.user, EDIT).empty,
@@ -137,9 +154,11 @@ def case_detail(request, pk):
     delivery = {}
     if hasattr(case, "messages"):  # the messaging app records delivery of messages to the subject
         delivery = dict(case.messages.values_list("pk", "status"))
-    subjects = list(case.subjects.all())
-    log_access_many(request.user, "case.view", [p.pk for p in subjects], channel="ui", detail={"case": case.pk})
-    events = list(case.events.select_related("actor"))
+    subjects = list(case.subjects.only("first_name", "last_name", "user_id"))  # the page names and links them
+    log_access_many(request.user, "case.view", [p.pk for p in subjects if p.user_id != request.user.pk],
+                    channel="ui", detail={"case": case.pk}, own_left_out=True)
+    events = list(case.events.select_related("actor").only("case_id", "at", "kind", "public", "body", "data",
+                                                           "actor__username"))
     states = {st.code: st.shown_name for st in State.objects.filter(process_id=case.process_id)}
     for event in events:
         event.delivery = delivery.get(event.data.get("message")) if event.kind == "message_out" else None

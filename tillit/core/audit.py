@@ -70,9 +70,10 @@ def own_person_id(user) -> int | None:
     return user.__dict__["_tillit_own_person"]
 
 
-def log_access_many(user, action: str, person_ids, *, channel: str, detail=None) -> int:
-    """One access-log row per person shown to `user` (their own record excepted), in one INSERT."""
-    own = own_person_id(user)
+def log_access_many(user, action: str, person_ids, *, channel: str, detail=None, own_left_out=False) -> int:
+    """One access-log row per person shown to `user` (their own record excepted, unless the caller says it left it
+    out already: `own_left_out`), in one INSERT."""
+    own = None if own_left_out else own_person_id(user)
     ids = list(dict.fromkeys(pk for pk in person_ids if pk is not None and pk != own))
     if not ids:
         return 0
@@ -96,19 +97,14 @@ def log_access_many(user, action: str, person_ids, *, channel: str, detail=None)
 
 def access_log_for(person_id: int, *, limit: int = 200):
     """Who saw the person's data, newest first: the access log as the data-protection officer reads it."""
-    return AccessLogEntry.objects.filter(person_id=person_id).select_related("user")[:limit]
+    return AccessLogEntry.objects.filter(person_id=person_id).select_related("user").only(
+        "at", "channel", "action", "person_id", "detail", "user__username")[:limit]
 
 
 # --- the person page's history and access-log tables, as rows of one pattern (core.present.html_rows) ---
 
 HISTORY_ROW = "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\n<td>{}</td></tr>"
 LOOKED_ROW = "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"
-
-
-def _moment(at) -> str:
-    from django.utils.formats import date_format
-
-    return date_format(timezone.localtime(at) if timezone.is_aware(at) else at, "SHORT_DATETIME_FORMAT")
 
 
 def _side(pair, i: int):
@@ -138,16 +134,18 @@ def history_rows(entries) -> str:
     """The rows of a change history (entries with their actor), the national id never shown."""
     from django.utils.safestring import mark_safe
 
-    from tillit.core.present import html_rows
+    from tillit.core.present import Dates, html_rows
 
-    return html_rows(HISTORY_ROW, ((_moment(a.at), (a.actor.username if a.actor_id else "") or "system",
+    moment = Dates("SHORT_DATETIME_FORMAT")
+    return html_rows(HISTORY_ROW, ((moment(a.at), (a.actor.username if a.actor_id else "") or "system",
                                     a.get_channel_display(), a.action, mark_safe(_changes_html(a.changes)))  # noqa: S308
                                    for a in entries))
 
 
 def looked_rows(entries) -> str:
     """The rows of the access log's table of who looked (entries with their user)."""
-    from tillit.core.present import html_rows
+    from tillit.core.present import Dates, html_rows
 
-    return html_rows(LOOKED_ROW, ((_moment(e.at), (e.user.username if e.user_id else "") or "system",
+    moment = Dates("SHORT_DATETIME_FORMAT")
+    return html_rows(LOOKED_ROW, ((moment(e.at), (e.user.username if e.user_id else "") or "system",
                                    e.get_channel_display(), e.action_label) for e in entries))

@@ -1,9 +1,11 @@
 """Presenting many rows cheaply: what a list page shows is prepared once in Python (flat values, one
 `reverse` per page, each date formatted once) so the template does a few lookups per row, not dozens."""
 
+import datetime
 from html import escape as _escape
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import SafeData, mark_safe
 
@@ -32,18 +34,43 @@ def html_rows(row: str, values, separator: str = "\n") -> str:
     return mark_safe(separator.join(row.format(*map(esc, args)) for args in values))  # noqa: S308 - escaped
 
 
+# Format characters written here without Django's DateFormat (a tenth of a millisecond a call): zero-padded or
+# plain day, month, year, hour, minute, second. A format with any other letter goes to Django's date_format.
+_QUICK_CODES = {"d": "{0.day:02d}", "j": "{0.day}", "m": "{0.month:02d}", "n": "{0.month}", "Y": "{0.year:04d}",
+                "H": "{0.hour:02d}", "G": "{0.hour}", "i": "{0.minute:02d}", "s": "{0.second:02d}"}
+
+
+def _quick_pattern(fmt: str) -> str | None:
+    """A str.format pattern for a date format of only quick codes and punctuation; None otherwise."""
+    if "\\" in fmt or any(c.isalpha() and c not in _QUICK_CODES for c in fmt):
+        return None
+    return "".join(_QUICK_CODES.get(c) or c.replace("{", "{{").replace("}", "}}") for c in fmt)
+
+
 class Dates:
-    """SHORT_DATE_FORMAT in the active language, each distinct date formatted once."""
+    """A named date format (SHORT_DATE_FORMAT, SHORT_DATETIME_FORMAT, …) in the active language, as the template
+    filter `date` writes it (an aware time in the local time zone), each distinct value formatted once."""
 
     def __init__(self, fmt: str = "SHORT_DATE_FORMAT"):
+        from django.utils.formats import get_format
+
         self.fmt, self.seen = fmt, {}
+        written = get_format(fmt)
+        self.pattern, self.timed = _quick_pattern(written), any(c in "HGis" for c in written)
 
     def __call__(self, day) -> str:
         if day is None:
             return ""
         text = self.seen.get(day)
         if text is None:
-            text = self.seen[day] = date_format(day, self.fmt)
+            shown = day
+            if isinstance(day, datetime.datetime) and timezone.is_aware(day):
+                shown = timezone.localtime(day)
+            if self.pattern is not None and (isinstance(shown, datetime.datetime) or not self.timed):
+                text = self.pattern.format(shown)
+            else:
+                text = date_format(shown, self.fmt)
+            self.seen[day] = text
         return text
 
 

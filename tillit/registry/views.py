@@ -27,7 +27,9 @@ from tillit.registry.listing import FILTERS, clean_filters, log_people_shown, pe
 from tillit.registry.models import (
     DuplicateReview,
     Employer,
+    LeavePeriod,
     Membership,
+    MembershipPeriod,
     MembershipStatus,
     MembershipType,
     OrgUnit,
@@ -136,15 +138,25 @@ def people_export(request, fmt):
 
 
 def _person_context(request, person):
-    memberships = list(person.memberships.select_related("branch", "membership_type").prefetch_related("periods")
-                       .order_by("-joined_on"))
-    employments = list(person.employments.select_related("workplace__region").prefetch_related("leaves")
-                       .order_by("-starts_on"))
+    # Each section fetches the columns it shows (compiling and reading every column of four joined tables was a
+    # fifth of the page); the templates touch no other field.
+    memberships = list(person.memberships.select_related("branch", "membership_type").only(
+        "person_id", "member_number", "status", "ends_on", "joined_on", "branch__name", "membership_type__name",
+        "membership_type__translations").prefetch_related(Prefetch("periods", queryset=MembershipPeriod.objects.only(
+            "membership_id", "status", "valid_from", "valid_to", "reason"))).order_by("-joined_on"))
+    employments = list(person.employments.select_related("workplace__region").only(
+        "person_id", "workplace_id", "position", "percentage", "starts_on", "ends_on", "payroll_deduction",
+        "workplace__name", "workplace__path", "workplace__region_id", "workplace__region__path").prefetch_related(
+        Prefetch("leaves", queryset=LeavePeriod.objects.only("employment_id", "starts_on", "ends_on", "reason")))
+        .order_by("-starts_on"))
     scope = scope_for(request.user, VIEW)
     for e in employments:  # a link to the workplace only for those who may open its page (no query)
         e.linked = not scope.empty and e.workplace.in_scope(scope)
-    roles = list(person.roles.select_related("role_type", "org_unit", "employer").order_by("-starts_on"))
-    history = list(AuditEntry.objects.filter(person_id=person.pk).select_related("actor")[:HISTORY_SHOWN + 1])
+    roles = list(person.roles.select_related("role_type", "org_unit", "employer").only(
+        "person_id", "starts_on", "ends_on", "role_type__name", "role_type__translations", "org_unit__name",
+        "employer__name").order_by("-starts_on"))
+    history = list(AuditEntry.objects.filter(person_id=person.pk).select_related("actor").only(
+        "at", "actor__username", "channel", "action", "changes")[:HISTORY_SHOWN + 1])
     may_see_log = may(request.user, VIEW_ACCESS_LOG, person)
     looked = list(access_log_for(person.pk, limit=HISTORY_SHOWN)) if may_see_log else None
     return {
