@@ -120,3 +120,19 @@ def test_a_return_with_malformed_rows_is_refused_whole_with_every_bad_row_named(
     assert _snapshot() == before
     with pytest.raises(InvalidInput, match="missing: amount"):
         returns.receive_return(dues.a.company, _return([";1;2027-01"], header="member_number;x;period"))
+
+
+@pytest.mark.parametrize("day", [datetime.date(2027, 1, 15), datetime.date(2027, 3, 1), datetime.date(2026, 12, 1)])
+def test_what_is_outstanding_is_the_same_summed_in_hand_as_asked_of_the_database(world, day):
+    """The person page sums the entries it shows when it has them all; the ledger's own query must agree."""
+    from tillit.dues.ledger import outstanding_amount
+
+    person = world.a.members[0][0]
+    for kind, amount, due in [("charge", 40_000, datetime.date(2027, 1, 20)), ("charge", 40_000,
+                              datetime.date(2027, 2, 20)), ("charge", 12_500, None), ("payment", -30_000, None),
+                              ("correction", -5_000, datetime.date(2027, 1, 1)), ("correction", 2_000, None),
+                              ("write_off", -1_000, datetime.date(2027, 2, 1))]:
+        LedgerEntry.objects.create(person=person, kind=kind, amount=amount, due_on=due, source="staff")
+    in_hand = list(LedgerEntry.objects.filter(person=person))
+    assert outstanding_amount(person, day, in_hand) == outstanding_amount(person, day)
+    assert statement(person, day, in_hand) == statement(person, day)

@@ -297,8 +297,12 @@ def test_a_handler_sends_a_help_article_from_the_case_page(client, portal):
     assert sent.address == person.email and f"/help/{article.pk}/" in sent.body
     # a staff document shown to the person becomes downloadable on their case
     letter = factories.document(portal.a, content=b"Our answer", cases=[case], persons=[person])
+    section = client.get(reverse("case", args=[case.pk])).content.decode().split('id="for-person-h"')[1]
+    assert re.search(rf'<td>{letter.title}</td><td><form[^>]*>.*?value="{letter.pk}"><button>', section)
     client.post(reverse("portal_share_document", args=[case.pk]), {"document": letter.pk})
     assert case.events.filter(kind="document", public=True, data__document=letter.pk).count() == 1
+    section = client.get(reverse("case", args=[case.pk])).content.decode().split('id="for-person-h"')[1]
+    assert f"<td>{letter.title}</td><td>shown</td>" in section
     client.post(reverse("portal_share_document", args=[case.pk]), {"document": letter.pk})  # once only
     assert case.events.filter(kind="document", public=True, data__document=letter.pk).count() == 1
     client.force_login(user)

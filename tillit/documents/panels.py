@@ -7,14 +7,19 @@ from tillit.core.scopes import EDIT, scope_for
 from tillit.documents.models import Document
 from tillit.registry.models import employers_in_scope
 
+SHOWN = 100
 
-def _panel(request, filters: dict, new_query: str, can_add=None, documents=None):
+
+def _panel(request, filters: dict, new_query: str, can_add=None, documents=None, found=None):
     document_url, dates = url_maker("document"), Dates()
     documents = Document.objects.visible_to(request.user).filter(**filters) if documents is None else documents
+    rows = list(documents.order_by("-updated_at").values_list(
+        "pk", "title", "checked_out_by__username", "category__name", "current__number", "updated_at")[:SHOWN + 1])
+    if found is not None:
+        found.extend(rows)
     docs = [{"url": document_url(pk), "title": title, "holder": holder, "category": category or "–",
              "number": number, "changed": dates(timezone.localtime(changed).date())}
-            for pk, title, holder, category, number, changed in documents.order_by("-updated_at").values_list(
-                "pk", "title", "checked_out_by__username", "category__name", "current__number", "updated_at")[:100]]
+            for pk, title, holder, category, number, changed in rows[:SHOWN]]
     return "documents/_panel.html", {"documents": docs, "new_query": new_query,
                                      "can_add": not scope_for(request.user, EDIT).empty if can_add is None else can_add}
 
@@ -25,7 +30,22 @@ def person_documents(request, person):
 
 
 def case_documents(request, case):
-    return _panel(request, {}, f"case={case.pk}", documents=Document.objects.linked_to_visible(request.user, case=case))
+    found = []
+    panel = _panel(request, {}, f"case={case.pk}", found=found,
+                   documents=Document.objects.linked_to_visible(request.user, case=case))
+    if len(found) <= SHOWN:  # every document of the case: other sections of the page need not ask again
+        request.__dict__.setdefault("_tillit_case_documents", {})[case.pk] = [(pk, title) for pk, title, *_ in found]
+    return panel
+
+
+def case_document_titles(request, case, limit: int = SHOWN) -> list[tuple[int, str]]:
+    """(id, title) of the case's documents the user was shown, by title: from the documents section of the same
+    page where it listed them all, else one query."""
+    known = request.__dict__.get("_tillit_case_documents", {}).get(case.pk)
+    if known is not None:
+        return sorted(known, key=lambda row: (row[1], row[0]))[:limit]
+    return list(Document.objects.linked_to_visible(request.user, case=case).order_by("title", "pk")
+                .values_list("pk", "title")[:limit])
 
 
 def employer_documents(request, employer):

@@ -70,19 +70,26 @@ def in_arrears_q(day: datetime.date, prefix: str = "") -> Q:
     return Q(**{f"{prefix}dues_account__uncovered_due_on__lt": add_months(day.replace(day=1), -months)})
 
 
-def outstanding_amount(person: Person, day: datetime.date) -> int:
-    """Charges due before `day` that payments and credits do not cover (never below zero)."""
+def outstanding_amount(person: Person, day: datetime.date, entries=None) -> int:
+    """Charges due before `day` that payments and credits do not cover (never below zero). `entries`: every one
+    of the person's ledger entries, when the caller has them all (the sum is then made here, not asked again)."""
+    if entries is not None:
+        due = sum(e.amount for e in entries if e.amount > 0 and e.due_on is not None and e.due_on < day)
+        credits = sum(e.amount for e in entries if e.amount < 0)
+        return max(0, due + credits)
     sums = LedgerEntry.objects.filter(person=person).aggregate(
         due=Sum("amount", filter=Q(amount__gt=0, due_on__lt=day)), credits=Sum("amount", filter=Q(amount__lt=0)))
     return max(0, (sums["due"] or 0) + (sums["credits"] or 0))
 
 
-def statement(person: Person, day: datetime.date | None = None) -> dict:
+def statement(person: Person, day: datetime.date | None = None, entries=None) -> dict:
+    """The person's balance, what is outstanding and whether they are in arrears (`entries`: as for
+    outstanding_amount)."""
     day = day or timezone.localdate()
     account = DuesAccount.objects.filter(person=person).first()
     uncovered = account.uncovered_due_on if account else None
     months = policy().arrears_months
-    return {"balance": account.balance if account else 0, "outstanding": outstanding_amount(person, day),
+    return {"balance": account.balance if account else 0, "outstanding": outstanding_amount(person, day, entries),
             "uncovered_due_on": uncovered if uncovered and uncovered < day else None,
             "in_arrears": bool(uncovered and uncovered < add_months(day.replace(day=1), -months)),
             "arrears_months": months}

@@ -8,16 +8,20 @@ from tillit.dues.ledger import statement
 from tillit.dues.models import LedgerEntry
 from tillit.registry.models import may
 
+SHOWN = 60
+
 
 def person_dues(request, person):
     entries = list(LedgerEntry.objects.filter(person=person).select_related("invoice")
-                   .order_by("-created_at", "-pk")[:60])
+                   .order_by("-created_at", "-pk")[:SHOWN + 1])
+    every = entries if len(entries) <= SHOWN else None  # all of them in hand: what is outstanding needs no query
+    entries = entries[:SHOWN]
     if not entries:
         if not may(request.user, DUES, person):
             return None
         account = {"balance": 0, "outstanding": 0, "uncovered_due_on": None, "in_arrears": False}
     else:
-        account = statement(person, timezone.localdate())
+        account = statement(person, timezone.localdate(), every)
     rows = [{"e": e, "amount": kroner(e.amount), "invoice": getattr(e, "invoice", None)} for e in entries]
     return "dues/_panel.html", {"rows": rows, "balance": kroner(account["balance"]),
                                 "outstanding": kroner(account["outstanding"]), "account": account,

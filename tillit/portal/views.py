@@ -478,14 +478,13 @@ def case_for_the_person(request, case):
     """A section of the staff's case page: what the person sees of the case's documents (and a button to show
     one on their timeline), and a help article to send them. For those who may write on the case only."""
     from tillit.cases.models import CaseEvent
-    from tillit.documents.models import Document
+    from tillit.documents.panels import case_document_titles
 
     if not case.case_type.subject_can_see or not _may_write_on(request, case):
         return None
     shown = set(CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.DOCUMENT, public=True)
                 .values_list("data__document", flat=True))
-    documents = [{"pk": pk, "title": title, "shown": pk in shown} for pk, title in Document.objects.linked_to_visible(
-        request.user, case=case).order_by("title").values_list("pk", "title")[:100]]
+    documents = [{"pk": pk, "title": title, "shown": pk in shown} for pk, title in case_document_titles(request, case)]
     articles = published_titles()
     if not documents and not articles:
         return None

@@ -42,7 +42,12 @@ _frames: dict[tuple, list[str]] = {}
 
 def framed(key: tuple, render) -> list[str]:
     """The pieces of the frame for `key`: text, a slot's name, text, …; `render()` makes the frame, its slots
-    written as markers, the first time (per process; a frame is a pure function of its key)."""
+    written as markers, the first time (per process; a frame is a pure function of its key). With DEBUG on,
+    every time: a template edited while the development server runs shows at once."""
+    from django.conf import settings
+
+    if settings.DEBUG:
+        return render().split(_MARK)
     pieces = _frames.get(key)
     if pieces is None:
         pieces = render().split(_MARK)
