@@ -180,6 +180,8 @@ def test_a_frame_is_rendered_once_per_key_and_fills_each_requests_slots():
     assert first == "<p>static a: &lt;b&gt;Kari&lt;/b&gt;</p>" and second == "<p>static a: Ola</p>"
     assert other == "<p>static b: Ola</p>" and len(calls) == 2  # the body rendered once per key, not per request
     assert Template("{% load chrome %}{% slot who %}").render(Context({"who": "<i>"})) == "&lt;i&gt;"
+    keyed_by_a_list = Template("{% load chrome %}{% frame kinds %}{{ kinds|length }}{% endframe %}")
+    assert keyed_by_a_list.render(Context({"kinds": [1, 2]})) == "2"
 
 
 def test_a_frame_refuses_a_csrf_token_and_a_slot_in_a_loop():

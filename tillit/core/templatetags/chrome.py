@@ -106,12 +106,16 @@ _frame_ids = itertools.count()
 _RENDERING = "_tillit_frame_rendering"
 
 
+def _hashable(value):
+    return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
+
+
 class FrameNode(template.Node):
     def __init__(self, nodelist, key, slots):
         self.nodelist, self.key, self.slots, self.id = nodelist, key, slots, next(_frame_ids)
 
     def render(self, context):
-        key = (self.id, get_language(), *(expression.resolve(context) for expression in self.key))
+        key = (self.id, get_language(), *(_hashable(expression.resolve(context)) for expression in self.key))
         pieces = framed(key, lambda: self._frame(context))
         return fill(pieces, {str(i): slot.value(context) for i, slot in enumerate(self.slots)})
 
