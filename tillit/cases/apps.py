@@ -8,16 +8,12 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self):
-        from django.db.models.signals import post_delete, post_save
-
         from tillit.cases.models import CaseType, State
         from tillit.cases.panels import person_cases
-        from tillit.cases.queues import forget_configured_names
+        from tillit.core.kept import forget_on_change
         from tillit.registry.panels import register_person_panel
 
-        for model in (CaseType, State):  # the queue's kept names of types and states
-            post_save.connect(forget_configured_names, sender=model, dispatch_uid=f"tillit.names.{model.__name__}.s")
-            post_delete.connect(forget_configured_names, sender=model, dispatch_uid=f"tillit.names.{model.__name__}.d")
+        forget_on_change("case-config", CaseType, State)  # the queue's kept names of types and states
 
         register_person_panel(person_cases)
 

@@ -6,21 +6,23 @@ from tillit.cases.models import State
 from tillit.registry.models import OrgUnit
 
 
-def configured_names() -> dict[str, dict[int, tuple[str, dict]]]:
+def configured_names(type_ids=(), state_ids=()) -> dict[str, dict[int, tuple[str, dict]]]:
     """(name, translations) of every case type and state by id, for the queue's rows (a join and two JSON
-    columns a row otherwise): kept for five minutes, a new generation whenever a type or state is saved."""
+    columns a row otherwise): kept for five minutes, a new generation whenever a type or state is saved or
+    deleted (cases.apps), and read again when one of the ids asked for is not among them."""
     from tillit.cases.models import CaseType
-    from tillit.core.kept import generation, kept
+    from tillit.core.kept import kept_in, new_generation
 
-    return kept(f"tillit:case-names:{generation('case-config')}", 300, lambda: {
-        "types": {pk: (name, tr) for pk, name, tr in CaseType.objects.values_list("pk", "name", "translations")},
-        "states": {pk: (name, tr) for pk, name, tr in State.objects.values_list("pk", "name", "translations")}})
+    def read():
+        return kept_in("case-config", "names", 300, lambda: {
+            "types": {pk: (name, tr) for pk, name, tr in CaseType.objects.values_list("pk", "name", "translations")},
+            "states": {pk: (name, tr) for pk, name, tr in State.objects.values_list("pk", "name", "translations")}})
 
-
-def forget_configured_names(**_signal) -> None:
-    from tillit.core.kept import new_generation
-
-    new_generation("case-config")
+    names = read()
+    if not (set(type_ids) <= names["types"].keys() and set(state_ids) <= names["states"].keys()):
+        new_generation("case-config")
+        names = read()
+    return names
 
 
 QUEUES = {

@@ -14,7 +14,7 @@ from tillit.cases import services
 from tillit.cases.forms import NewCaseForm, NoteForm, TransferForm
 from tillit.cases.models import Case, State
 from tillit.cases.panels import case_panels, may_edit_case, may_open_cases
-from tillit.cases.queues import QUEUES, configured_names, filter_cases, forget_configured_names
+from tillit.cases.queues import QUEUES, configured_names, filter_cases
 from tillit.core.audit import log_access_many
 from tillit.core.errors import DomainError
 from tillit.core.forms import add_domain_errors
@@ -26,7 +26,6 @@ from tillit.registry.models import (
     OrgUnit,
     Person,
     all_unit_options,
-    forget_unit_scopes,
     unit_options,
     units_in_scope,
 )
@@ -73,14 +72,9 @@ def queue(request):
     found = list(cases.values_list("pk", "number", "title", "case_type_id", "state_id", "responsible_unit_id",
                                    "handler__username", "due_on", "closed_at")
                  [(page - 1) * PAGE:page * PAGE + 1])
-    case_url, dates, names = url_maker("case"), Dates(), configured_names()
-    if not ({row[3] for row in found} <= names["types"].keys() and {row[4] for row in found} <= names["states"].keys()):
-        forget_configured_names()  # a type or state newer than what was kept
-        names = configured_names()
-    unit_names = {pk: name for pk, name, _path in all_unit_options()}
-    if not {row[5] for row in found} <= unit_names.keys():
-        forget_unit_scopes()  # a unit newer than the kept list
-        unit_names = {pk: name for pk, name, _path in all_unit_options()}
+    case_url, dates = url_maker("case"), Dates()
+    names = configured_names({row[3] for row in found}, {row[4] for row in found})
+    unit_names = {pk: name for pk, name, _path in all_unit_options({row[5] for row in found})}
     type_names = {pk: shown(*names["types"][pk]) for pk in {row[3] for row in found} if pk in names["types"]}
     state_names = {pk: shown(*names["states"][pk]) for pk in {row[4] for row in found} if pk in names["states"]}
     rows = [{"pk": pk, "url": case_url(pk), "number": number, "title": title, "type": type_names.get(type_id, ""),

@@ -50,3 +50,22 @@ def new_generation(name: str) -> None:
 
     renew()
     transaction.on_commit(renew)
+
+
+def kept_in(name: str, key: str, seconds: int, read):
+    """`kept` under the current generation of `name`: every such entry is retired at once by new_generation(name)
+    (see forget_on_change)."""
+    return kept(f"tillit:{name}:{generation(name)}:{key}", seconds, read)
+
+
+def forget_on_change(name: str, *models) -> None:
+    """A new generation of `name` whenever a row of one of `models` is saved or deleted, by whatever code."""
+    from django.db.models.signals import post_delete, post_save
+
+    def receiver(**_signal):
+        new_generation(name)
+
+    for model in models:
+        for signal, what in ((post_save, "saved"), (post_delete, "deleted")):
+            signal.connect(receiver, sender=model, weak=False,
+                           dispatch_uid=f"tillit.kept.{name}.{model._meta.label}.{what}")

@@ -9,15 +9,14 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
-        from django.db.models.signals import post_delete, post_save
 
         from tillit.cases.panels import CASE_PANELS, MEASURE_PANELS
+        from tillit.core.kept import forget_on_change
         from tillit.portal import notify  # noqa: F401 - connects the signal
         from tillit.portal.models import Article
-        from tillit.portal.views import case_for_the_person, forget_published_titles, measure_panel
+        from tillit.portal.views import case_for_the_person, measure_panel
 
-        post_save.connect(forget_published_titles, sender=Article, dispatch_uid="tillit.article_saved")
-        post_delete.connect(forget_published_titles, sender=Article, dispatch_uid="tillit.article_deleted")
+        forget_on_change("articles", Article)  # the case page's kept titles of published articles
         MEASURE_PANELS.register(measure_panel)
         CASE_PANELS.register(case_for_the_person)
         user_logged_in.connect(remember_own_person, dispatch_uid="tillit.portal.own_person")

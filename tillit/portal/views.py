@@ -452,35 +452,24 @@ def measure_panel(request, period):
                                     "url": reverse("portal_help")}
 
 
-def _may_write_on(request, case) -> bool:
-    from tillit.cases.panels import may_edit_case
-
-    return may_edit_case(request.user, case)
-
-
 def published_titles() -> list[tuple[int, str, str]]:
     """(id, title, language) of the published help articles, for the case page's "send an article": kept for
-    five minutes, a new generation whenever an article is saved or deleted."""
-    from tillit.core.kept import generation, kept
+    five minutes, a new generation whenever an article is saved or deleted (portal.apps)."""
+    from tillit.core.kept import kept_in
 
-    return kept(f"tillit:published-articles:{generation('articles')}", 300, lambda: list(
+    return kept_in("articles", "published", 300, lambda: list(
         Article.objects.filter(state=Article.State.PUBLISHED).order_by("language", "title")
         .values_list("pk", "title", "language")[:300]))
-
-
-def forget_published_titles(**_signal) -> None:
-    from tillit.core.kept import new_generation
-
-    new_generation("articles")
 
 
 def case_for_the_person(request, case):
     """A section of the staff's case page: what the person sees of the case's documents (and a button to show
     one on their timeline), and a help article to send them. For those who may write on the case only."""
     from tillit.cases.models import CaseEvent
+    from tillit.cases.panels import may_edit_case
     from tillit.documents.panels import case_document_titles
 
-    if not case.case_type.subject_can_see or not _may_write_on(request, case):
+    if not case.case_type.subject_can_see or not may_edit_case(request.user, case):
         return None
     shown = set(CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.DOCUMENT, public=True)
                 .values_list("data__document", flat=True))

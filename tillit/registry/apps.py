@@ -8,10 +8,9 @@ class RegistryConfig(AppConfig):
     verbose_name = _("Registry")
 
     def ready(self):
-        from django.db.models.signals import post_delete, post_save
+        from tillit.core.kept import forget_on_change
+        from tillit.registry.models import OrgUnit, SavedView
 
-        from tillit.registry.models import OrgUnit, forget_unit_scopes
-
-        # Remembered scopes and unit lists are read again after any change of a unit, whoever makes it.
-        post_save.connect(forget_unit_scopes, sender=OrgUnit, dispatch_uid="tillit.unit_saved")
-        post_delete.connect(forget_unit_scopes, sender=OrgUnit, dispatch_uid="tillit.unit_deleted")
+        # Remembered scopes, unit lists and saved views are read again after any change, whoever makes it.
+        forget_on_change("units", OrgUnit)
+        forget_on_change("saved-views", SavedView)

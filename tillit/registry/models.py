@@ -53,13 +53,21 @@ def units_in_scope(user, perm: str = VIEW) -> list["OrgUnit"]:
     return list(units.filter(q)) if q is not None else []
 
 
-def all_unit_options() -> list[tuple[int, str, str]]:
+def all_unit_options(including=()) -> list[tuple[int, str, str]]:
     """(id, name, path) of every org unit in tree order, for the drop-downs of the list and case pages: kept in
-    the shared cache for five minutes, a new generation whenever a unit is saved or deleted."""
-    from tillit.core.kept import generation, kept
+    the shared cache for five minutes, a new generation whenever a unit is saved or deleted (registry.apps), and
+    read again when one of the ids in `including` is not among them."""
+    from tillit.core.kept import kept_in
 
-    return kept(f"tillit:unit-options:{generation('units')}", 300,
-                lambda: list(OrgUnit.objects.order_by("path").values_list("pk", "name", "path")))
+    def read():
+        return kept_in("units", "options", 300,
+                       lambda: list(OrgUnit.objects.order_by("path").values_list("pk", "name", "path")))
+
+    units = read()
+    if including and not set(including) <= {pk for pk, _name, _path in units}:
+        forget_unit_scopes()
+        units = read()
+    return units
 
 
 def unit_options(user, perm: str = VIEW) -> list[tuple[int, str]]:
@@ -208,9 +216,9 @@ def _resolved_scope(user, scope) -> tuple[list[int], bool]:
     return cache[key]
 
 
-def forget_unit_scopes(**_signal) -> None:
-    """A unit was added, changed or deleted: every remembered scope and unit list is read again (a new
-    generation of keys). Also the receiver of OrgUnit's post_save and post_delete."""
+def forget_unit_scopes() -> None:
+    """Every remembered scope and unit list is read again (a new generation of keys; registry.apps starts one
+    whenever a unit is saved or deleted)."""
     from tillit.core.kept import new_generation
 
     new_generation("units")

@@ -8,7 +8,6 @@ from django.utils.translation import gettext as _
 
 from tillit.core import audit
 from tillit.core.errors import InvalidInput
-from tillit.core.kept import new_generation
 from tillit.core.scopes import EDIT
 from tillit.registry.models import OrgUnit, SavedView, units_in_scope
 
@@ -28,7 +27,7 @@ def clean_query(query: str) -> str:
 
 
 # Every list page shows its saved views: kept for a minute per user, page and scope; saving or deleting any
-# view starts a new generation of these entries.
+# view starts a new generation of these entries (registry.apps).
 VIEWS_SECONDS = 60
 
 
@@ -37,14 +36,13 @@ def views_for(user, page: str) -> list[SavedView]:
     shared with a region is for the staff of its branches too)."""
     import hashlib
 
-    from tillit.core.kept import generation, kept
+    from tillit.core.kept import kept_in
     from tillit.core.scopes import VIEW, scope_for
 
     scope = scope_for(user, VIEW)
     covered = "*" if scope.everything else ",".join(sorted(scope.paths["org"]))
-    key = (f"tillit:saved-views:{generation('saved-views')}:{user.pk}:{page}:"
-           f"{hashlib.blake2b(covered.encode(), digest_size=8).hexdigest()}")
-    return kept(key, VIEWS_SECONDS, lambda: _read_views(user, page, scope))
+    key = f"{user.pk}:{page}:{hashlib.blake2b(covered.encode(), digest_size=8).hexdigest()}"
+    return kept_in("saved-views", key, VIEWS_SECONDS, lambda: _read_views(user, page, scope))
 
 
 def _read_views(user, page: str, scope) -> list[SavedView]:
@@ -95,7 +93,6 @@ def save_view(user, page: str, *, name: str, query: str, share_with="") -> Saved
         raise SavedViewError(_("A view of that name exists.")) from None
     audit.record("registry.saved_view.saved", view, actor=user, channel="ui",
                  changes={"query": [None, query], "shared_with": [None, unit.pk if unit else None]})
-    new_generation("saved-views")
     return view
 
 
@@ -104,4 +101,3 @@ def delete_view(user, view: SavedView) -> None:
     audit.record("registry.saved_view.deleted", view, actor=user, channel="ui",
                  changes={"name": [view.name, None]})
     view.delete()
-    new_generation("saved-views")
