@@ -148,3 +148,49 @@ def test_the_import_command_writes_a_reject_file(world, tmp_path):
     reject = tmp_path / "rejects.csv"
     call_command("import", str(path), user=world.admin.username, skip_invalid=True, reject_file=reject)
     assert "first_name" in reject.read_text() and Person.objects.filter(email="a@example.no").exists()
+
+
+def test_a_bad_row_in_a_later_batch_leaves_nothing_written(world, tmp_path, monkeypatch):
+    from tillit.registry import importer
+
+    monkeypatch.setattr(importer, "BATCH", 2)  # the good rows' batches are written before the bad one is read
+    factories.membership_type()
+    rows = good_rows(world, 5)
+    rows.append(["Bad", "Row", "01010100000", "", "", "", "", "", "", ""])
+    counts = (Person.objects.count(), Membership.objects.count(), Employment.objects.count(),
+              AuditEntry.objects.count())
+    result = run_import(write_csv(tmp_path, rows), actor=world.a.staff)
+    assert not result.applied and result.rejected == 1 and [e.row for e in result.errors] == [7]
+    assert (result.created, result.memberships_created, result.employments_created) == (0, 0, 0)
+    assert counts == (Person.objects.count(), Membership.objects.count(), Employment.objects.count(),
+                      AuditEntry.objects.count())
+    # With skip_invalid the same file writes its good rows.
+    result = run_import(write_csv(tmp_path, rows), actor=world.a.staff, skip_invalid=True)
+    assert result.applied and result.created == 5 and result.rejected == 1
+
+
+def test_rows_are_not_held_to_look_like_people_the_same_file_made(world, tmp_path, monkeypatch):
+    from tillit.registry import importer
+
+    monkeypatch.setattr(importer, "BATCH", 1)
+    header = ["first_name", "last_name", "national_id", "email"]
+    rows = [header, ["Ola", "Tvilling", factories.national_id(), "tvilling@example.no"],
+            ["Per", "Tvilling", factories.national_id(), "tvilling@example.no"]]
+    result = run_import(write_csv(tmp_path, rows), actor=world.admin)
+    assert (result.applied, result.created, result.errors) == (True, 2, [])
+    # A later file's look-alike of them is still refused.
+    again = [header, ["Kari", "Tvilling", factories.national_id(), "tvilling@example.no"]]
+    result = run_import(write_csv(tmp_path, again, name="again.csv"), actor=world.admin)
+    assert not result.applied and result.errors[0].message.startswith("Looks like person")
+
+
+def test_imported_people_are_found_by_a_misspelt_name(world, tmp_path):
+    # On SQLite the rows reach the full-text index through the staged insert (core.bulk); on PostgreSQL
+    # through the trigram index.
+    from tillit.registry.search import search_people
+
+    rows = [["first_name", "last_name", "national_id"]] + [
+        [f"Ingvild{i}", "Fjellheim", factories.national_id()] for i in range(3)]
+    assert run_import(write_csv(tmp_path, rows), actor=world.a.staff).created == 3
+    found = search_people(Person.objects.visible_to(world.admin), "fjelhleim")
+    assert sorted(p.first_name for p in found) == ["Ingvild0", "Ingvild1", "Ingvild2"]

@@ -349,3 +349,32 @@ def test_the_people_list_says_how_many_it_holds(client, world):
     assert (active.context["total"], active.context["more"]) == (3, False)
     assert 'data-total="3"' in active.content.decode()
     assert client.get(reverse("people"), {"q": "Alfasen"}).context["total"] is None  # best matches, no total
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_jobs_progress_shows_while_its_work_writes_inside_one_transaction(client):
+    # The page reads the progress the work reports from inside its transaction: on PostgreSQL written through
+    # a connection of its own, on SQLite (one writer) kept in the shared cache. Once done, the row has it.
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    from tillit.core import jobs
+
+    user = get_user_model().objects.create_user("worker-watcher", password="x")
+    client.force_login(user)
+    job, _created = jobs.start(user, "count", token=jobs.new_token())
+    seen = []
+
+    def work(job, progress):
+        with transaction.atomic():
+            progress(5, 10, "writing")
+            seen.append(client.get(reverse("job_progress", args=[job.pk])).content.decode())
+        return {}
+
+    assert jobs.run(job.pk, work).status == "done"
+    assert "5 / 10" in seen[0]
+    job.refresh_from_db()
+    assert (job.done, job.total, job.stage) == (5, 10, "writing")
+    from django.core.cache import cache
+
+    assert cache.get(jobs.progress_key(job.pk)) is None  # what the work reported is the row's now

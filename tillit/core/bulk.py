@@ -6,7 +6,9 @@ before they are written) and rows go to the database as plain tuples.
 """
 
 import datetime
+import functools
 import json
+import operator
 
 from django.db import connection, models
 
@@ -67,9 +69,26 @@ def _write(table: str, columns: str, width: int, rows) -> None:
             with cursor.cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
                 for row in rows:
                     copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * width)
+            return
+        marks = ", ".join(["%s"] * width)
+        if not _has_triggers(cursor, table):
             cursor.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', list(rows))  # noqa: S608
+            return
+        # A table with triggers (the people's full-text index): row by row, SQLite runs the trigger as a
+        # statement of its own each time, and an FTS5 index costs three times as much that way (2.8 s against
+        # 0.9 s for 20,000 people, measured). So the rows are staged in a temporary table without triggers and
+        # moved in one INSERT … SELECT, one statement: the same rows, the same triggers, the same transaction.
+        stage = f"bulk_stage_{table}"
+        cursor.execute(f'DROP TABLE IF EXISTS temp."{stage}"')
+        cursor.execute(f'CREATE TEMP TABLE "{stage}" AS SELECT {columns} FROM "{table}" WHERE 0')  # noqa: S608
+        cursor.executemany(f'INSERT INTO temp."{stage}" VALUES ({marks})', list(rows))  # noqa: S608
+        cursor.execute(f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM temp."{stage}"')  # noqa: S608
+        cursor.execute(f'DROP TABLE temp."{stage}"')
+
+
+def _has_triggers(cursor, table: str) -> bool:
+    cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s LIMIT 1", [table])
+    return cursor.fetchone() is not None
 
 
 def insert_with_ids(model, objs) -> list:
@@ -89,13 +108,21 @@ def insert_dicts(model, rows: list[dict]) -> list[dict]:
     for row, pk in zip(rows, reserve_ids(model, len(rows)), strict=True):
         row["id"] = pk
     columns = ", ".join(f'"{f.column}"' for f in fields)
-    converters = [(f.attname, _converter(f), defaults.get(f.attname)) for f in fields]
+    pick = operator.itemgetter(*(f.attname for f in fields))
+    converted = [(i, _memo(conv)) for i, f in enumerate(fields) if (conv := _converter(f))]
     values = []
     for row in rows:
-        out = []
-        for name, conv, default in converters:
-            value = row.get(name, default)
-            out.append(conv(value) if conv and value is not None else value)
+        out = list(pick({**defaults, **row}))
+        for i, conv in converted:
+            if out[i] is not None:
+                out[i] = conv(out[i])
         values.append(out)
     _write(model._meta.db_table, columns, len(fields), values)
     return rows
+
+
+def _memo(conv):
+    """Dates and times repeat down a batch (one `now` for every row): each is converted once."""
+    if conv is json.dumps:
+        return conv
+    return functools.lru_cache(maxsize=1024)(conv)

@@ -3,7 +3,7 @@
 A job starts from a form that carries a one-time token (`new_token`); the same token twice finds the job the
 first submit started, so a double click or a resent form starts nothing new. Progress is written in its own
 short transactions, outside the work's own, so the page sees it while the work goes on (on SQLite, whose one
-writer is the work itself while it writes, the page shows the stage it is in until that commits).
+writer is the work itself while it writes, through the shared cache instead).
 """
 
 import logging
@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -49,6 +50,22 @@ def start(user, kind: str, *, token: str, label: str = "", params=None, task=Non
     return job, True
 
 
+PROGRESS_SECONDS = 6 * 3600
+
+
+def progress_key(job_id: int) -> str:
+    return f"job-progress:{job_id}"
+
+
+def with_progress(job: Job) -> Job:
+    """The job with the progress its work reported from inside a transaction the database does not show yet."""
+    if not job.finished:
+        kept = cache.get(progress_key(job.pk))
+        if kept is not None:
+            job.done, job.total, job.stage = kept
+    return job
+
+
 class Progress:
     """Reports a running job's progress; at most one write per `every` units of work."""
 
@@ -72,7 +89,8 @@ class Progress:
             with side.cursor() as cursor:
                 cursor.execute("UPDATE core_job SET done = %s, total = %s, stage = %s WHERE id = %s",
                                [done, self.job.total, self.job.stage, self.job.pk])
-        # SQLite inside the work's transaction: nobody could read it before the work commits
+        else:  # SQLite inside the work's transaction: no other writer, so the page reads it from the cache
+            cache.set(progress_key(self.job.pk), (done, self.job.total, self.job.stage), PROGRESS_SECONDS)
 
     _connection = None
 
@@ -112,6 +130,7 @@ def run(job_id: int, work, *, known=()) -> Job | None:
         progress.close()
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "result", "error", "finished_at", "done", "total", "stage"])
+    cache.delete(progress_key(job.pk))
     return job
 
 

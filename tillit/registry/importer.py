@@ -1,21 +1,22 @@
 """Importing people, memberships and employments from CSV or XLSX.
 
-Two passes over the file: the first validates every row (format, lookups, duplicates) and
-changes nothing; the second writes, in one transaction, only if the first found no bad row
-(or with `skip_invalid`, only the good rows). Rows are matched to existing people by national
-id, then member number, so re-importing a file changes nothing.
+One pass over the file, in one transaction: each batch of rows is validated (format, lookups,
+duplicates in the file, matching to the register) and written. A bad row stops the writing but
+not the checking, so every error is named, and what was written is rolled back: nothing changes
+(with `skip_invalid`, the good rows are written and the bad ones returned). Rows are matched to
+existing people by national id, then member number, so re-importing a file changes nothing.
 """
 
+import collections
 import csv
 import dataclasses
 import io
 import itertools
-import pickle
-import tempfile
+import multiprocessing
 from collections.abc import Iterator
 from pathlib import Path
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
@@ -239,18 +240,63 @@ def _clean_row(raw: dict, mapping: dict, lookups: _Lookups, number: int) -> tupl
     return row, row_errors
 
 
-def _batches(iterator, size=BATCH):
-    while batch := list(itertools.islice(iterator, size)):
+def _batches(iterator, size=None):
+    while batch := list(itertools.islice(iterator, size or BATCH)):
         yield batch
 
 
-def _validate_batch(batch, mapping, lookups, seen_ids, seen_numbers, actor):
-    """Clean a batch of rows; return {row number: cleaned row} and the errors."""
-    cleaned, errors = {}, []
+_helper_lookups = None  # what a helper process, forked from the importing one, cleans rows with
+
+
+def _clean_in_helper(batch, mapping, workplaces):
+    lookups = _helper_lookups
+    lookups._workplaces.update(workplaces)
+    return [(number, *_clean_row(raw, mapping, lookups, number)) for number, raw in batch]
+
+
+def _cleaned_batches(batches, mapping, lookups):
+    """(batch, [(row number, cleaned row, its errors)]) for each batch of the file, in order. When the file has
+    more than one batch, a helper process (forked, so it holds the reference data already) cleans each batch
+    while the caller matches and writes the one before: the checks run on a second core. The helper never
+    touches the database; the batch's workplaces are looked up here and sent with it."""
+    global _helper_lookups
     column = next((c for c, f in mapping.items() if f == "workplace"), "workplace")
-    lookups.load_workplaces(raw[column] for _n, raw in batch if raw.get(column))
-    for number, raw in batch:
-        row, row_errors = _clean_row(raw, mapping, lookups, number)
+
+    def workplaces_of(batch):
+        keys = {str(raw[column]).strip() for _n, raw in batch if raw.get(column)}
+        lookups.load_workplaces(keys)
+        return {k: lookups._workplaces[k] for k in keys}
+
+    first = next(batches, None)
+    if first is None:
+        return
+    second = next(batches, None)
+    if second is None or "fork" not in multiprocessing.get_all_start_methods():
+        for batch in itertools.chain([first], [second] if second else [], batches):
+            workplaces_of(batch)
+            yield batch, [(number, *_clean_row(raw, mapping, lookups, number)) for number, raw in batch]
+        return
+    _helper_lookups = lookups
+    try:
+        with multiprocessing.get_context("fork").Pool(1) as helper:
+            waiting = collections.deque()
+            for batch in itertools.chain([first, second], batches):
+                waiting.append((batch, helper.apply_async(_clean_in_helper, (batch, mapping, workplaces_of(batch)))))
+                if len(waiting) > 1:
+                    done, result = waiting.popleft()
+                    yield done, result.get()
+            while waiting:
+                done, result = waiting.popleft()
+                yield done, result.get()
+    finally:
+        _helper_lookups = None
+
+
+def _validate_batch(batch, seen_ids, seen_numbers, actor, created):
+    """Duplicates within the file and matching to the register for a cleaned batch (see _cleaned_batches);
+    return {row number: cleaned row} and the errors."""
+    cleaned, errors = {}, []
+    for number, row, row_errors in batch:
         nid = row["person"].get("national_id")
         if nid:
             if nid in seen_ids:
@@ -274,11 +320,11 @@ def _validate_batch(batch, mapping, lookups, seen_ids, seen_numbers, actor):
             errors.extend(row_errors)
         else:
             cleaned[number] = row
-    _match_batch(cleaned, errors, actor)
+    _match_batch(cleaned, errors, actor, created)
     return cleaned, errors
 
 
-def _match_batch(cleaned: dict, errors: list, actor):
+def _match_batch(cleaned: dict, errors: list, actor, created=frozenset()):
     """Attach the existing person to each row; refuse rows that only look like someone already there."""
     ids = [r["person"]["national_id"] for r in cleaned.values() if r["person"].get("national_id")]
     numbers = [r["member_number"] for r in cleaned.values() if r["member_number"]]
@@ -324,12 +370,14 @@ def _match_batch(cleaned: dict, errors: list, actor):
     like = {}
     if emails:
         for pk, email in Person.objects.current().filter(email__among=emails).values_list("pk", "email"):
-            like[("email", email)] = pk
+            if pk not in created:
+                like[("email", email)] = pk
     if names:
         births = {r["person"]["birth_date"] for r in unmatched.values() if r["person"].get("birth_date")}
         for pk, name, birth in Person.objects.current().filter(search_name__among=names, birth_date__among=births
                                                                ).values_list("pk", "search_name", "birth_date"):
-            like[("name", name, birth)] = pk
+            if pk not in created:
+                like[("name", name, birth)] = pk
     hits = {like.get(("email", r["person"].get("email"))) or like.get(
         ("name", Person.make_search_name(r["person"]["first_name"], r["person"]["last_name"]),
          r["person"].get("birth_date"))) for r in unmatched.values()} - {None}
@@ -372,8 +420,10 @@ def run_import(path: Path, *, actor, mapping: dict | None = None, skip_invalid: 
                filename: str = "", progress=None) -> ImportResult:
     """Import the file; all-or-nothing unless `skip_invalid`. Returns counts and every row error.
 
-    `progress(done, total, stage)` is called after each batch: stage "checking" (every row, nothing written),
-    then "writing" (the good rows, in one transaction)."""
+    One pass, in one transaction: each batch is checked (format, lookups, duplicates, matching) and written at
+    once. The first bad row stops the writing (unless `skip_invalid`) but not the checking, so every error is
+    named; at the end what was written is rolled back. `progress(done, total, stage)` is called after each
+    batch: stage "writing" while rows are saved, "checking" once a bad row has stopped the saving."""
     if not scope_for(actor, IMPORT).everything and scope_for(actor, IMPORT).empty:
         raise ImportFileError(_("You are not allowed to import."))
     mapping = mapping or {}
@@ -390,47 +440,40 @@ def run_import(path: Path, *, actor, mapping: dict | None = None, skip_invalid: 
             raise ImportFileError(_("The file has no column for the field “%(field)s”.") % {"field": required})
     lookups = _Lookups(actor)
     seen_ids, seen_numbers = {}, {}
+    created = set()  # people this import made: a later row is never held to look like one of them
     total = count_rows(path, filename) if progress else 0
     report = progress or (lambda done, total=None, stage="": None)
-    report(0, total, "checking")
-    # Pass 1 keeps the cleaned good rows in a spool file, so pass 2 does not validate twice.
-    with tempfile.TemporaryFile() as spool:
-        for batch in _batches(rows):
-            result.rows += len(batch)
-            cleaned, errors = _validate_batch(batch, mapping, lookups, seen_ids, seen_numbers, actor)
-            result.errors.extend(errors)
-            if errors and skip_invalid:
-                by_row = {}
-                for e in errors:
-                    by_row.setdefault(e.row, []).append(f"{e.column}: {e.message}")
-                result.reject_rows.extend({**raw, "error": "; ".join(by_row[n])} for n, raw in batch if n in by_row)
-            for row in cleaned.values():
-                row.pop("existing", None)
-                row.pop("existing_membership", None)
-            pickle.dump(cleaned, spool, protocol=pickle.HIGHEST_PROTOCOL)
-            report(result.rows, max(total, result.rows), "checking")
-        total = result.rows
-        result.rejected = len({e.row for e in result.errors})
-        if result.rejected and not skip_invalid:
-            result.reject_rows = []
-            return result
-        spool.seek(0)
-        written = 0
-        report(0, total, "writing")
+    report(0, total, "writing")
+    try:
         with transaction.atomic():
-            while True:
-                try:
-                    cleaned = pickle.load(spool)
-                except EOFError:
-                    break
-                late_errors = []
-                _match_batch(cleaned, late_errors, actor)
-                if late_errors:  # the data changed between the passes: write nothing rather than half
-                    raise ImportFileError(_("Row %(row)d: %(message)s") % {"row": late_errors[0].row,
-                                                                           "message": late_errors[0].message})
-                _write_batch(cleaned, actor, result)
-                written += len(cleaned)
-                report(written, total, "writing")
+            writing = True
+            for batch, checked in _cleaned_batches(_batches(rows), mapping, lookups):
+                result.rows += len(batch)
+                cleaned, errors = _validate_batch(checked, seen_ids, seen_numbers, actor, created)
+                result.errors.extend(errors)
+                if errors and skip_invalid:
+                    by_row = {}
+                    for e in errors:
+                        by_row.setdefault(e.row, []).append(f"{e.column}: {e.message}")
+                    result.reject_rows.extend({**raw, "error": "; ".join(by_row[n])} for n, raw in batch
+                                              if n in by_row)
+                writing = writing and (skip_invalid or not errors)
+                if writing:
+                    _write_batch(cleaned, actor, result, created)
+                report(result.rows, max(total, result.rows), "writing" if writing else "checking")
+            result.rejected = len({e.row for e in result.errors})
+            if not writing:
+                transaction.set_rollback(True)
+    except IntegrityError:
+        # Someone registered one of these people (or took a member number) while the import ran.
+        raise ImportFileError(_("Someone changed the register while the file was imported (a national identity "
+                                "number or member number in the file was taken meanwhile). Nothing was "
+                                "imported: run the import again.")) from None
+    if not writing:
+        result.created = result.updated = result.unchanged = 0
+        result.memberships_created = result.employments_created = 0
+        result.reject_rows = []
+        return result
     result.applied = True
     return result
 
@@ -440,7 +483,7 @@ def _audit_row(now, actor, action, object_type, object_id, person_id, changes):
             "object_type": object_type, "object_id": object_id, "person_id": person_id, "changes": changes}
 
 
-def _write_batch(cleaned: dict, actor, result: ImportResult):
+def _write_batch(cleaned: dict, actor, result: ImportResult, created: set):
     """Write one batch of matched rows: plain row inserts (COPY on PostgreSQL), audited."""
     now = timezone.now()
     audits, new_people = [], []
@@ -477,6 +520,7 @@ def _write_batch(cleaned: dict, actor, result: ImportResult):
         if "new_person" in row:
             new = row.pop("new_person")
             row["person_id"] = new["id"]
+            created.add(new["id"])
             audits.append(_audit_row(now, actor, "registry.person.created", "registry.person", new["id"], new["id"],
                                      {f: [None, str(new[f])] for f in PERSON_AUDIT_FIELDS
                                       if new.get(f) not in (None, "")}))
@@ -546,21 +590,13 @@ def rejects_path(job) -> Path:
 
 
 def _import_work(job, progress):
-    """An import job (registry.views.import_upload): progress in two halves, checking then writing."""
+    """An import job (registry.views.import_upload): progress by rows, saving until a bad row stops it."""
     params = job.params
     path = Path(params["path"])
-    half = {"n": 0}
-
-    def report(done, total=None, stage=""):
-        if total is not None:
-            half["n"] = total
-        n = half["n"]
-        progress(done if stage == "checking" else n + done, 2 * n, stage)
-
     try:
         result = run_import(path, actor=job.user, mapping=params.get("mapping") or {},
                             skip_invalid=bool(params.get("skip_invalid")), filename=params.get("filename", ""),
-                            progress=report)
+                            progress=progress)
     finally:
         path.unlink(missing_ok=True)
     data = result.as_dict()

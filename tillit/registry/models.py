@@ -282,15 +282,16 @@ class Person(QuickChoices, models.Model):
     """Anyone in the registry; a member is a Person with a Membership."""
 
     first_name = models.CharField(_("first name"), max_length=100)
-    last_name = models.CharField(_("last name"), max_length=100, db_index=True)
+    # Indexed by person_name_order (last name first); no index of its own.
+    last_name = models.CharField(_("last name"), max_length=100)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     # Unique among confirmed records; a provisional one (registered by a user who cannot see the
     # record already holding this id) waits for member service to merge it.
     national_id = models.CharField(_("national identity number"), max_length=12, null=True, blank=True,
                                    db_index=True)
     provisional = models.BooleanField(default=False)
-    email = models.EmailField(_("email"), blank=True, db_index=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
     address_line = models.CharField(_("address"), max_length=200, blank=True)
     postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
@@ -320,7 +321,11 @@ class Person(QuickChoices, models.Model):
     class Meta:
         verbose_name = _("person")
         verbose_name_plural = _("people")
-        indexes = [models.Index(fields=["last_name", "first_name", "id"], name="person_name_order")]
+        # Email and phone are looked up whole, never by prefix: plain indexes, without PostgreSQL's extra
+        # pattern index that db_index would add (every index is paid for on every insert of an import).
+        indexes = [models.Index(fields=["last_name", "first_name", "id"], name="person_name_order"),
+                   models.Index(fields=["email"], name="person_email"),
+                   models.Index(fields=["phone"], name="person_phone")]
         constraints = [models.UniqueConstraint(fields=["national_id"], condition=Q(provisional=False),
                                                name="person_national_id_once")]
 

@@ -145,7 +145,9 @@ RESULT_TEMPLATES = {"import": "registry/_import_result.html", "export": "registr
 
 
 def _job_context(request, pk) -> dict:
-    job = get_object_or_404(Job, pk=pk, user=request.user)
+    from tillit.core.jobs import with_progress
+
+    job = with_progress(get_object_or_404(Job, pk=pk, user=request.user))
     return {"job": job, "result_template": RESULT_TEMPLATES.get(job.kind, "workspace/_job_result.html")}
 
 
