@@ -248,10 +248,13 @@ def _batches(iterator, size=None):
 _helper_lookups = None  # what a helper process, forked from the importing one, cleans rows with
 
 
-def _clean_in_helper(batch, mapping, workplaces):
-    lookups = _helper_lookups
-    lookups._workplaces.update(workplaces)
+def _clean_batch(batch, mapping, lookups):
     return [(number, *_clean_row(raw, mapping, lookups, number)) for number, raw in batch]
+
+
+def _clean_in_helper(batch, mapping, workplaces):
+    _helper_lookups._workplaces.update(workplaces)
+    return _clean_batch(batch, mapping, _helper_lookups)
 
 
 def _cleaned_batches(batches, mapping, lookups):
@@ -267,26 +270,23 @@ def _cleaned_batches(batches, mapping, lookups):
         lookups.load_workplaces(keys)
         return {k: lookups._workplaces[k] for k in keys}
 
-    first = next(batches, None)
-    if first is None:
-        return
-    second = next(batches, None)
-    if second is None or "fork" not in multiprocessing.get_all_start_methods():
-        for batch in itertools.chain([first], [second] if second else [], batches):
+    first = list(itertools.islice(batches, 2))
+    batches = itertools.chain(first, batches)
+    if len(first) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        for batch in batches:
             workplaces_of(batch)
-            yield batch, [(number, *_clean_row(raw, mapping, lookups, number)) for number, raw in batch]
+            yield batch, _clean_batch(batch, mapping, lookups)
         return
     _helper_lookups = lookups
     try:
         with multiprocessing.get_context("fork").Pool(1) as helper:
             waiting = collections.deque()
-            for batch in itertools.chain([first, second], batches):
+            for batch in batches:
                 waiting.append((batch, helper.apply_async(_clean_in_helper, (batch, mapping, workplaces_of(batch)))))
                 if len(waiting) > 1:
                     done, result = waiting.popleft()
                     yield done, result.get()
-            while waiting:
-                done, result = waiting.popleft()
+            for done, result in waiting:
                 yield done, result.get()
     finally:
         _helper_lookups = None
