@@ -194,3 +194,65 @@ def test_imported_people_are_found_by_a_misspelt_name(world, tmp_path):
     assert run_import(write_csv(tmp_path, rows), actor=world.a.staff).created == 3
     found = search_people(Person.objects.visible_to(world.admin), "fjelhleim")
     assert sorted(p.first_name for p in found) == ["Ingvild0", "Ingvild1", "Ingvild2"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_person_registered_elsewhere_during_the_import_is_a_clear_error_and_nothing_is_written(
+        world, tmp_path, monkeypatch):
+    # Another session registers a national id of the file's second batch after the import has checked that
+    # batch against the register and before it writes it: the import's insert waits on the other's uncommitted
+    # row, then meets the taken key. SQLite lets one writer at a time in, so there the race cannot happen.
+    import threading
+
+    from django.db import connection, transaction
+
+    from tillit.registry import importer
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs two concurrent writers (PostgreSQL)")
+    monkeypatch.setattr(importer, "BATCH", 2)
+    factories.membership_type()
+    rows = good_rows(world, 4)
+    taken = rows[3][2]  # the third data row: the second batch
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        importing = cursor.fetchone()[0]
+    inserted, failures = threading.Event(), []
+
+    def other_session():
+        from django.db import connection as own
+
+        try:
+            with transaction.atomic():
+                factories.person(national_id=taken, first_name="Elsewhere")
+                inserted.set()
+                with own.cursor() as cursor:  # commit only once the import waits on this row
+                    for _ in range(200):
+                        cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [importing])
+                        if cursor.fetchone()[0] == "Lock":
+                            break
+                        threading.Event().wait(0.05)
+                    else:
+                        failures.append("the import never waited on the other session's row")
+        except Exception as exc:  # noqa: BLE001 - reported by the test below
+            failures.append(repr(exc))
+            inserted.set()
+        finally:
+            own.close()
+
+    other = threading.Thread(target=other_session)
+
+    def progress(done, total, stage):
+        if done == 2 and not other.is_alive() and not inserted.is_set():
+            other.start()
+            inserted.wait(10)
+
+    counts = (Person.objects.count(), Membership.objects.count(), AuditEntry.objects.count())
+    with pytest.raises(ImportFileError, match="changed the register while the file was imported"):
+        run_import(write_csv(tmp_path, rows), actor=world.a.staff, progress=progress)
+    other.join(15)
+    assert failures == []
+    # Only the other session's person (and its audit entry) were written; none of the file's rows.
+    assert Person.objects.filter(national_id=taken).get().first_name == "Elsewhere"
+    assert (Person.objects.count(), Membership.objects.count()) == (counts[0] + 1, counts[1])
+    assert not Person.objects.filter(email__startswith="imp").exists()

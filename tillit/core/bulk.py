@@ -66,7 +66,10 @@ def insert_rows(model, objs) -> int:
 def _write(table: str, columns: str, width: int, rows) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
+            # The raw COPY's errors (a unique key taken meanwhile) come out as Django's, as every other
+            # statement's do, so callers catch IntegrityError whichever way the rows were written.
+            copying = cursor.cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN')
+            with connection.wrap_database_errors, copying as copy:
                 for row in rows:
                     copy.write_row(row)
             return
