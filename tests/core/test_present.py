@@ -28,6 +28,16 @@ def test_options_mark_the_chosen_value_and_escape_labels():
                     '<option value="2" selected>To &quot;to&quot;</option>')
 
 
+@given(st.lists(st.tuples(st.one_of(st.integers(0, 3), st.sampled_from(["1", "2", "<x>"]), st.booleans()), _VALUE),
+                max_size=6), st.one_of(st.none(), st.integers(0, 3), st.sampled_from(["1", "<x>"])))
+def test_options_are_the_same_written_again_from_memory(choices, selected):
+    chosen = str(selected or "")
+    expected = format_html_join("", '<option value="{}"{}>{}</option>', (
+        (value, mark_safe(" selected") if str(value) == chosen else "", label) for value, label in choices))
+    assert options(choices, selected) == expected
+    assert options(choices, selected) == expected  # the second time from the options written once
+
+
 def test_the_quick_select_renders_as_django_select():
     from django import forms
 
@@ -192,3 +202,76 @@ def test_a_frame_refuses_a_csrf_token_and_a_slot_in_a_loop():
     looped = Template("{% load chrome %}{% frame %}{% for x in xs %}{% slot x %}{% endfor %}{% endframe %}")
     with pytest.raises(TemplateSyntaxError):
         looped.render(Context({"xs": [1, 2]}))
+
+
+# The markup tillit.core.forms.form_fields writes, as the template it replaced; the two must agree.
+FORM_FIELDS_MARKUP = """\
+{% if form.non_field_errors %}<div class="error" role="alert">{% for e in form.non_field_errors %}<p>{{ e }}</p>\
+{% endfor %}</div>{% endif %}
+{% for field in form.hidden_fields %}{{ field }}{% endfor %}
+{% for field in form.visible_fields %}
+<div class="field{% if field.errors %} invalid{% endif %}">
+  <label for="{{ field.id_for_label }}">{{ field.label|capfirst }}</label>
+  {{ field }}
+  {% for e in field.errors %}<span class="error" id="{{ field.html_name }}-error">{{ e }}</span>{% endfor %}
+  {% if field.help_text %}<small>{{ field.help_text }}</small>{% endif %}
+</div>
+{% endfor %}
+"""
+
+
+def _as_template(form) -> str:
+    from django.template import Context, engines
+
+    engine = engines["django"].engine
+    return engine.from_string(FORM_FIELDS_MARKUP).render(Context({"form": form}))
+
+
+_TEXT = st.text(alphabet=st.sampled_from("aZø<>&\"' é"), max_size=8)
+_LABEL = st.one_of(_TEXT, _TEXT.map(mark_safe), st.sampled_from([gettext_lazy("overdue"), ""]))
+
+
+@given(st.lists(st.tuples(st.sampled_from(["text", "area", "choice", "check", "date", "number", "hidden"]),
+                          _LABEL, _TEXT, st.booleans(), _TEXT), min_size=1, max_size=5),
+       st.one_of(st.none(), _TEXT), st.booleans())
+@example([("text", "navn", "", True, "Eva & <Ole>")], "Noe gikk galt", True)
+def test_form_fields_writes_what_the_template_wrote(fields, top_error, bound):
+    from django import forms
+
+    from tillit.core.forms import QuickSelect, form_fields
+
+    made = {}
+    for i, (kind, label, help_text, required, _value) in enumerate(fields):
+        common = {"label": label, "help_text": help_text, "required": required}
+        made[f"f{i}"] = {
+            "text": lambda c: forms.CharField(max_length=3, **c),
+            "area": lambda c: forms.CharField(widget=forms.Textarea, **c),
+            "choice": lambda c: forms.ChoiceField(choices=[("1", "Øst & Vest"), ("2", "<Nord>")], widget=QuickSelect,
+                                                  **c),
+            "check": lambda c: forms.BooleanField(**c),
+            "date": lambda c: forms.DateField(**c),
+            "number": lambda c: forms.IntegerField(**c),
+            "hidden": lambda c: forms.IntegerField(widget=forms.HiddenInput, **c),
+        }[kind](common)
+    form_class = type("Generated", (forms.Form,), made)
+    data = {f"f{i}": value for i, (*_rest, value) in enumerate(fields)}
+    form = form_class(data if bound else None, initial=None if bound else data)
+    if bound:
+        form.is_valid()
+        if top_error:
+            form.add_error(None, top_error)
+    assert form_fields(form) == _as_template(form)
+
+
+def test_form_fields_matches_the_template_for_the_projects_forms(db):
+    from tillit.cases.forms import NoteForm, TransferForm
+    from tillit.core.forms import form_fields
+    from tillit.documents.forms import EditForm, LinkForm, NewDocumentForm, ShareForm, VersionForm
+    from tillit.registry.forms import EmploymentForm, ImportForm, MembershipForm, PersonForm, RoleForm, StatusForm
+
+    for form_class in (NoteForm, TransferForm, EditForm, LinkForm, NewDocumentForm, ShareForm, VersionForm,
+                       EmploymentForm, ImportForm, MembershipForm, PersonForm, RoleForm, StatusForm):
+        for form in (form_class(), form_class(data={"version": "x"})):
+            form.is_valid() if form.is_bound else None
+            assert form_fields(form) == _as_template(form), form_class.__name__
+            assert "<label" in form_fields(form)

@@ -15,9 +15,10 @@ from tillit.cases.forms import NewCaseForm, NoteForm, TransferForm
 from tillit.cases.models import Case, State
 from tillit.cases.panels import case_panels, may_edit_case, may_open_cases
 from tillit.cases.queues import QUEUES, configured_names, filter_cases
+from tillit.cases.timeline import timeline_html
 from tillit.core.audit import log_access_many
 from tillit.core.errors import DomainError
-from tillit.core.forms import add_domain_errors
+from tillit.core.forms import PlainChoices, add_domain_errors
 from tillit.core.notify import mark_read
 from tillit.core.present import Dates, capped_count, html_rows, options, url_maker
 from tillit.core.scopes import CONFIGURE, EDIT, VIEW, mark_shown, scope_for
@@ -143,8 +144,8 @@ def case_detail(request, pk):
     draft = request.session.pop(f"case_draft_{case.pk}", {})
     transfer = TransferForm(initial={"version": case.version, "reason": draft.get("reason", ""),
                                      "unit": draft.get("unit")})
-    transfer.fields["unit"].choices = [(pk, name) for pk, name, _path in all_unit_options()
-                                       if pk != case.responsible_unit_id]
+    transfer.fields["unit"].choices = PlainChoices((pk, name) for pk, name, _path in all_unit_options()
+                                                   if pk != case.responsible_unit_id)
     delivery = {}
     if hasattr(case, "messages"):  # the messaging app records delivery of messages to the subject
         delivery = dict(case.messages.values_list("pk", "status"))
@@ -161,8 +162,8 @@ def case_detail(request, pk):
             event.to_shown = states.get(event.data.get("to")) or event.data.get("to_name", "")
     mark_read(request.user, object_type="case", object_id=case.pk)  # opening the case reads its notifications
     return render(request, "cases/case.html", {
-        "case": case, "events": events,
-        "subjects": subjects, "related": case.related.all(),
+        "case": case, "timeline": timeline_html(events),
+        "subjects": subjects, "related": list(case.related.values("pk", "number")),  # only what is shown
         "transitions": services.available_transitions(case, request.user) if can_edit else [],
         "can_edit": can_edit,
         "note_form": NoteForm(initial={"body": draft.get("body", "")} if draft.get("action") == "case_note" else None),

@@ -10,7 +10,6 @@ from django.utils.formats import date_format
 from django.utils.safestring import SafeData, mark_safe
 
 _PROBE = 2_147_480_001
-SELECTED = mark_safe(" selected")  # noqa: S308 - a constant
 
 
 def url_maker(name: str, arg: str = "pk"):
@@ -74,11 +73,29 @@ class Dates:
         return text
 
 
+_OPTIONS: dict[tuple, str] = {}  # (value, label) → its <option>, for plain values and labels: written once
+
+
 def options(choices, selected) -> str:
-    """<option> elements for (value, label) pairs, the `selected` value marked; escaped."""
+    """<option> elements for (value, label) pairs, the `selected` value marked; escaped. The option of a plain
+    (int or str) value and str label is written once per process: a drop-down of every unit is the same each
+    request (lazy labels, which follow the language, and safe ones are written each time)."""
     chosen = str(selected or "")
-    return html_rows("<option value=\"{}\"{}>{}</option>", ((value, SELECTED if str(value) == chosen else "", label)
-                                                         for value, label in choices), "")
+    parts = []
+    for value, label in choices:
+        if str(value) == chosen:
+            parts.append(f'<option value="{esc(value)}" selected>{esc(label)}</option>')
+            continue
+        plain = type(label) is str and type(value) in (int, str)
+        written = _OPTIONS.get((value, label)) if plain else None
+        if written is None:
+            written = f'<option value="{esc(value)}">{esc(label)}</option>'
+            if plain:
+                if len(_OPTIONS) > 50_000:
+                    _OPTIONS.clear()
+                _OPTIONS[(value, label)] = written
+        parts.append(written)
+    return mark_safe("".join(parts))  # noqa: S308 - escaped
 
 
 COUNT_CAP = 1000  # past this a list says "more than 1,000": a scoped count reads every row it counts
