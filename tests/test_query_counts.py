@@ -19,6 +19,18 @@ def _queries(client, url) -> int:
     return len(captured)
 
 
+def _dues_entries(person, i):
+    import datetime
+
+    from tillit.dues.models import Invoice, LedgerEntry
+
+    charge = LedgerEntry.objects.create(person=person, kind="charge", amount=45000, method="invoice", source="run",
+                                        period=datetime.date(2026, i + 1, 1), due_on=datetime.date(2026, i + 1, 20))
+    Invoice.objects.create(charge=charge, person=person, kid=f"10000{i}", amount=45000, language="nb",
+                           due_on=charge.due_on, paid=45000 if i % 2 else 0)
+    LedgerEntry.objects.create(person=person, kind="payment", amount=-45000, source="giro", reason=f"Betalt {i}")
+
+
 def _more_of_everything(world, case, document, person):
     import datetime
 
@@ -33,6 +45,8 @@ def _more_of_everything(world, case, document, person):
         services.assign_role(person, factories.role_type(), world.a.branch, starts_on=datetime.date(2010 + i, 1, 1),
                              ends_on=datetime.date(2010 + i, 6, 1), actor=world.a.staff)
         services.update_person(person, {"city": f"By {i}"}, actor=world.a.staff)
+    for i in range(1, 4):  # the dues section: charges with their invoices, and payments
+        _dues_entries(person, i)
     for i in range(6):
         factories.member(world.a.branch)
         other = factories.case(world.a, title=f"More {i}", case_type=case.case_type)
@@ -47,6 +61,7 @@ def test_list_and_detail_pages_take_the_same_queries_for_more_rows(client, world
     person = world.a.members[1][0]
     case = factories.case(world.a, subjects=[person])
     document = factories.document(world.a, persons=[person], cases=[case])
+    _dues_entries(person, 0)  # an account with entries: the balance and what is outstanding are shown
     client.force_login(user)
     pages = {
         # After a first request the user, unread count, saved views, unit list and configured names are kept
