@@ -171,13 +171,17 @@ def timed_import(path: Path, actor, rows: int) -> dict:
 
     write, write_batch = bulk._write, importer._write_batch
 
+    by_table = {}
+
     def timed_write(*args):  # the row inserts: COPY on PostgreSQL passes no execute wrapper
         start, writing[0] = time.perf_counter(), True
         try:
             return write(*args)
         finally:
             writing[0] = False
-            in_db[0] += time.perf_counter() - start
+            took = time.perf_counter() - start
+            in_db[0] += took
+            by_table[args[0]] = by_table.get(args[0], 0.0) + took
 
     yardstick = yardstick_ms()
     bulk._write = timed_write
@@ -192,7 +196,9 @@ def timed_import(path: Path, actor, rows: int) -> dict:
     assert outcome.applied and outcome.created == rows, outcome.as_dict()
     return {"rows": rows, "seconds": round(elapsed, 2), "rows_per_s": round(rows / elapsed),
             "checking_s": round(elapsed - spent["writing"], 2), "writing_s": round(spent["writing"], 2),
-            "database_s": round(in_db[0], 2), "yardstick_ms": yardstick}
+            "database_s": round(in_db[0], 2), "yardstick_ms": yardstick,
+            "inserts_s_by_table": {table: round(took, 2) for table, took in sorted(by_table.items(),
+                                                                                 key=lambda kv: -kv[1])}}
 
 
 def main():
@@ -290,6 +296,7 @@ def main():
               f"{imp['rows_per_s']:,} rows/s (validated, "
               f"audited); checking {imp['checking_s']} s, writing {imp['writing_s']} s, of which in the database "
               f"{imp['database_s']} s; yardstick {imp['yardstick_ms']} ms")
+        print("  inserts by table, s:", ", ".join(f"{t} {s}" for t, s in imp["inserts_s_by_table"].items()))
     if "copy_ceiling_rows_per_s" in result["import"]:
         print(f"raw load of the same file (COPY / executemany, no index): "
               f"{result['import']['copy_ceiling_rows_per_s']:,} rows/s")
