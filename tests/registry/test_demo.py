@@ -48,3 +48,16 @@ def test_demo_data_goes_only_into_an_empty_registry():
         call_command("demo", members=20, seed=1)
     call_command("demo", members=20, seed=1, if_empty=True)  # what `make run` does the second time
     assert Person.objects.count() == 21  # the members and the demo's citizen, once
+
+
+def test_the_banks_demo_file_holds_at_most_a_files_worth_of_payments(monkeypatch):
+    # A demo of a million members has more invoices than one OCR Giro file may hold (50 MB): the demo's bank
+    # file stops at OCR_PAYMENTS, and the demo completes.
+    from tillit.dues import demo
+    from tillit.dues.models import GiroFile, Invoice, LedgerEntry
+
+    monkeypatch.setattr(demo, "OCR_PAYMENTS", 5)
+    call_command("demo", members=120, seed=7)
+    assert Invoice.objects.count() > 6
+    payments = LedgerEntry.objects.filter(source="giro")
+    assert GiroFile.objects.count() == 1 and 1 <= payments.count() <= 5

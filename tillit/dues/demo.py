@@ -41,6 +41,9 @@ def ocr_file(payments: list[tuple[str, int]], *, number: str, date: datetime.dat
     return transmission.to_ocr() + "\n"
 
 
+OCR_PAYMENTS = 20_000  # about 3 MB of OCR Giro: well within what giro.read_file takes (50 MB)
+
+
 def load_dues_demo(*, members: int, seed: int = 1) -> None:
     rng = random.Random(seed + 11)
     DuesPolicy.objects.all().delete()
@@ -81,9 +84,10 @@ def load_dues_demo(*, members: int, seed: int = 1) -> None:
         rows.append(f"{line['member_number']};{periods[-1]:%Y-%m};{amount // 100},{amount % 100:02d}")
     if len(rows) > 1:
         returns.receive_return(unit, "\n".join(rows).encode(), filename=f"trekk-{periods[-1]:%Y-%m}.csv")
-    # The bank: most invoices of both months paid, one with a KID that is not ours.
-    paid = [(i.kid, i.amount) for i in Invoice.objects.filter(charge__period__in=periods).order_by("pk")
-            if rng.random() < 0.75]
+    # The bank: most invoices of both months paid, one with a KID that is not ours. One file, as a bank sends a
+    # day's payments: at most OCR_PAYMENTS (a demo of a million members has more invoices than a file may hold).
+    invoices = Invoice.objects.filter(charge__period__in=periods).order_by("pk").values_list("kid", "amount")
+    paid = [pair for pair in invoices[:OCR_PAYMENTS * 2] if rng.random() < 0.75][:OCR_PAYMENTS]
     paid.append(("99999999999999", 45000))
     giro.read_file(ocr_file(paid, number="0000001", date=periods[-1] + datetime.timedelta(days=24)).encode(),
                    filename="ocr-demo.txt")
