@@ -323,7 +323,9 @@ def in_process(app, cookie: str, paths: list[str], floor_paths: list[str], repea
 
 
 def wrk(port: int, path: str, cookie: str, seconds: float) -> float:
-    done = subprocess.run(["wrk", "-t2", "-c8", f"-d{max(1, round(seconds))}s", "-H", f"Cookie: {cookie}",
+    # A request may take longer than wrk's own 2 s timeout on the largest data set: wait up to 30 s for each.
+    done = subprocess.run(["wrk", "-t2", "-c8", f"-d{max(1, round(seconds))}s", "--timeout", "30s",
+                           "-H", f"Cookie: {cookie}",
                            f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True)
     if "Non-2xx" in done.stdout:
         raise RuntimeError(f"{path}: errors under load\n{done.stdout}")
@@ -336,7 +338,7 @@ def over_http(port: int, cookie: str, path: str, floor_path: str, rounds: int, s
         ours.append(wrk(port, path, cookie, seconds))
         bare.append(wrk(port, floor_path, cookie, seconds))
     return {"tillit_rps": round(statistics.mean(ours), 1), "floor_rps": round(statistics.mean(bare), 1),
-            "ratio": round(sum(ours) / sum(bare), 2), "rounds": rounds}
+            "ratio": round(sum(ours) / sum(bare), 2) if sum(bare) else None, "rounds": rounds}
 
 
 def serve(app) -> int:
@@ -499,7 +501,7 @@ def main():
     for key, row in rows.items():
         p, h = row["in_process"], row.get("http", {})
         print(f"{key:<34}{p['tillit_median_ms']:>10}{p['tillit_p95_ms']:>8}{p['floor_median_ms']:>10}"
-              f"{p['ratio']:>6}{h.get('tillit_rps', '-'):>12}{h.get('floor_rps', '-'):>11}{h.get('ratio', '-'):>6}")
+              f"{p['ratio']:>6}{h.get('tillit_rps', '-'):>12}{h.get('floor_rps', '-'):>11}{h.get('ratio') or '-':>6}")
     if "serve_scaling" in result:
         print("tillit serve, requests/s:", {k: v for k, v in result["serve_scaling"].items() if k != "page"})
     print(f"written: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
