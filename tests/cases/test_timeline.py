@@ -58,3 +58,11 @@ def test_the_timeline_is_what_the_template_wrote(specs, language):
     with translation.override(language), timezone.override("Europe/Oslo"):
         expected = engines["django"].engine.from_string(TIMELINE_MARKUP).render(Context({"events": events}))
         assert timeline_html(events) == expected
+
+
+def test_a_document_entry_without_its_document_is_named_not_linked():
+    event = CaseEvent(kind="document", public=False, body="", data={"title": "Avtale"},
+                      at=datetime.datetime(2026, 12, 3, 9, tzinfo=datetime.UTC))
+    event.actor, event.delivery = None, None
+    html = timeline_html([event])
+    assert ": Avtale" in html and "<a " not in html

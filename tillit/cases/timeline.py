@@ -35,7 +35,10 @@ def _detail(e, data, document_url) -> str:
         what = data.get("what")
         suffix = {"version": f" ({_('version')} {_shown(data.get('number', ''))})", "removed": f" ({_('removed')})",
                   "deleted": f" ({_('deleted')})"}.get(what, "")
-        return f': <a href="{esc(document_url(data.get("document")))}">{_shown(data.get("title", ""))}</a>{suffix}'
+        title = _shown(data.get("title", ""))
+        if data.get("document") is None:  # an entry without its document: named, not linked to a page that is not
+            return f": {title}{suffix}"
+        return f': <a href="{esc(document_url(data["document"]))}">{title}</a>{suffix}'
     return ""
 
 
