@@ -31,7 +31,7 @@ SKIP_NAMESPACES = {"admin", "api"}
 # crawled with two members and a citizen in tests/portal/test_crawl.py.
 NOT_PERSONAL = {"login", "logout", "healthz", "set_language", "home", "shared",
                 "dues_return_template", "opt_out", "portal_services", "portal_service", "portal_suggest",
-                "portal_confirm", "portal_login_link", "portal_link", "portal_help", "portal_article"}
+                "portal_confirm", "portal_login_link", "portal_link", "portal_help", "portal_article", "access_rights"}
 
 
 def _person_ids(side):
@@ -282,11 +282,11 @@ def test_no_review_of_another_scope_can_be_resolved(client, world: World):
     from tillit.registry import services
     from tillit.registry.models import DuplicateReview, Person
 
-    mine = world.a.members[2][0]  # B's rep registers someone who looks like one of A's people
+    mine = world.a.members[2][0]  # B's member service registers someone who looks like one of A's people
     Person.objects.filter(pk=mine.pk).update(birth_date="1970-01-01")
     theirs = services.create_person({"first_name": mine.first_name, "last_name": mine.last_name,
                                      "birth_date": "1970-01-01", "registered_at": world.b.workplace},
-                                    actor=world.b.rep)
+                                    actor=world.b.staff)
     review = DuplicateReview.objects.get()
     client.force_login(world.a.staff)
     for name, data in REVIEW_POST_ROUTES.items():

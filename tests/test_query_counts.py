@@ -42,7 +42,8 @@ def _more_of_everything(world, case, document, person):
                                              actor=world.a.staff)
         services.add_leave(employment, starts_on=datetime.date(2010 + i, 3, 1), reason="Permisjon",
                            actor=world.a.staff)
-        services.assign_role(person, factories.role_type(), world.a.branch, starts_on=datetime.date(2010 + i, 1, 1),
+        board = factories.role_type("board_member", grant_role="")
+        services.assign_role(person, board, world.a.branch, starts_on=datetime.date(2010 + i, 1, 1),
                              ends_on=datetime.date(2010 + i, 6, 1), actor=world.a.staff)
         services.update_person(person, {"city": f"By {i}"}, actor=world.a.staff)
     for i in range(1, 4):  # the dues section: charges with their invoices, and payments

@@ -1,8 +1,11 @@
+import datetime
+
 import pytest
 
 from tests import factories
 from tillit.core.models import AccessLogEntry, ApiToken, AuditEntry
 from tillit.core.services import create_token
+from tillit.registry import services
 from tillit.registry.models import Person
 
 pytestmark = pytest.mark.django_db
@@ -112,10 +115,15 @@ def test_memberships_employments_and_roles_go_through_the_services(api, world):
     response = api.post("/employments", {"person_id": person.pk, "workplace_id": world.a.workplace.pk,
                                          "starts_on": "2025-01-01", "percentage": "80,5"})
     assert response.status_code == 201 and response.json()["percentage"] == 80.5
+    # A role that gives access is a grant: a case handler (no right to give access) is refused and nothing is made.
     response = api.post("/roles", {"person_id": person.pk, "role_type": "workplace_rep",
                                    "employer_id": world.a.workplace.pk, "starts_on": "2025-03-01"})
+    assert response.status_code == 403 and not person.roles.exists()
+    factories.role_type("safety_deputy", grant_role="")
+    response = api.post("/roles", {"person_id": person.pk, "role_type": "safety_deputy",
+                                   "employer_id": world.a.workplace.pk, "starts_on": "2025-03-01"})
     assert response.status_code == 201, response.content
-    assert api.get(f"/roles?person_id={person.pk}").json()["items"][0]["role_type"] == "workplace_rep"
+    assert api.get(f"/roles?person_id={person.pk}").json()["items"][0]["role_type"] == "safety_deputy"
 
 
 def test_trees_show_the_users_part_and_validate_org_numbers(api, world):
@@ -147,6 +155,9 @@ def test_every_resource_can_be_updated_and_each_update_is_audited(api, world):
                                                         "version": membership.version})
     assert stale.status_code == 409
     role = world.a.rep_person.roles.get()
+    assert api.patch(f"/roles/{role.pk}", {"ends_on": "2030-12-31"}).status_code == 403  # it gives access
+    role = services.assign_role(world.a.rep_person, factories.role_type("safety_deputy", grant_role=""),
+                                world.a.workplace, starts_on=datetime.date(2022, 1, 1), actor=None)
     response = api.patch(f"/roles/{role.pk}", {"ends_on": "2020-01-01"})
     assert response.status_code == 422 and "ends_on" in response.json()["errors"]  # before it started
     response = api.patch(f"/roles/{role.pk}", {"ends_on": "2030-12-31"})

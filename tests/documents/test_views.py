@@ -117,21 +117,25 @@ def test_an_employers_page_and_a_units_page_list_their_documents(client, world):
     assert agreement.title not in client.get(reverse("employers")).content.decode()
 
 
-def test_a_rep_adds_a_document_for_a_member_of_the_workplace(client, world):
+def test_member_service_adds_a_document_for_a_member_and_a_rep_does_not(client, world):
+    """Filing documents on a member is member service's work; a rep's rights on a member are corrections only."""
     member = world.a.members[2][0]  # employed at the rep's workplace
     client.force_login(world.a.rep)
     page = client.get(reverse("person", args=[member.pk])).content.decode()
-    assert f"{reverse('document_new')}?person={member.pk}" in page
-    form = client.get(reverse("document_new") + f"?person={member.pk}")
-    assert form.status_code == 200 and [c[0] for c in form.context["form"].fields["unit"].choices] == [
-        world.a.branch.pk]
+    assert f"{reverse('document_new')}?person={member.pk}" not in page
+    assert client.get(reverse("document_new") + f"?person={member.pk}").status_code == 404
+    client.post(reverse("document_new") + f"?person={member.pk}", {
+        "file": SimpleUploadedFile("Referat.txt", b"Samtale med leder"), "unit": world.a.branch.pk,
+        "person": member.pk})
+    assert not Document.objects.exists()
+    client.force_login(world.a.staff)
+    assert f"{reverse('document_new')}?person={member.pk}" in client.get(reverse("person", args=[member.pk])
+                                                                          ).content.decode()
     client.post(reverse("document_new") + f"?person={member.pk}", {
         "file": SimpleUploadedFile("Referat.txt", b"Samtale med leder"), "unit": world.a.branch.pk,
         "person": member.pk})
     doc = Document.objects.get()
     assert doc.responsible_unit == world.a.branch and list(doc.persons.all()) == [member]
-    assert client.get(reverse("document", args=[doc.pk])).status_code == 200
-    assert client.get(reverse("document_new")).status_code == 404  # nothing to link to: no unit of their own
     outsider = world.b.members[2][0]
     assert client.get(reverse("document_new") + f"?person={outsider.pk}").status_code == 404
 

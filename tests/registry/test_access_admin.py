@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from tests import factories
 from tillit.core.models import AuditEntry, Grant
+from tillit.core.policy import Refused
 from tillit.core.scopes import scope_for
 from tillit.core.services import grant_access
 
@@ -37,10 +38,15 @@ def test_a_role_is_given_within_the_administrators_rights_only(client, world, lo
     grant = Grant.objects.get(user=newcomer)
     assert (grant.role, grant.tree, grant.node_id) == ("viewer", "org", world.a.branch.pk)
     assert AuditEntry.objects.filter(action="core.grant.created", object_id=grant.pk, actor=local_admin).exists()
-    # A case handler may export and import, which a local administrator may not: refused, beside the field.
+    # A case handler may export and import, which a local administrator may not: not on offer, refused beside the
+    # field, and refused by the service whatever the form.
     response = client.post(reverse("access_grant", args=[newcomer.pk]), {"role": "case_handler",
                                                                          "unit": world.a.branch.pk})
-    assert "Not a role you can give here." in str(response.context["form"].errors["role"])
+    assert "role" in response.context["form"].errors
+    from tillit.registry.access import give_role
+
+    with pytest.raises(Refused, match="more than you have"):
+        give_role(local_admin, newcomer, "case_handler", "org", world.a.branch)
     # A unit outside the administrator's region is not on offer.
     response = client.post(reverse("access_grant", args=[newcomer.pk]), {"role": "viewer", "unit": world.b.branch.pk})
     assert "unit" in response.context["form"].errors
@@ -57,8 +63,41 @@ def test_a_reps_access_follows_the_role_and_cannot_be_removed_here(client, world
     assert Grant.objects.filter(pk=grant.pk).exists()
 
 
+def test_a_stronger_login_is_not_the_local_administrators(client, world, local_admin):
+    """The region's case handler holds rights a local administrator cannot give (export, import, dues): no reset,
+    unlock or revoke, on the page or by posting."""
+    from tillit.registry.access import may_reset
+
+    handler = world.a.staff
+    assert not may_reset(local_admin, handler)
+    client.force_login(local_admin)
+    before = handler.password
+    client.post(reverse("access_password", args=[handler.pk]))
+    handler.refresh_from_db()
+    assert handler.password == before
+    grant = Grant.objects.get(user=handler)
+    client.post(reverse("access_revoke", args=[handler.pk]), {"grant": grant.pk})
+    assert Grant.objects.filter(pk=grant.pk).exists()
+    assert not AuditEntry.objects.filter(action="core.user.password_reset", object_id=handler.pk).exists()
+
+
+def test_the_form_offers_only_the_roles_it_may_give_and_the_list_shows_who_is_locked_out(client, world, local_admin,
+                                                                                          settings):
+    client.force_login(local_admin)
+    page = client.get(reverse("access_user", args=[world.a.staff.pk]))
+    offered = [code for code, _label in page.context["form"].fields["role"].choices if code]
+    assert offered == ["local_admin", "viewer"]  # not the administrator, case handler, rep or payroll office
+    assert 'value="admin"' not in page.content.decode()
+    request = RequestFactory().post("/login/")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        authenticate(request, username=world.a.staff.username, password="wrong password")
+    rows = client.get(reverse("access_users")).context["locked"]
+    assert rows == {world.a.staff.username}
+
+
 def test_unlock_and_temporary_password(client, world, local_admin, settings):
-    user = world.a.staff
+    user = factories.user("reader_alfa")
+    grant_access(user, "viewer", "org", world.a.branch, actor=None, channel="system")
     request = RequestFactory().post("/login/")
     for _ in range(settings.AXES_FAILURE_LIMIT):
         authenticate(request, username=user.username, password="wrong password")
@@ -85,3 +124,22 @@ def test_a_login_with_access_elsewhere_is_left_to_a_wider_administrator(client, 
     user.refresh_from_db()
     assert user.password == before
     assert not scope_for(local_admin, "manage_grants").covers_node("org", world.b.region.path)
+
+
+def test_the_rights_page_shows_the_table_the_services_check(client, world, local_admin):
+    from tillit.core.policy import ACTIONS, roles_for
+
+    client.force_login(local_admin)
+    page = client.get(reverse("access_rights"))
+    assert page.status_code == 200
+    body = page.content.decode()
+    from django.utils.html import escape
+
+    assert all(escape(str(action.label)) in body for action in ACTIONS.values())
+    row = next(r for r in page.context["rows"] if r["action"].code == "registry.correct")
+    codes = [code for code, _label in page.context["roles"]]
+    allowed = [code for code, yes in zip(codes, row["allowed"], strict=True) if yes]
+    assert allowed == roles_for(ACTIONS["registry.correct"])
+    assert reverse("access_rights") in client.get(reverse("access_users")).content.decode()
+    client.force_login(world.a.staff)  # neither gives access nor configures: no page
+    assert client.get(reverse("access_rights")).status_code == 404

@@ -74,9 +74,22 @@ def test_a_likely_duplicate_can_be_registered_on_purpose_but_never_the_same_nati
 
 def test_it_records_old_and_new_values_and_the_channel_on_change(world):
     p = world.a.members[1][0]
-    services.update_person(p, {"city": "Bergen"}, actor=world.a.rep, channel="rep", expected_version=p.version)
+    services.update_person(p, {"phone": "+4791234567"}, actor=world.a.rep, channel="rep", expected_version=p.version)
     entry = AuditEntry.objects.filter(object_id=p.pk, action="registry.person.changed").latest("id")
-    assert entry.changes == {"city": ["", "Bergen"]} and entry.channel == "rep" and entry.actor == world.a.rep
+    assert entry.changes == {"phone": ["", "+4791234567"]} and entry.channel == "rep" and entry.actor == world.a.rep
+
+
+def test_a_rep_changes_only_what_reps_may_correct_and_only_in_their_scope(world):
+    from tillit.core.policy import Refused
+
+    p = world.a.members[1][0]
+    for data in ({"city": "Bergen"}, {"national_id": factories.national_id()}, {"first_name": "Other"}):
+        with pytest.raises(Refused):
+            services.update_person(p, data, actor=world.a.rep, channel="rep", expected_version=p.version)
+    outsider = world.b.members[1][0]
+    with pytest.raises(Refused):
+        services.update_person(outsider, {"phone": "+4791234567"}, actor=world.a.rep, channel="rep")
+    assert not AuditEntry.objects.filter(object_id__in=[p.pk, outsider.pk], action="registry.person.changed").exists()
 
 
 def test_a_second_editor_with_a_stale_version_gets_a_conflict_and_the_first_edit_stays(world):

@@ -76,12 +76,23 @@ def test_an_edit_based_on_an_old_version_is_refused_and_the_newer_edit_kept(clie
     assert person.city == "Hamar"
 
 
-def test_a_reps_correction_is_recorded_with_the_rep_channel(client, world):
+def test_a_rep_edits_nothing_on_the_staff_pages_of_their_own_members(client, world):
+    """A rep's rights on a member are the corrections of the reps' portal: the staff person page offers no edit, and
+    posting to the staff forms changes nothing (name, membership, employment, a role that gives access)."""
     person = world.a.members[1][0]
     client.force_login(world.a.rep)
+    page = client.get(reverse("person", args=[person.pk]))
+    assert page.status_code == 200 and reverse("person_edit", args=[person.pk]) not in page.content.decode()
+    assert client.post(reverse("person_edit", args=[person.pk]), _form(person, last_name="Changed")).status_code == 404
+    for name in ("membership_new", "employment_new", "role_new"):
+        assert client.post(reverse(name, args=[person.pk]), {}).status_code == 404
+    person.refresh_from_db()
+    assert person.last_name != "Changed"
+    assert not AuditEntry.objects.filter(person_id=person.pk, actor=world.a.rep).exists()
+    client.force_login(world.a.staff)  # member service, the insider
     client.post(reverse("person_edit", args=[person.pk]), _form(person, city="Lillehammer"))
     entry = AuditEntry.objects.filter(object_id=person.pk, action="registry.person.changed").latest("id")
-    assert entry.channel == "rep" and entry.changes["city"] == ["", "Lillehammer"]
+    assert entry.channel == "ui" and entry.changes["city"] == ["", "Lillehammer"] and entry.actor == world.a.staff
 
 
 def test_registering_a_likely_duplicate_shows_the_match_and_can_be_overridden(client, world):

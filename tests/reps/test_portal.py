@@ -138,3 +138,35 @@ def test_member_lists_open_only_after_the_current_declaration_is_signed(client, 
     client.force_login(world.admin)
     assert client.post(reverse("reps_declaration_edit"), {"text_en": "Again", "version": 1}).status_code == 422
     assert client.post(reverse("reps_declaration_edit"), {"text_en": "Again", "version": 2}).status_code == 302
+
+
+def test_the_declaration_guards_every_path_to_member_data_not_only_the_reps_list(client, world):
+    """Unsigned, a rep's grant opens nothing personal anywhere: the staff people list, a person page, the export,
+    the API and the one search; once signed, the same doors open. A rep of the other side never sees A's members."""
+    from tillit.core.services import create_token
+    from tillit.reps import declaration
+
+    declaration.publish({"en": "I keep members' data confidential."}, actor=world.admin, expected_version=0)
+    member = world.a.members[2][0]
+    marker = member.first_name  # the rep's own record (which they always see) has another
+    _token, raw = create_token(world.a.rep, "t")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+    def doors():
+        client.force_login(world.a.rep)
+        return {
+            "list": marker in client.get(reverse("people")).content.decode(),
+            "page": client.get(reverse("person", args=[member.pk])).status_code == 200,
+            "export": marker in b"".join(client.get(reverse("people_export", args=["csv"])).streaming_content
+                                         ).decode(),
+            "api": client.get(f"/api/v1/persons/{member.pk}", **auth).status_code == 200,
+            "search": reverse("person", args=[member.pk]) in client.get(reverse("search"), {"q": member.first_name}
+                                                                        ).content.decode(),
+        }
+
+    assert doors() == dict.fromkeys(("list", "page", "export", "api", "search"), False)
+    declaration.sign(world.a.rep, name="Kari Tillitsvalgt", version=1, language="en")
+    assert doors() == dict.fromkeys(("list", "page", "export", "api", "search"), True)
+    client.force_login(world.b.rep)
+    declaration.sign(world.b.rep, name="Ola", version=1, language="en")
+    assert client.get(reverse("person", args=[member.pk])).status_code == 404

@@ -1,6 +1,6 @@
 """API v1: one NinjaAPI, one router per domain, errors in one JSON shape:
 
-    {"message": "...", "errors": {"field": ["..."]}}   (422 validation, 409 conflict, 404, 401)
+    {"message": "...", "errors": {"field": ["..."]}}   (422 validation, 409 conflict, 403 refused, 404, 401)
 """
 
 from django.db import transaction
@@ -17,9 +17,11 @@ from tillit.api.registry import router as registry_router
 from tillit.api.reps import router as reps_router
 from tillit.api.workspace import router as workspace_router
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
+from tillit.core.policy import Refused
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
-ERRORS = {"401": "A valid API token is required.", "404": "Not found, or outside your scope.",
+ERRORS = {"401": "A valid API token is required.", "403": "Not allowed for the token's user.",
+          "404": "Not found, or outside your scope.",
           "405": "Method not allowed.", "409": "Changed meanwhile, or a conflict with existing data.",
           "422": "The request is not valid: `errors` names each field at fault."}
 
@@ -35,7 +37,7 @@ class TillitAPI(NinjaAPI):
                 "matches": {"type": "array", "items": {"type": "integer"}}}}
         for operations in schema["paths"].values():
             for method, operation in operations.items():
-                codes = ["401", "404", "405", "422"] + (["409"] if method.upper() in WRITES else [])
+                codes = ["401", "404", "405", "422"] + (["403", "409"] if method.upper() in WRITES else [])
                 for code in codes:
                     operation["responses"].setdefault(code, {
                         "description": ERRORS[code],
@@ -59,6 +61,11 @@ def invalid(request, exc):
 def conflict(request, exc):
     return _error(request, 409, exc.message, exc.field_errors,
                   matches=[person.pk for person, _reasons in exc.matches])  # the service names only visible ones
+
+
+@api.exception_handler(Refused)
+def refused(request, exc):
+    return _error(request, 403, exc.message, exc.field_errors)
 
 
 @api.exception_handler(DomainError)

@@ -1,32 +1,13 @@
+from tillit.cases.access import may_open_cases
 from tillit.cases.models import Case
 from tillit.core.panels import Panels
 from tillit.core.present import url_maker
-from tillit.core.scopes import EDIT, VIEW, mark_shown, scope_for, was_shown
 
 # Sections other apps add to the case page (documents, ...).
 CASE_PANELS = Panels()
 MEASURE_PANELS = Panels()  # sections of the measurement page: panel(request, (unit, start, end))
 register_case_panel = CASE_PANELS.register
 case_panels = CASE_PANELS.render
-
-
-def may_open_cases(user, perm: str = EDIT) -> bool:
-    """Cases belong to org units: opening one (EDIT) or measuring the flow (VIEW) needs a grant over a unit;
-    a rep whose grants are over workplaces only has neither page."""
-    scope = scope_for(user, perm)
-    return scope.everything or bool(scope.paths["org"])
-
-
-def may_edit_case(user, case) -> bool:
-    """Whether `user` may act on a case they can see: at once where their edit scope is their view scope, else
-    one query, remembered for the request (the case page and its sections ask it several times)."""
-    if was_shown(user, case, EDIT):
-        return True
-    if scope_for(user, EDIT).covers_as_much_as(scope_for(user, VIEW)) or \
-            Case.objects.visible_to(user, EDIT).filter(pk=case.pk).exists():
-        mark_shown(user, case, EDIT)
-        return True
-    return False
 
 
 def person_cases(request, person):

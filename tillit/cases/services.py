@@ -6,11 +6,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tillit.cases import daycounts
+from tillit.cases import access, daycounts
 from tillit.cases.deadlines import add_business_days
 from tillit.cases.models import Case, CaseEvent, CaseShare, CaseType, Process, State, Transition
 from tillit.core import audit
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
+from tillit.core.policy import require
 from tillit.core.scopes import EDIT, roles_over
 from tillit.core.services import next_numbers, save_versioned
 from tillit.registry.models import COUNTRIES, OrgUnit
@@ -37,6 +38,18 @@ def record_event(case, kind, *, actor, body="", public=False, data=None, at=None
 
 
 
+def _require_work(case, actor, channel) -> None:
+    """A person working on a case must be allowed to (`access.may_edit_case`); the system (no actor) and the
+    portal's own steps (bookings, replies: the portal's gate decided them) pass."""
+    if channel != "portal" and getattr(actor, "pk", None):
+        require(access.may_edit_case(actor, case), _("You cannot work on this case."))
+
+
+def _require_configure(actor) -> None:
+    if getattr(actor, "pk", None):
+        require(access.may_configure(actor), _("Only those who configure the organisation change case types."))
+
+
 def _audit(case, action, *, actor, channel, changes):
     audit.record(f"cases.case.{action}", case, actor=actor, channel=channel, changes=changes)
 
@@ -55,6 +68,7 @@ def define_process(case_type: CaseType, *, states: list[dict], transitions: list
     states: [{"code", "name", "category", "deadline_days"?, "remind_after_days"?}], the first is initial;
     transitions: [{"code", "label", "from", "to", "roles"?}].
     """
+    _require_configure(actor)
     errors = Errors()
     codes = [s.get("code") for s in states]
     if not states:
@@ -94,6 +108,7 @@ def define_process(case_type: CaseType, *, states: list[dict], transitions: list
 def create_case_type(name: str, *, default_unit: OrgUnit, states: list[dict], transitions: list[dict],
                      description: str = "", subject_can_see: bool = True, deadline_days: int | None = None,
                      required_fields=(), is_intake: bool = False, actor=None, channel: str = "ui") -> CaseType:
+    _require_configure(actor)
     if not name.strip():
         raise InvalidInput(_("Give the case type a name."), field_errors={"name": [_("This field is required.")]})
     case_type = CaseType.objects.create(name=name.strip(), description=description, default_unit=default_unit,
@@ -114,6 +129,7 @@ def translate_case_type(case_type: CaseType, texts: dict, *, countries=None, act
     (with `countries`) where it is offered. `texts`: {"type" | "state:<code>" | "transition:<code>":
     {language: text}}; an empty text removes the translation (the text as written is shown instead).
     Translations are how a text reads, not what the process does: no new process version."""
+    _require_configure(actor)
     from django.conf import settings
 
     languages = {code for code, _name in settings.LANGUAGES}
@@ -170,8 +186,17 @@ def open_case(case_type: CaseType, *, title: str, actor, channel: str = "ui", su
               tags=(), now=None) -> Case:
     """Open a case of `case_type` in its process's first state, numbered `YYYY/NNNNN` (never reused).
 
-    The one way in for the staff UI, the API, email and (later) the portal.
+    The one way in for the staff UI, the API, email and the portal. Without `unit`, the case lands where
+    `access.unit_for_new_case` says; a person opening it must be allowed to open it there (`access.may_open_case`),
+    so the staff pages and the API give the same case or the same refusal. A self-service request (channel
+    `portal`) passed the portal's gate for its service and lands in the case type's default unit.
     """
+    if channel == "portal" or not getattr(actor, "pk", None):
+        unit = unit or case_type.default_unit
+    else:
+        unit = access.unit_for_new_case(actor, case_type, unit)
+        require(access.may_open_case(actor, case_type, unit),
+                _("You cannot open a case of this type there: choose a unit you work in, where the type is offered."))
     errors = Errors()
     if not title.strip():
         errors.add("title", _("This field is required."))
@@ -187,7 +212,6 @@ def open_case(case_type: CaseType, *, title: str, actor, channel: str = "ui", su
     now = now or timezone.now()
     process = case_type.process
     state = process.initial_state()
-    unit = unit or case_type.default_unit
     today = timezone.localtime(now).date()
     case = Case.objects.create(
         number=allocate_case_number(today.year), title=title.strip(), case_type=case_type, process=process,
@@ -227,6 +251,7 @@ def available_transitions(case: Case, user) -> list[Transition]:
 def transition_case(case: Case, code: str, *, actor, channel: str = "ui", note: str = "",
                     expected_version: int | None = None, now=None) -> Case:
     """Move the case along one of its process's transitions; closing sets closed_at."""
+    _require_work(case, actor, channel)
     _check_version(case, expected_version)
     allowed = {t.code: t for t in available_transitions(case, actor)}
     if code not in allowed:
@@ -270,6 +295,7 @@ def assign_case(case: Case, handler, *, actor, channel: str = "ui", expected_ver
 def transfer_case(case: Case, unit: OrgUnit, *, actor, reason: str, channel: str = "ui",
                   expected_version: int | None = None) -> Case:
     """Hand the case to another unit with its whole timeline; the old unit and handler no longer hold it."""
+    _require_work(case, actor, channel)
     _check_version(case, expected_version)
     if not reason.strip():
         raise InvalidInput(_("Say why the case moves."), field_errors={"reason": [_("This field is required.")]})
@@ -297,6 +323,7 @@ def transfer_case(case: Case, unit: OrgUnit, *, actor, reason: str, channel: str
 @transaction.atomic
 def add_note(case: Case, body: str, *, actor, channel: str = "ui", public: bool = False) -> CaseEvent:
     """An internal note (or, `public`, an entry the subject sees in the portal)."""
+    _require_work(case, actor, channel)
     if not body.strip():
         raise InvalidInput(_("Write something."), field_errors={"body": [_("This field is required.")]})
     # Notes never conflict with each other or with edits: the case's version stays.
@@ -314,6 +341,10 @@ def set_deadline(case: Case, due_on: datetime.date | None, *, actor, reason: str
 
 @transaction.atomic
 def link_cases(case: Case, other: Case, *, actor, channel: str = "ui") -> None:
+    """Relate two cases both ways; the actor works on the first and may see the second."""
+    _require_work(case, actor, channel)
+    if getattr(actor, "pk", None) and channel != "portal":
+        require(Case.objects.visible_to(actor).filter(pk=other.pk).exists(), _("You cannot see that case."))
     if case.pk == other.pk:
         raise CaseError(_("A case cannot be related to itself."))
     case.related.add(other)
@@ -325,6 +356,7 @@ def link_cases(case: Case, other: Case, *, actor, channel: str = "ui") -> None:
 @transaction.atomic
 def share_case(case: Case, user, *, actor, channel: str = "ui") -> None:
     """Let one more user see and work on the case, whatever their unit."""
+    _require_work(case, actor, channel)
     CaseShare.objects.get_or_create(case=case, user=user)
     _audit(case, "shared", actor=actor, channel=channel, changes={"shared_with": [None, user.pk]})
 
@@ -337,6 +369,7 @@ def update_case(case: Case, data: dict, *, actor, channel: str = "ui", expected_
     itself (also when nothing seems to change), so a concurrent change is refused with ConflictError
     and a 4xx leaves the case, version included, as it was.
     """
+    _require_work(case, actor, channel)
     _check_version(case, expected_version)
     errors = Errors()
     values = {}

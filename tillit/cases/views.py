@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tillit.cases import services
+from tillit.cases.access import may_edit_case, may_open_cases
 from tillit.cases.forms import NewCaseForm, NoteForm, TransferForm
 from tillit.cases.models import Case, State
-from tillit.cases.panels import case_panels, may_edit_case, may_open_cases
+from tillit.cases.panels import case_panels
 from tillit.cases.queues import QUEUES, configured_names, filter_cases
 from tillit.cases.timeline import timeline_html
 from tillit.core.audit import log_access_many
@@ -125,12 +126,9 @@ def case_new(request):
                        countries={u.country for u in units})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        unit = d["case_type"].default_unit
-        if unit not in units:
-            unit = units[0]
-        try:
+        try:  # the unit is the service's choice (cases.access.unit_for_new_case), as for the API
             case = services.open_case(d["case_type"], title=d["title"], body=d["body"], priority=d["priority"],
-                                      subjects=[subject] if subject else [], unit=unit, actor=request.user)
+                                      subjects=[subject] if subject else [], actor=request.user)
             return redirect("case", pk=case.pk)
         except DomainError as exc:
             add_domain_errors(form, exc)

@@ -23,14 +23,15 @@ VIEW_ACCESS_LOG = "view_access_log"  # who looked at a person's record (data pro
 DUES = "dues"  # dues runs, bank files, employer returns, deviations and corrections
 VIEW_NOTICES = "view_notices"  # payroll deduction notices and returns of employers in scope
 SEND_RETURNS = "send_returns"  # upload what an employer deducted
+CORRECT = "correct"  # a rep's corrections of members' contact and employment data (reps.corrections), nothing more
 
 ROLES = {
-    "admin": (_("Administrator"), {VIEW, EDIT, EXPORT, IMPORT, VIEW_NATIONAL_ID, MERGE, MANAGE_GRANTS, CONFIGURE,
-                                   VIEW_ACCESS_LOG, DUES, VIEW_NOTICES, SEND_RETURNS}),
-    "local_admin": (_("Local administrator"), {VIEW, EDIT, VIEW_NATIONAL_ID, MANAGE_GRANTS}),
-    "case_handler": (_("Case handler"), {VIEW, EDIT, EXPORT, IMPORT, VIEW_NATIONAL_ID, MERGE, DUES, VIEW_NOTICES,
-                                         SEND_RETURNS}),
-    "rep": (_("Representative"), {VIEW, EDIT, EXPORT}),
+    "admin": (_("Administrator"), {VIEW, EDIT, CORRECT, EXPORT, IMPORT, VIEW_NATIONAL_ID, MERGE, MANAGE_GRANTS,
+                                   CONFIGURE, VIEW_ACCESS_LOG, DUES, VIEW_NOTICES, SEND_RETURNS}),
+    "local_admin": (_("Local administrator"), {VIEW, EDIT, CORRECT, VIEW_NATIONAL_ID, MANAGE_GRANTS}),
+    "case_handler": (_("Case handler"), {VIEW, EDIT, CORRECT, EXPORT, IMPORT, VIEW_NATIONAL_ID, MERGE, DUES,
+                                         VIEW_NOTICES, SEND_RETURNS}),
+    "rep": (_("Representative"), {VIEW, CORRECT, EXPORT}),
     "regional_rep": (_("Regional representative"), {VIEW, EXPORT}),
     "viewer": (_("Read only"), {VIEW}),
     # An employer's payroll office: its own deduction notices and returns, no one's registry record.
@@ -39,12 +40,19 @@ ROLES = {
 # Roles whose edits are recorded with the channel "rep" (a rep correcting member data).
 REP_ROLES = {"rep", "regional_rep"}
 
+# Conditions a role's grants must meet before they open personal data: {role: callable(user) -> bool}, registered
+# by the app that owns the condition (the reps' confidentiality declaration). A grant that does not meet its
+# condition still counts as held (the rep lands on the page where they sign) but gives no scope.
+CONDITIONS = {}
+
+
+def require_for_roles(roles, condition) -> None:
+    for role in roles:
+        CONDITIONS[role] = condition
+
+
 # tree name -> "app_label.Model" of its nodes; registered by the apps that own the trees.
 TREES = {"org": "registry.OrgUnit", "employer": "registry.Employer"}
-
-
-def role_choices():
-    return [(code, label) for code, (label, _perms) in ROLES.items()]
 
 
 @dataclass
@@ -117,7 +125,12 @@ def _read_grant_rows(user):
             model = apps.get_model(label)
             node_paths.update({(tree, pk): path for pk, path in model.objects.filter(pk__in=ids).values_list(
                 "pk", "path")})
-    rows = [(g.role, g.tree, node_paths.get((g.tree, g.node_id))) for g in grants]
+    met = {}
+    for g in grants:
+        if g.role in CONDITIONS and CONDITIONS[g.role] not in met:
+            met[CONDITIONS[g.role]] = CONDITIONS[g.role](user)
+    rows = [(g.role, g.tree, node_paths.get((g.tree, g.node_id)), met.get(CONDITIONS.get(g.role), True))
+            for g in grants]
     return [row for row in rows if row[2] is not None]
 
 
@@ -156,9 +169,9 @@ def scope_for(user, perm: str = VIEW) -> Scope:
         scope.everything = True
         return scope
     roles_used = set()
-    for role, tree, path in _grant_rows(user):
+    for role, tree, path, opens in _grant_rows(user):
         perms = ROLES.get(role, ("", set()))[1]
-        if perm not in perms:
+        if perm not in perms or not opens:
             continue
         roles_used.add(role)
         scope.paths[tree].append(path)
@@ -170,12 +183,12 @@ def held_roles(user) -> set[str]:
     """The roles of the user's current grants (read from the grants kept for the request: no query)."""
     if not user or not user.is_authenticated or not user.is_active:
         return set()
-    return {role for role, _tree, _path in _grant_rows(user)}
+    return {role for role, _tree, _path, _opens in _grant_rows(user)}
 
 
 def channel_for(user, default: str = "ui") -> str:
-    """Edits by someone acting only through a rep's role are recorded as channel "rep"."""
-    return "rep" if scope_for(user, EDIT).via_rep_only else default
+    """Edits by someone who may only correct (a rep) are recorded as channel "rep"."""
+    return "rep" if scope_for(user, EDIT).empty and not scope_for(user, CORRECT).empty else default
 
 
 def roles_over(user, tree: str, path: str) -> set[str]:
@@ -184,5 +197,5 @@ def roles_over(user, tree: str, path: str) -> set[str]:
         return set()
     if user.is_superuser:
         return set(ROLES)
-    return {role for role, grant_tree, grant_path in _grant_rows(user)
-            if grant_tree == tree and path.startswith(grant_path)}
+    return {role for role, grant_tree, grant_path, opens in _grant_rows(user)
+            if opens and grant_tree == tree and path.startswith(grant_path)}

@@ -27,9 +27,8 @@ LIMIT = mailings.MAX_RECIPIENTS
 
 
 def may_message_people(user) -> bool:
-    """Member service messages from the people list: an edit grant that is not only a rep's."""
-    scope = scope_for(user, EDIT)
-    return not scope.empty and not scope.via_rep_only
+    """Member service messages from the people list: an edit grant (reps write from their own portal)."""
+    return not scope_for(user, EDIT).empty
 
 
 def _workplaces(person_ids, today) -> dict[int, str]:

@@ -367,8 +367,7 @@ def _may_configure(request):
 
 
 def _may_write(request):
-    scope = scope_for(request.user, EDIT)
-    if scope.empty or scope.via_rep_only:
+    if scope_for(request.user, EDIT).empty:
         raise Http404
 
 
@@ -465,8 +464,8 @@ def published_titles() -> list[tuple[int, str, str]]:
 def case_for_the_person(request, case):
     """A section of the staff's case page: what the person sees of the case's documents (and a button to show
     one on their timeline), and a help article to send them. For those who may write on the case only."""
+    from tillit.cases.access import may_edit_case
     from tillit.cases.models import CaseEvent
-    from tillit.cases.panels import may_edit_case
     from tillit.documents.panels import case_document_titles
 
     if not case.case_type.subject_can_see or not may_edit_case(request.user, case):

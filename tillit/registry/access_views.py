@@ -15,13 +15,13 @@ from django.views.decorators.http import require_POST
 from tillit.core.errors import DomainError
 from tillit.core.forms import add_domain_errors
 from tillit.core.models import Grant
-from tillit.core.scopes import MANAGE_GRANTS, role_choices
+from tillit.core.scopes import MANAGE_GRANTS
 from tillit.registry import access
 from tillit.registry.models import employers_in_scope, units_in_scope
 
 
 class GrantForm(forms.Form):
-    role = forms.ChoiceField(label=gettext_lazy("role"), choices=role_choices)
+    role = forms.ChoiceField(label=gettext_lazy("role"))
     unit = forms.ChoiceField(label=gettext_lazy("over unit"), required=False)
     employer = forms.CharField(label=gettext_lazy("or over employer (org. number)"), required=False, max_length=20)
     valid_from = forms.DateField(label=gettext_lazy("from"), required=False,
@@ -48,11 +48,27 @@ def access_users(request):
         users = users.filter(Q(username__icontains=q) | Q(first_name__icontains=q) | Q(last_name__icontains=q)
                              | Q(email__icontains=q))
     page = Paginator(users, 50).get_page(request.GET.get("page"))
-    return render(request, "registry/access_users.html", {"page_obj": page, "q": q})
+    return render(request, "registry/access_users.html", {
+        "page_obj": page, "q": q, "locked": access.locked_out(u.username for u in page)})
+
+
+@login_required
+def rights(request):
+    """Who may do what: the rights table the services enforce, for those who give access or configure."""
+    from tillit.core.policy import ACTIONS, roles_for
+    from tillit.core.scopes import CONDITIONS, ROLES
+
+    if not (access.manages_anyone(request.user) or access.may_configure(request.user)):
+        raise Http404
+    roles = [(code, label) for code, (label, _perms) in ROLES.items()]
+    rows = [{"action": a, "allowed": [code in roles_for(a) for code, _label in roles]} for a in ACTIONS.values()]
+    return render(request, "registry/access_rights.html", {
+        "roles": roles, "rows": rows, "conditioned": [label for code, label in roles if code in CONDITIONS]})
 
 
 def _grant_form(request, data=None):
     form = GrantForm(data)
+    form.fields["role"].choices = [("", "–")] + access.roles_on_offer(request.user)  # only what it may give
     form.fields["unit"].choices = [("", "–")] + [(u.pk, u.name) for u in units_in_scope(request.user, MANAGE_GRANTS)]
     return form
 

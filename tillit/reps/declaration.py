@@ -11,6 +11,13 @@ from tillit.reps.models import Declaration, Signature
 LANGUAGES = ("nb", "sv", "en")
 
 
+def _forget_reps() -> None:
+    from tillit.core.models import Grant
+    from tillit.core.scopes import REP_ROLES, forget_grants_of
+
+    forget_grants_of(Grant.objects.filter(role__in=REP_ROLES).values_list("user_id", flat=True).distinct())
+
+
 def current() -> Declaration | None:
     return Declaration.objects.order_by("-version").first()
 
@@ -44,6 +51,7 @@ def publish(texts: dict, *, actor, expected_version: int | None) -> Declaration:
                                                  created_by=actor)
     except IntegrityError:
         raise ConflictError(_("Someone else published a new version meanwhile. Reload it.")) from None
+    _forget_reps()  # every rep signs the new text before their grants open member data again
     audit.record("reps.declaration.published", declaration, actor=actor, channel="ui",
                  changes={"version": [latest.version if latest else None, declaration.version],
                           "languages": [None, sorted(clean)]})
@@ -65,6 +73,9 @@ def sign(user, *, name: str, version: int | None, language: str) -> Signature:
         raise InvalidInput(_("The declaration was not signed."), field_errors=errors)
     signature, _created = Signature.objects.get_or_create(declaration=declaration, user=user, defaults={
         "name": name, "language": language if language in LANGUAGES else "nb"})
+    from tillit.core.scopes import forget_grants
+
+    forget_grants(user)  # the rep's grants open member data from now on
     audit.record("reps.declaration.signed", signature, actor=user, channel="rep",
                  changes={"version": [None, declaration.version], "name": [None, name]})
     return signature

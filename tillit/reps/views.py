@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from tillit.core import audit
 from tillit.core.charts import line_chart
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
-from tillit.core.scopes import CONFIGURE, EDIT, scope_for
+from tillit.core.scopes import CONFIGURE, CORRECT, EDIT, scope_for
 from tillit.core.text import as_page, as_version
 from tillit.dues.access import organisation_wide
 from tillit.registry.models import Employment, MembershipStatus, MembershipType, Person, may
@@ -152,7 +152,7 @@ def _list_choices(request, filters):
     return {"kpis": kpis.KPIS, "statuses": MembershipStatus.choices, "sorts": list(selection.SORT_LABELS.items()),
             "types": MembershipType.objects.values_list("code", "name"), "ages": list(selection.AGE_BANDS),
             "saved": SavedFilter.objects.filter(user=request.user), "filters": filters,
-            "may_correct": not scope_for(request.user, EDIT).empty}
+            "may_correct": not scope_for(request.user, CORRECT).empty}
 
 
 @login_required
@@ -352,7 +352,7 @@ def _correctable(request, node, person_id):
 def correct(request, pk):
     node = node_for(request.user, request.GET.get("node"))
     person, jobs, places = _correctable(request, node, pk)
-    if not may(request.user, EDIT, person):
+    if not may(request.user, CORRECT, person):
         raise Http404
     errors, status = [], 200
     if request.method == "POST":

@@ -25,7 +25,7 @@ def home(request):
     from tillit.reps.access import is_rep
 
     view = scope_for(request.user, VIEW)
-    if view.via_rep_only and is_rep(request.user):
+    if (view.via_rep_only or view.empty) and is_rep(request.user):  # unsigned, a rep's grants open nothing yet
         return redirect("reps_home")
     if view.empty and not scope_for(request.user, VIEW_NOTICES).empty:
         return redirect("dues_notices")

@@ -1,0 +1,189 @@
+"""One rule per action: every role × every declared action × an object inside and one outside the role's scope,
+performed through the service, and the same requests through the API and the staff pages.
+
+The expected answer comes from the rights table (core.policy), the one the "who may do what" page shows: a role may
+take an action inside its grant's subtree when the table lists the role for it, and never outside. A declared
+action without a way to perform it here, or a service taking an `actor` that no action guards, fails the suite.
+"""
+
+import datetime
+import importlib
+import inspect
+
+import pytest
+from django.urls import reverse
+
+from tests import factories
+from tillit.core.policy import ACTIONS, Refused, roles_for
+from tillit.core.scopes import ROLES
+from tillit.core.services import create_token, grant_access
+
+pytestmark = pytest.mark.django_db
+
+# Actions that concern the whole organisation: a grant anywhere decides, so "outside" is the same as "inside".
+ORGANISATION_WIDE = {"cases.configure", "registry.configure"}
+
+
+def _login(world, role):
+    """A login with one grant of `role` where that role is given in practice: reps over a workplace (and signed),
+    payroll offices over a company, everyone else over side A's region."""
+    user = factories.user(f"{role}_matrix")
+    if role == "rep":
+        grant_access(user, role, "employer", world.a.workplace, actor=None, channel="system")
+    elif role == "payroll":
+        grant_access(user, role, "employer", world.a.company, actor=None, channel="system")
+    else:
+        grant_access(user, role, "org", world.a.region, actor=None, channel="system")
+    return user
+
+
+def _open(world, side, actor):
+    from tillit.cases.services import open_case
+
+    return open_case(factories.case_type(side.branch, name=f"Type {side.marker}"), title="Matrix", actor=actor,
+                     unit=side.branch)
+
+
+def _work(world, side, actor):
+    from tillit.cases.services import add_note
+
+    return add_note(factories.case(side), "A note", actor=actor)
+
+
+def _configure_cases(world, side, actor):
+    return factories.case_type(side.branch, name="Configured", actor=actor)
+
+
+def _edit(world, side, actor):
+    from tillit.registry.services import update_person
+
+    return update_person(side.members[1][0], {"city": "Bergen"}, actor=actor)
+
+
+def _correct(world, side, actor):
+    from tillit.registry.services import update_person
+
+    return update_person(side.members[1][0], {"phone": "+4791234567"}, actor=actor, channel="rep")
+
+
+def _merge(world, side, actor):
+    from tillit.registry.services import merge_persons
+
+    return merge_persons(side.members[1][0], side.members[2][0], actor=actor)
+
+
+def _roles(world, side, actor):
+    from tillit.registry.services import assign_role
+
+    observer = factories.role_type("observer", grant_role="viewer")
+    return assign_role(side.members[2][0], observer, side.branch, starts_on=datetime.date(2026, 1, 1), actor=actor)
+
+
+def _users(world, side, actor):
+    from tillit.registry.access import give_role
+
+    return give_role(actor, factories.user(), "viewer", "org", side.branch)
+
+
+def _nodes(world, side, actor):
+    from tillit.registry.services import create_org_unit
+
+    return create_org_unit("Matrix team", "team", parent=side.branch, actor=actor)
+
+
+def _configure_registry(world, side, actor):
+    from tillit.registry.services import translate_types
+
+    return translate_types({}, actor=actor)
+
+
+PERFORM = {
+    "cases.open": _open, "cases.work": _work, "cases.configure": _configure_cases,
+    "registry.edit": _edit, "registry.correct": _correct, "registry.merge": _merge, "registry.roles": _roles,
+    "core.users": _users, "registry.nodes": _nodes, "registry.configure": _configure_registry,
+}
+
+
+def test_every_declared_action_is_performed_by_the_matrix():
+    assert set(ACTIONS) == set(PERFORM)
+
+
+def _guarded(module) -> list[str]:
+    """The public functions of a services module that take an `actor`."""
+    return sorted(name for name, fn in inspect.getmembers(module, inspect.isfunction)
+                  if fn.__module__ == module.__name__ and not name.startswith("_")
+                  and "actor" in inspect.signature(fn).parameters)
+
+
+# Primitives other services build on, each caller checking its own action: a case's timeline entry.
+PRIMITIVES = {"record_event"}
+
+
+@pytest.mark.parametrize("app", ["cases", "registry"])
+def test_every_service_that_acts_checks_the_policy(app):
+    """Each service taking an actor asks the app's policy (its source names `access.` or `_require`): a new service
+    without a rule fails here."""
+    module = importlib.import_module(f"tillit.{app}.services")
+    unchecked = [name for name in _guarded(module) if name not in PRIMITIVES
+                 and not any(mark in inspect.getsource(getattr(module, name))
+                            for mark in ("access.", "_require", "assign_case(", "update_case(", "set_deadline"))]
+    assert unchecked == []
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+@pytest.mark.parametrize("code", sorted(PERFORM))
+def test_each_role_may_do_what_the_table_says_inside_its_scope_and_nothing_outside(world, role, code):
+    actor = _login(world, role)
+    for side, inside in ((world.a, True), (world.b, False)):
+        expected = role in roles_for(ACTIONS[code]) and (inside or code in ORGANISATION_WIDE)
+        try:
+            PERFORM[code](world, side, actor)
+            allowed = True
+        except Refused:
+            allowed = False
+        assert allowed == expected, (role, code, "inside" if inside else "outside")
+
+
+def _api(client, user):
+    _token, raw = create_token(user, "matrix")
+    return {"HTTP_AUTHORIZATION": f"Bearer {raw}", "content_type": "application/json"}
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_the_api_and_the_staff_pages_give_the_services_answer(client, world, role):
+    """Opening a case and changing a person, by API and by the staff pages, inside and outside: a change where the
+    table allows it, and a refusal that changes nothing where it does not."""
+    from tillit.cases.models import Case, CaseType
+    from tillit.registry.models import Person
+
+    actor = _login(world, role)
+    may_open = role in roles_for(ACTIONS["cases.open"])
+    may_edit = role in roles_for(ACTIONS["registry.edit"])
+    headers = _api(client, actor)
+    client.force_login(actor)
+    for side, inside in ((world.a, True), (world.b, False)):
+        case_type = factories.case_type(side.branch, name=f"API {side.marker}")
+        # The unit named: refused outside the actor's units, nothing made.
+        before = Case.objects.count()
+        response = client.post("/api/v1/cases", {"case_type_id": case_type.pk, "title": "By API",
+                                                 "unit_id": side.branch.pk}, **headers)
+        assert (response.status_code == 201) == (may_open and inside), (role, inside, response.content)
+        assert response.status_code in (201, 403) and Case.objects.count() == before + (response.status_code == 201)
+        # No unit named: the same unit by API and by the page (the type's own when covered, else the actor's).
+        response = client.post("/api/v1/cases", {"case_type_id": case_type.pk, "title": "By API"}, **headers)
+        page = client.post(reverse("case_new"), {"case_type": case_type.pk, "title": "By page", "priority": 2})
+        assert (response.status_code == 201) == (page.status_code == 302) == may_open, (role, inside)
+        if may_open:
+            by_api = Case.objects.get(pk=response.json()["id"])
+            by_page = Case.objects.filter(title="By page").latest("pk")
+            assert by_api.responsible_unit == by_page.responsible_unit == (world.a.branch if inside else world.a.region)
+        else:
+            assert response.status_code == 403 and not Case.objects.filter(title="By page").exists()
+        CaseType.objects.filter(pk=case_type.pk).update(active=False)
+
+        person = side.members[2][0]
+        response = client.patch(f"/api/v1/persons/{person.pk}", {"city": "Hamar", "version": person.version},
+                                **headers)
+        assert (response.status_code == 200) == (may_edit and inside), (role, inside, response.content)
+        assert response.status_code in (200, 403, 404)
+        assert (Person.objects.get(pk=person.pk).city == "Hamar") == (may_edit and inside)
