@@ -22,6 +22,8 @@ pytestmark = pytest.mark.django_db
 
 # Actions that concern the whole organisation: a grant anywhere decides, so "outside" is the same as "inside".
 ORGANISATION_WIDE = {"cases.configure", "registry.configure"}
+# Actions that need a grant over the whole organisation: no role given over one region may take them.
+WHOLE_ORGANISATION = {"portal.publish"}
 
 
 def _login(world, role):
@@ -91,6 +93,14 @@ def _nodes(world, side, actor):
     return create_org_unit("Matrix team", "team", parent=side.branch, actor=actor)
 
 
+def _publish(world, side, actor):
+    from tillit.portal.knowledge import save_article
+    from tillit.portal.models import Article
+
+    return save_article(Article(), {"title": "Help", "body": "How to", "language": "en", "state": "published"},
+                        actor=actor)
+
+
 def _configure_registry(world, side, actor):
     from tillit.registry.services import translate_types
 
@@ -101,6 +111,7 @@ PERFORM = {
     "cases.open": _open, "cases.work": _work, "cases.configure": _configure_cases,
     "registry.edit": _edit, "registry.correct": _correct, "registry.merge": _merge, "registry.roles": _roles,
     "core.users": _users, "registry.nodes": _nodes, "registry.configure": _configure_registry,
+    "portal.publish": _publish,
 }
 
 
@@ -135,7 +146,8 @@ def test_every_service_that_acts_checks_the_policy(app):
 def test_each_role_may_do_what_the_table_says_inside_its_scope_and_nothing_outside(world, role, code):
     actor = _login(world, role)
     for side, inside in ((world.a, True), (world.b, False)):
-        expected = role in roles_for(ACTIONS[code]) and (inside or code in ORGANISATION_WIDE)
+        expected = role in roles_for(ACTIONS[code]) and (inside or code in ORGANISATION_WIDE) and \
+            code not in WHOLE_ORGANISATION
         try:
             PERFORM[code](world, side, actor)
             allowed = True
@@ -187,3 +199,22 @@ def test_the_api_and_the_staff_pages_give_the_services_answer(client, world, rol
         assert (response.status_code == 200) == (may_edit and inside), (role, inside, response.content)
         assert response.status_code in (200, 403, 404)
         assert (Person.objects.get(pk=person.pk).city == "Hamar") == (may_edit and inside)
+
+
+def test_public_help_is_published_only_by_an_owner_of_the_whole_organisation(client, world):
+    """A case handler or a local administrator (found publishing a phishing link on /help/) is refused, by the
+    page and by the service; an administrator over the national unit publishes."""
+    from tillit.portal.models import Article
+
+    owner = factories.user("owner")
+    grant_access(owner, "admin", "org", world.national, actor=None, channel="system")
+    data = {"title": "Pay here", "body": "https://phish.example", "language": "en", "state": "published"}
+    for role in ("case_handler", "local_admin", "admin"):  # the last over one region only
+        client.force_login(_login(world, role))
+        assert reverse("portal_manage_articles") not in client.get(reverse("home")).content.decode()
+        assert client.post(reverse("portal_manage_article_new"), data).status_code == 404
+    assert not Article.objects.exists()
+    client.force_login(owner)
+    assert reverse("portal_manage_articles") in client.get(reverse("cases")).content.decode()
+    assert client.post(reverse("portal_manage_article_new"), data).status_code == 302
+    assert Article.objects.get().title == "Pay here"

@@ -371,3 +371,21 @@ def test_a_change_the_member_cannot_make_goes_to_member_service_as_a_case(client
     case = Case.objects.get(subjects=person, title__contains="Workplace")
     assert response.url == reverse("portal_case", args=[case.pk])
     assert AuditEntry.objects.filter(action="portal.change_requested", person_id=person.pk, channel="portal").exists()
+
+
+def test_links_in_mail_point_to_the_configured_site_whatever_host_the_request_names(client, portal, settings,
+                                                                                   empty_cache):
+    """A forged Host (any port on an allowed name) must not put another server into a login link, a request's
+    confirmation or a reply's notice: every link in mail starts with TILLIT_PUBLIC_URL."""
+    settings.TILLIT_PUBLIC_URL = "https://tillit.example.org"
+    settings.ALLOWED_HOSTS = ["testserver", "localhost"]
+    _user, person = portal.members_users[0]
+    client.post(reverse("portal_login_link"), {"email": person.email}, HTTP_HOST="localhost:6666")
+    client.post(reverse("portal_service", args=[portal.cat.pk]), {
+        "f_title": "Cat", "f_where": "Parken", "name": "Ola F.", "email": "ola.forged@example.no"},
+        HTTP_HOST="localhost:6666")
+    sent = [m for m in Message.objects.filter(address__in=[person.email, "ola.forged@example.no"])]
+    assert len(sent) == 2
+    for message in sent:
+        links = re.findall(r"https?://[^\s]+", message.body)
+        assert links and all(link.startswith("https://tillit.example.org/") for link in links), message.body

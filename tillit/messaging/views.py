@@ -3,6 +3,7 @@ to oneself, send in the background with progress and the status per recipient; t
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -113,7 +114,7 @@ def compose(request):
         action = request.POST.get("action", "preview")
         try:
             draft = mailings.clean_draft(request.POST)
-            base_url = request.build_absolute_uri("/")
+            base_url = settings.TILLIT_PUBLIC_URL  # links in mail: the configured site, never the request's Host
             if action == "send":
                 if context["too_many"]:
                     raise InvalidInput(_("At most %(n)s recipients at a time; narrow the list.") % {"n": LIMIT},

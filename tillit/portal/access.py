@@ -2,9 +2,22 @@
 whose case type lets the subject follow it, and nothing else. Every portal page and export reads through here."""
 
 from django.http import Http404
+from django.utils.translation import gettext_lazy
 
 from tillit.cases.models import Case
+from tillit.core.policy import declare
+from tillit.core.scopes import CONFIGURE
 from tillit.registry.models import Person
+
+PUBLISH = declare("portal.publish", gettext_lazy("Publish the service catalogue and the public help articles"),
+                  CONFIGURE, note=gettext_lazy("a grant over the whole organisation"))
+
+
+def may_publish(user) -> bool:
+    """What the public reads (services, help articles) is the organisation's: a configure grant over it all."""
+    from tillit.dues.access import organisation_wide
+
+    return organisation_wide(user, CONFIGURE)
 
 _UNSET = object()
 

@@ -46,8 +46,17 @@ def _small(value, field, errors, low, high, default) -> int:
     return int(text)
 
 
+def _require_publish(actor) -> None:
+    from tillit.core.policy import require
+    from tillit.portal.access import may_publish
+
+    if getattr(actor, "pk", None):
+        require(may_publish(actor), _("Only those who configure the organisation change the service catalogue."))
+
+
 @transaction.atomic
 def save_service(case_type, post, *, actor) -> Service:
+    _require_publish(actor)
     errors = Errors()
     titles = _per_language(post, "title", errors, max_length=200)
     intros = _per_language(post, "intro", errors, max_length=5000, multiline=True)
@@ -85,6 +94,7 @@ def save_service(case_type, post, *, actor) -> Service:
 
 @transaction.atomic
 def add_field(service: Service, post, *, actor) -> FormField:
+    _require_publish(actor)
     errors = Errors()
     key = clean_line(post.get("key"), "key", errors, max_length=40, required=True).lower()
     if key and not key.replace("_", "").isalnum():
@@ -122,6 +132,7 @@ def add_field(service: Service, post, *, actor) -> FormField:
 
 @transaction.atomic
 def remove_field(service: Service, key: str, *, actor) -> None:
+    _require_publish(actor)
     deleted, _rows = service.fields.filter(key=key).delete()
     if not deleted:
         raise ConflictError(_("The field is gone already."))

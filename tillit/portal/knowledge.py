@@ -45,8 +45,12 @@ def index(article: Article) -> None:
 def save_article(article: Article, data: dict, *, actor, expected_version=None) -> Article:
     from tillit.core import audit
     from tillit.core.errors import ConflictError
+    from tillit.core.policy import require
+    from tillit.portal.access import may_publish
     from tillit.registry.validation import Errors, clean_line
 
+    if getattr(actor, "pk", None):
+        require(may_publish(actor), _("Only those who configure the organisation publish help articles."))
     errors = Errors()
     title = clean_line(data.get("title"), "title", errors, max_length=200, required=True)
     body = (data.get("body") or "").replace("\r\n", "\n").strip()

@@ -17,9 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
-from tillit.core.scopes import CONFIGURE, EDIT, scope_for
+from tillit.core.scopes import EDIT
 from tillit.core.text import as_version
-from tillit.dues.access import organisation_wide
 from tillit.portal import booking, knowledge, services
 from tillit.portal.access import own_case, own_cases, own_person, require_person
 from tillit.portal.models import LANGUAGES, Article, Booking, Consent, Deflection, FormField, Rating, Service
@@ -33,7 +32,9 @@ def _lang() -> str:
 
 
 def _base_url(request) -> str:
-    return request.build_absolute_uri("/")
+    """Links in mail point to the configured site, never to the Host a request names (a forged Host header would
+    otherwise mail a login link to another server)."""
+    return settings.TILLIT_PUBLIC_URL
 
 
 def _errors(exc: DomainError) -> dict:
@@ -362,12 +363,9 @@ def article_page(request, pk):
 # --- staff: the catalogue and the knowledge base ------------------------------------------------------------
 
 def _may_configure(request):
-    if not organisation_wide(request.user, CONFIGURE):
-        raise Http404
+    from tillit.portal.access import may_publish
 
-
-def _may_write(request):
-    if scope_for(request.user, EDIT).empty:
+    if not may_publish(request.user):
         raise Http404
 
 
@@ -414,14 +412,14 @@ def manage_service(request, pk):
 
 @login_required
 def manage_articles(request):
-    _may_write(request)
+    _may_configure(request)
     return render(request, "portal/manage_articles.html", {"articles": Article.objects.order_by("language", "title")})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def manage_article(request, pk=None):
-    _may_write(request)
+    _may_configure(request)
     article = get_object_or_404(Article, pk=pk) if pk else Article()
     context, status = {}, 200
     if request.method == "POST":
