@@ -3,9 +3,9 @@
 import os
 import sys
 
-# `tillit check` is our wider check (settings, pending migrations); Django's stays as `tillit django-check`.
-ALIASES = {"check": "tillit_check", "django-check": "check", "ingest-email": "ingest_email",
-           "fetch-email": "fetch_email", "recount-cases": "recount_cases", "access-log": "access_log"}
+# `tillit check` is our wider check (settings, pending migrations); Django's stays as `tillit django-check`. Every
+# other command is written with dashes for underscores (`tillit recount-kpis` runs recount_kpis).
+ALIASES = {"check": "tillit_check", "django-check": "check"}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -13,8 +13,8 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import execute_from_command_line
 
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] in ALIASES:
-        args[0] = ALIASES[args[0]]
+    if args:
+        args[0] = ALIASES.get(args[0], args[0].replace("-", "_"))
     execute_from_command_line(["tillit", *args])
 
 
