@@ -1,10 +1,8 @@
 """Deduction notices (trekkmeldinger): each month, per payroll office, the starts, stops and changes since the
 previous notice; the full list on request; CSV, XLSX and PDF."""
 
-import csv
 import datetime
 import hashlib
-import io
 import json
 from collections import defaultdict
 
@@ -16,6 +14,7 @@ from django.utils.translation import gettext as _
 from tillit.core.bulk import insert_dicts
 from tillit.core.models import AuditEntry
 from tillit.core.services import next_numbers
+from tillit.core.tables import money, table_bytes
 from tillit.dues.models import DeductionNotice, LedgerEntry
 from tillit.registry.identity import format_national_id
 from tillit.registry.models import Employer, Membership, MembershipStatus
@@ -179,36 +178,21 @@ COLUMNS = ["kind", "member_number", "national_id", "name", "birth_date", "amount
            "reason"]
 
 
-def _kroner(ore: int) -> str:
-    return f"{ore // 100}.{ore % 100:02d}" if ore >= 0 else "-" + _kroner(-ore)
-
-
 def _title(unit: Employer, period: datetime.date, notice: DeductionNotice | None) -> str:
     kind = _("Deduction notice %(n)s") % {"n": notice.number} if notice else _("Full deduction list")
     return f"{kind} · {unit.name} ({unit.org_number or '–'}) · {period:%Y-%m}"
 
 
+def _cells(line: dict) -> list:
+    return [money(line[c]) if c in ("amount", "previous_amount") else line.get(c, "") for c in COLUMNS]
+
+
 def as_csv(lines: list[dict]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(COLUMNS)
-    for line in lines:
-        writer.writerow([_kroner(line[c]) if c in ("amount", "previous_amount") else line.get(c, "") for c in COLUMNS])
-    return out.getvalue().encode("utf-8-sig")
+    return table_bytes("csv", COLUMNS, (_cells(line) for line in lines))
 
 
 def as_xlsx(lines: list[dict], title: str) -> bytes:
-    import openpyxl
-
-    book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet("notice")
-    sheet.append([title])
-    sheet.append(COLUMNS)
-    for line in lines:
-        sheet.append([line[c] / 100 if c in ("amount", "previous_amount") else line.get(c, "") for c in COLUMNS])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return table_bytes("xlsx", COLUMNS, (_cells(line) for line in lines), sheet="notice", title=title)
 
 
 def as_pdf(lines: list[dict], title: str, sha256: str = "") -> bytes:
@@ -216,7 +200,7 @@ def as_pdf(lines: list[dict], title: str, sha256: str = "") -> bytes:
 
     labels = {"start": _("start"), "stop": _("stop"), "change": _("change"), "deduct": _("deduct")}
     rows = [[labels.get(line["kind"], line["kind"]), line["member_number"], line["national_id"], line["name"],
-             _kroner(line["amount"]), line["reason"]] for line in lines]
+             str(money(line["amount"])), line["reason"]] for line in lines]
     return table_pdf(title, [_("What"), _("Member no."), _("National id"), _("Name"), _("Amount"), _("Reason")],
                      rows, widths=[16, 22, 30, 52, 22, 48],
                      footer=(_("SHA-256 of this notice: %(h)s") % {"h": sha256}) if sha256 else

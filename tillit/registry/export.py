@@ -1,6 +1,5 @@
 """Exporting a filtered, scoped list of people to CSV or XLSX; each export is in the access log."""
 
-import csv
 import tempfile
 
 from django.http import FileResponse, StreamingHttpResponse
@@ -9,6 +8,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from tillit.core.audit import log_access, log_access_many
+from tillit.core.tables import BOM, CSV_TYPE, XLSX_TYPE, Table, csv_line
 from tillit.registry.models import Membership, shown_national_ids
 
 CHUNK = 2000
@@ -39,49 +39,23 @@ def _rows(people, user, channel: str = "ui", fmt: str = ""):
         for p in chunk:
             m = latest.get(p.pk)
             yield [m.member_number if m else "", p.first_name, p.last_name,
-                   p.birth_date.isoformat() if p.birth_date else "", ids.get(p.pk, ""), p.email, p.phone,
+                   p.birth_date, ids.get(p.pk, ""), p.email, p.phone,
                    p.address_line, p.postal_code, p.city, m.branch.name if m else "",
                    m.get_status_display() if m else "", m.membership_type.name if m else "",
-                   m.joined_on.isoformat() if m else "", m.ends_on.isoformat() if m and m.ends_on else ""]
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                   m.joined_on if m else "", m.ends_on if m else ""]
 
 
 def write_file(people, fmt: str, out, *, user, channel: str, progress=None) -> int:
-    """Write the export of `people` to the binary file `out`; returns the number of rows. `progress(done)` after
-    each chunk."""
+    """Write the export of `people` to the binary file `out` (core.tables); returns the number of rows.
+    `progress(done)` after each chunk."""
     done = 0
-    if fmt == "xlsx":
-        import openpyxl
-
-        book = openpyxl.Workbook(write_only=True)
-        sheet = book.create_sheet(_("people"))
-        sheet.append(columns())
-        for row in _rows(people, user, channel, fmt):
-            sheet.append(row)
-            done += 1
-            if progress and done % CHUNK == 0:
-                progress(done)
-        book.save(out)
-        return done
-    import io
-
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-    writer = csv.writer(text)
-    text.write("\ufeff")
-    writer.writerow(columns())
+    table = Table(fmt, out, columns(), sheet=_("people"))
     for row in _rows(people, user, channel, fmt):
-        writer.writerow(row)
+        table.add(row)
         done += 1
         if progress and done % CHUNK == 0:
             progress(done)
-    text.detach()
+    table.close()
     return done
 
 
@@ -94,15 +68,14 @@ def export_response(people, fmt: str, *, user, channel: str, filters: dict):
         tmp = tempfile.TemporaryFile()
         write_file(people, fmt, tmp, user=user, channel=channel)
         tmp.seek(0)
-        return FileResponse(tmp, as_attachment=True, filename=f"people-{stamp}.xlsx", content_type=XLSX)
-    writer = csv.writer(_Echo())
+        return FileResponse(tmp, as_attachment=True, filename=f"people-{stamp}.xlsx", content_type=XLSX_TYPE)
 
     def stream():
-        yield "\ufeff" + writer.writerow(columns())
+        yield BOM + csv_line(columns())
         for row in _rows(people, user, channel, fmt):
-            yield writer.writerow(row)
+            yield csv_line(row)
 
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(stream(), content_type=CSV_TYPE)
     response["Content-Disposition"] = f'attachment; filename="people-{stamp}.csv"'
     return response
 

@@ -1,9 +1,7 @@
 """The representatives' portal: dashboard, member lists, the company tree, other reps, deduction notices and
 the regional coverage view. Every page is for one of the user's rep nodes (or a node under one)."""
 
-import csv
 import functools
-import io
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -23,6 +21,7 @@ from tillit.core import audit
 from tillit.core.charts import line_chart
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
 from tillit.core.scopes import CONFIGURE, CORRECT, EDIT, scope_for
+from tillit.core.tables import FORMATS, table_bytes
 from tillit.core.text import as_page, as_version
 from tillit.dues.access import organisation_wide
 from tillit.registry.models import Employment, MembershipStatus, MembershipType, Person, may
@@ -193,25 +192,8 @@ def export_fields() -> list[str]:
 
 
 def table_response(header, rows, fmt, name) -> HttpResponse:
-    """A header and rows as a CSV (semicolons, UTF-8 with BOM, as spreadsheets open it) or XLSX download."""
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, delimiter=";")
-        writer.writerow([str(h) for h in header])
-        writer.writerows(rows)
-        response = HttpResponse(out.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
-    else:
-        import openpyxl
-
-        book = openpyxl.Workbook(write_only=True)
-        sheet = book.create_sheet("list")
-        sheet.append([str(h) for h in header])
-        for row in rows:
-            sheet.append(row)
-        data = io.BytesIO()
-        book.save(data)
-        response = HttpResponse(data.getvalue(),
-                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    """A header and rows as a CSV or XLSX download (core.tables: formulas neutralised)."""
+    response = HttpResponse(table_bytes(fmt, [str(h) for h in header], rows), content_type=FORMATS[fmt])
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
 

@@ -166,7 +166,8 @@ def job_file(request, pk):
     """The file a finished export job made: for the user who started it only."""
     from django.http import FileResponse
 
-    from tillit.registry.export import XLSX, export_path
+    from tillit.core.tables import FORMATS
+    from tillit.registry.export import export_path
 
     job = get_object_or_404(Job, pk=pk, user=request.user, kind="export", status=Job.Status.DONE)
     fmt = job.result.get("fmt", "")
@@ -174,7 +175,7 @@ def job_file(request, pk):
     if path is None or not path.exists():
         raise Http404
     return FileResponse(open(path, "rb"), as_attachment=True, filename=job.result.get("filename", path.name),  # noqa: SIM115
-                        content_type=XLSX if fmt == "xlsx" else "text/csv; charset=utf-8")
+                        content_type=FORMATS[fmt])
 
 
 @login_required
