@@ -110,7 +110,7 @@ def list_documents(request, q: Query = "", category: Query = "", unit_id: Id | N
             docs = docs.filter(**{field: value})
     docs = search.search(docs, q) if q.strip() else docs.order_by("-updated_at", "-pk")
     docs = docs.select_related("current__blob", "current__author", "category", "checked_out_by").prefetch_related(
-        "persons", "cases", "employers")
+        *access.link_prefetches(request.user))
     rows = list(docs[(page - 1) * page_size:page * page_size + 1])
     snippets = search.snippets([d.pk for d in rows[:page_size]], q) if q.strip() else {}
     return {"page": page, "has_next": len(rows) > page_size,

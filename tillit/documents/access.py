@@ -2,7 +2,7 @@
 
 import base64
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -19,10 +19,19 @@ from tillit.registry.models import Person, employers_in_scope
 BLOCK = 1024 * 1024
 
 
+def link_prefetches(user) -> tuple:
+    """A document's people, cases and employers as far as `user` may see them: a link never shows the reader
+    someone (or something) outside their scope."""
+    return (Prefetch("persons", queryset=Person.objects.visible_to(user)),
+            Prefetch("cases", queryset=Case.objects.visible_to(user)),
+            Prefetch("employers", queryset=employers_in_scope(user)))
+
+
 def document_for(user, pk, perm: str = VIEW) -> Document:
-    """The document if the user may see (or change) it; 404 otherwise, never 403."""
+    """The document if the user may see (or change) it, with the links the user may see; 404 otherwise."""
     return get_object_or_404(Document.objects.visible_to(user, perm).select_related(
-        "current__blob", "category", "responsible_unit", "checked_out_by"), pk=pk)
+        "current__blob", "category", "responsible_unit", "checked_out_by").prefetch_related(
+        *link_prefetches(user)), pk=pk)
 
 
 def version_of(document: Document, number=None) -> DocumentVersion:

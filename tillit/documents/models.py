@@ -46,8 +46,13 @@ class DocumentQuerySet(ScopedQuerySet):
         Each link kind is one uncorrelated `id IN (...)` set (PostgreSQL hashes it once), not a probe
         per document: with a selective search the planner would otherwise re-run the person scope for
         every candidate document."""
-        links = Document.persons.through.objects.filter(person__in=Person.objects.visible_to(user, perm).values("pk"))
-        q = Q(pk__in=links.values("document_id"))
+        # A login without a grant (a member, a citizen) sees its own person, but that opens none of the documents
+        # linked to it: self-service shows only the documents a handler chose to show (tillit.portal).
+        q = Q(pk__in=[])
+        if not scope.empty:
+            links = Document.persons.through.objects.filter(
+                person__in=Person.objects.visible_to(user, perm).values("pk"))
+            q |= Q(pk__in=links.values("document_id"))
         links = Document.cases.through.objects.filter(case__in=Case.objects.visible_to(user, perm).values("pk"))
         q |= Q(pk__in=links.values("document_id"))
         links = Document.employers.through.objects.filter(employer__in=employers_in_scope(user, perm).values("pk"))

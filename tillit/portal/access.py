@@ -48,6 +48,33 @@ def own_cases(user):
     return Case.objects.filter(subjects=person, case_type__subject_can_see=True)
 
 
+def events_for(user, case) -> list:
+    """The entries of a case's timeline meant for this login: the public ones, except what another person the case
+    is about sent in (a reply, a file, a mail from another address) or was sent (a message to them). A case about
+    two people shows each only their own side of the conversation."""
+    from tillit.cases.models import CaseEvent
+    from tillit.messaging.models import Message
+
+    person = own_person(user)
+    email = (person.email if person else "").strip().lower()
+    events = list(case.events.filter(public=True).select_related("actor").order_by("at", "pk"))
+    sent_to_me = set(Message.objects.filter(case=case, person=person).values_list("pk", flat=True)) if person \
+        else set()
+    shown = []
+    for event in events:
+        sent_in = event.kind == CaseEvent.Kind.MESSAGE_IN or (
+            event.kind == CaseEvent.Kind.DOCUMENT and event.data.get("from_subject"))
+        if sent_in and event.actor_id is not None and event.actor_id != user.pk:
+            continue
+        if sent_in and event.actor_id is None and str(event.data.get("from") or "").strip().lower() != email:
+            continue
+        if event.kind == CaseEvent.Kind.MESSAGE_OUT and event.data.get("message") and \
+                event.data["message"] not in sent_to_me:
+            continue
+        shown.append(event)
+    return shown
+
+
 def own_case(user, pk) -> Case:
     found = own_cases(user).select_related("state", "responsible_unit", "case_type").filter(pk=pk).first()
     if found is None:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from tillit.core import audit
 from tillit.core.models import AccessLogEntry, AuditEntry
-from tillit.portal.access import own_cases
+from tillit.portal.access import events_for, own_cases
 from tillit.portal.models import Booking, Consent, Rating
 
 
@@ -23,15 +23,14 @@ def _plain(value):
 
 
 def data_of(user, person) -> dict:
-    from django.db.models import Prefetch
 
     from tillit.cases.models import CaseEvent
     from tillit.documents.models import Document
     from tillit.messaging.models import Message, OptOut, Recipient
 
     cases = list(own_cases(user).select_related("state", "responsible_unit", "case_type").prefetch_related(
-        "answers", Prefetch("events", queryset=CaseEvent.objects.filter(public=True).order_by("at", "pk"),
-                            to_attr="public_events")).order_by("opened_at"))
+        "answers").order_by("opened_at"))
+    timelines = {c.pk: events_for(user, c) for c in cases}  # what the case page shows them, nothing more
     out = {
         "exported_at": timezone.now(),
         "person": {f: getattr(person, f) for f in ("first_name", "last_name", "birth_date", "national_id", "email",
@@ -53,9 +52,10 @@ def data_of(user, person) -> dict:
                    "unit": c.responsible_unit.name, "opened_at": c.opened_at, "closed_at": c.closed_at,
                    "answers": [{"question": a.label, "answer": a.value} for a in c.answers.all()],
                    "timeline": [{"at": e.at, "kind": e.get_kind_display(), "text": e.body}
-                                for e in c.public_events]} for c in cases],
+                                for e in timelines[c.pk]]} for c in cases],
         "documents": [{"title": d.title, "created_at": d.created_at} for d in Document.objects.filter(
-            persons=person).order_by("pk")],
+            pk__in=[e.data.get("document") for t in timelines.values() for e in t
+                    if e.kind == CaseEvent.Kind.DOCUMENT]).order_by("pk")],
         "messages": [{"at": m.created_at, "direction": m.get_direction_display(), "subject": m.subject,
                       "address": m.address, "status": m.get_status_display()}
                      for m in Message.objects.filter(person=person).order_by("created_at")],

@@ -20,7 +20,7 @@ from tillit.core.errors import ConflictError, DomainError, InvalidInput
 from tillit.core.scopes import EDIT
 from tillit.core.text import as_version
 from tillit.portal import booking, knowledge, services
-from tillit.portal.access import own_case, own_cases, own_person, require_person
+from tillit.portal.access import events_for, own_case, own_cases, own_person, require_person
 from tillit.portal.models import LANGUAGES, Article, Booking, Consent, Deflection, FormField, Rating, Service
 
 BACKEND = "tillit.core.backends.KeptUserBackend"
@@ -105,7 +105,7 @@ def case_page(request, pk):
             context, status = _errors(exc), _status(exc)
         else:
             return redirect("portal_case", case.pk)
-    events = case.events.filter(public=True).select_related("actor").order_by("at", "pk")
+    events = events_for(request.user, case)
     bookings = list(Booking.objects.filter(case=case).select_related("service__case_type__default_unit"))
     active = next((b for b in bookings if b.state == Booking.State.BOOKED), None)
     return render(request, "portal/case.html", {
@@ -124,8 +124,8 @@ def case_file(request, pk, document):
     from tillit.documents.models import Document
 
     case = own_case(request.user, pk)
-    if not CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.DOCUMENT, public=True,
-                                    data__document=document).exists():
+    if not any(e.kind == CaseEvent.Kind.DOCUMENT and e.data.get("document") == document
+               for e in events_for(request.user, case)):
         raise Http404
     found = Document.objects.filter(pk=document, cases=case).select_related("current__blob").first()
     if found is None:

@@ -47,7 +47,10 @@ PAGE_SIZE = 50
 
 
 def get_person_for_user(request, pk, perm=VIEW) -> Person:
-    """The person if `request.user` may see (or act on) them; 404 otherwise, never 403."""
+    """The person if `request.user` may see (or act on) them; 404 otherwise, never 403. The staff pages are for
+    grants: a login without one (a member, a citizen: their own record only) has self-service instead."""
+    if scope_for(request.user, perm).empty:
+        raise Http404
     person = get_object_or_404(Person.objects.visible_to(request.user, perm), pk=pk)
     mark_shown(request.user, person, perm)
     return person
@@ -193,6 +196,8 @@ def person_history(request, pk):
 
 @login_required
 def person_detail(request, pk):
+    if scope_for(request.user, VIEW).empty:
+        return redirect("home")  # a member or a citizen: their own data is in self-service
     person = get_person_for_user(request, pk)
     if person.merged_into_id:
         messages.info(request, _("This record was merged into another person."))

@@ -1,0 +1,69 @@
+"""Doors found open from outside, each with an insider and an outsider: links to people stay inside the reader's
+scope, and members see only what was shown to them."""
+
+import pytest
+from django.urls import reverse
+
+from tests import factories
+from tillit.core.services import create_token
+from tillit.documents.models import Document
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_document_names_only_the_people_its_reader_may_see(client, world):
+    mine, theirs = world.a.members[1][0], world.b.members[1][0]
+    doc = factories.document(world.a, persons=[mine, theirs])
+    client.force_login(world.a.staff)
+    page = client.get(reverse("document", args=[doc.pk])).content.decode()
+    assert mine.last_name in page and reverse("person", args=[mine.pk]) in page
+    assert theirs.first_name not in page and reverse("person", args=[theirs.pk]) not in page
+    _token, raw = create_token(world.a.staff, "t")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    assert client.get(f"/api/v1/documents/{doc.pk}", **auth).json()["person_ids"] == [mine.pk]
+    listed = client.get("/api/v1/documents", **auth).json()["items"]
+    assert [d["person_ids"] for d in listed if d["id"] == doc.pk] == [[mine.pk]]
+    _token, raw = create_token(world.admin, "t")  # the system owner sees both
+    assert sorted(client.get(f"/api/v1/documents/{doc.pk}", HTTP_AUTHORIZATION=f"Bearer {raw}").json()[
+        "person_ids"]) == sorted([mine.pk, theirs.pk])
+
+
+def test_a_member_opens_no_internal_document_about_them_and_no_staff_page(client, portal):
+    (user, person), (_other_user, other) = portal.members_users
+    doc = factories.document(portal.a, persons=[person, other])
+    client.force_login(user)
+    assert client.get(reverse("document", args=[doc.pk])).status_code == 404
+    assert client.get(reverse("document_download", args=[doc.pk])).status_code == 404
+    assert client.get(reverse("person_history", args=[person.pk])).status_code == 404
+    response = client.get(reverse("person", args=[person.pk]))
+    assert response.status_code == 302 and not response.url.startswith("/people/")
+    assert not Document.objects.visible_to(user).exists()
+    client.force_login(portal.a.staff)  # member service sees it
+    assert client.get(reverse("document", args=[doc.pk])).status_code == 200
+
+
+def test_on_a_case_about_two_people_each_sees_only_their_own_side(client, portal):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tillit.cases import services as case_services
+    from tillit.portal.services import reply
+
+    (user, person), (other_user, other) = portal.members_users
+    case = case_services.open_case(portal.cat_type, title="Shared matter", actor=None, channel="system",
+                                   subjects=[person, other])
+    reply(case, person=person, user=user, body="Mine: my salary is 512000")
+    reply(case, person=other, user=other_user, body="Theirs: my diagnosis",
+          upload=SimpleUploadedFile("theirs.txt", b"private"))
+    case_services.add_note(case, "To both of you: we meet on Monday", actor=portal.a.staff, public=True)
+    theirs_file = Document.objects.get(title__icontains="theirs")
+    client.force_login(user)
+    page = client.get(reverse("portal_case", args=[case.pk])).content.decode()
+    assert "Mine: my salary" in page and "we meet on Monday" in page
+    assert "Theirs: my diagnosis" not in page and "theirs.txt" not in page
+    assert client.get(reverse("portal_file", args=[case.pk, theirs_file.pk])).status_code == 404
+    data = client.get(reverse("portal_export")).content.decode()
+    assert "Mine: my salary" in data and "Theirs: my diagnosis" not in data and "theirs" not in data
+    client.force_login(other_user)  # the other side sees its own
+    page = client.get(reverse("portal_case", args=[case.pk])).content.decode()
+    assert "Theirs: my diagnosis" in page and "Mine: my salary" not in page
+    assert client.get(reverse("portal_file", args=[case.pk, theirs_file.pk])).status_code == 200
