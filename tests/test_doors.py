@@ -67,3 +67,35 @@ def test_on_a_case_about_two_people_each_sees_only_their_own_side(client, portal
     page = client.get(reverse("portal_case", args=[case.pk])).content.decode()
     assert "Theirs: my diagnosis" in page and "Mine: my salary" not in page
     assert client.get(reverse("portal_file", args=[case.pk, theirs_file.pk])).status_code == 200
+
+
+def test_an_email_change_and_a_login_link_take_over_no_one(client, portal):
+    """A login link (or a request's confirmation) opens only a self-service login, and only at the address that
+    login proved: not a rep's login, not a member's login whose email someone else changed."""
+    import re
+
+    from tillit.messaging.models import Message
+    from tillit.portal.models import LoginLink
+    from tillit.registry.services import update_person
+
+    user, person = portal.members_users[0]
+    client.post(reverse("portal_login_link"), {"email": person.email})  # the insider: their own address
+    assert LoginLink.objects.filter(user=user).count() == 1
+    # member service changes the member's email to one an attacker reads: no link goes there
+    update_person(person, {"email": "attacker@example.org"}, actor=portal.a.staff)
+    client.post(reverse("portal_login_link"), {"email": "attacker@example.org"})
+    assert LoginLink.objects.filter(user=user).count() == 1
+    rep, rep_person = portal.a.rep, portal.a.rep_person  # a login with access to members' data
+    rep.email = rep_person.email
+    rep.save(update_fields=["email"])
+    client.post(reverse("portal_login_link"), {"email": rep_person.email})
+    assert not LoginLink.objects.filter(user=rep).exists()
+    notice = Message.objects.filter(address=rep_person.email).latest("pk")
+    assert "password" in notice.body and not re.search(r"https?://", notice.body)
+    # a service request confirmed at the rep's address opens the case but logs no one in
+    client.post(reverse("portal_service", args=[portal.cat.pk]), {
+        "f_title": "Cat", "f_where": "Parken", "name": "Rep", "email": rep_person.email})
+    link = re.search(r"/services/confirm/[\w\-]+/", Message.objects.filter(address=rep_person.email).latest(
+        "pk").body).group(0)
+    response = client.post(link)
+    assert response.status_code == 302 and "_auth_user_id" not in client.session

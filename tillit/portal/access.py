@@ -48,6 +48,18 @@ def own_cases(user):
     return Case.objects.filter(subjects=person, case_type__subject_can_see=True)
 
 
+def may_log_in_by_link(user, address: str) -> bool:
+    """Whether proving `address` (a login link, a request's confirmation) may log in as `user`: only a self-service
+    login (no grant ever, not staff) and only at the address that login itself proved. A changed email on a
+    person (by a rep's correction, say) is not the login's address, and a login with access to other people's
+    data always needs its password."""
+    from tillit.core.models import Grant
+
+    return bool(user is not None and user.is_active and not user.is_staff and not user.is_superuser
+                and (user.email or "").strip().lower() == (address or "").strip().lower()
+                and not Grant.objects.filter(user=user).exists())
+
+
 def events_for(user, case) -> list:
     """The entries of a case's timeline meant for this login: the public ones, except what another person the case
     is about sent in (a reply, a file, a mail from another address) or was sent (a message to them). A case about

@@ -19,6 +19,7 @@ from tillit.cases.models import Case, CaseEvent, CaseType
 from tillit.core import audit
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
 from tillit.messaging.services import queue_email
+from tillit.portal.access import may_log_in_by_link
 from tillit.portal.models import Answer, Consent, FormField, LoginLink, PendingRequest, Rating, Service, in_language
 from tillit.registry.identity import parse_national_id
 from tillit.registry.models import Person
@@ -187,7 +188,8 @@ def pending_for(token: str) -> PendingRequest | None:
 @transaction.atomic
 def confirm(token: str, *, base_url: str, name: str = ""):
     """The email is confirmed: the person is found by it (or made), gets a login if they had none, and the
-    request's case opens. Returns (user, case or None). A second confirmation of the same link is refused."""
+    request's case opens. Returns (user to log in or None, case or None): None where the person's login is not one
+    an address may open (portal.access.may_log_in_by_link). A second confirmation of the same link is refused."""
     pending = pending_for(token)
     if pending is None:
         raise InvalidInput(_("This link is not valid or has expired."), field_errors={"token": [_("Not valid.")]})
@@ -201,6 +203,8 @@ def confirm(token: str, *, base_url: str, name: str = ""):
     if pending.service_id:
         case = open_request(pending.service, person=person, answers=pending.data.get("answers", []), actor=user,
                             language=pending.language, base_url=base_url)
+    if not may_log_in_by_link(user, pending.email):
+        user = None  # the request is taken, but proving this address logs no one into a stronger login
     PendingRequest.objects.filter(pk=pending.pk).update(confirmed_at=timezone.now(), case=case)
     return user, case
 
@@ -252,7 +256,13 @@ def send_login_link(email: str, *, client: str, base_url: str, language: str) ->
         "user").order_by("pk").first()
     token = _token()
     with transaction.atomic(), override(language):
-        if person is not None and person.user_id and person.user.is_active:
+        if person is not None and person.user_id and not may_log_in_by_link(person.user, email):
+            # a login that signs in with its password (or whose own address is another): no link, a pointer
+            queue_email(address=email, person=person, subject=_("About logging in to Tillit"),
+                        body=_("Someone asked for a login link to this address. Your login signs in with its "
+                               "username and password; if you have lost it, your local administrator can set a new "
+                               "one.\n\nIf you did not ask, do nothing."))
+        elif person is not None and person.user_id:
             LoginLink.objects.create(user=person.user, token_hash=_hash(token),
                                      expires_at=timezone.now() + datetime.timedelta(minutes=LINK_MINUTES))
             queue_email(address=email, person=person, subject=_("Your login link"),
@@ -272,7 +282,8 @@ def send_login_link(email: str, *, client: str, base_url: str, language: str) ->
 def use_login_link(token: str):
     """The user a valid, unused, unexpired link is for, marking it used; None for anything else."""
     found = LoginLink.objects.select_for_update().filter(token_hash=_hash(token or "")).select_related("user").first()
-    if found is None or found.used_at or found.expires_at < timezone.now() or not found.user.is_active:
+    if found is None or found.used_at or found.expires_at < timezone.now() or \
+            not may_log_in_by_link(found.user, found.user.email):  # access may have been given since
         return None
     found.used_at = timezone.now()
     found.save(update_fields=["used_at"])
@@ -284,11 +295,18 @@ def use_login_link(token: str):
 CONTACT_FIELDS = ("email", "phone", "address_line", "postal_code", "city", "preferred_language")
 
 
+@transaction.atomic
 def update_contact(person: Person, data: dict, *, user, expected_version) -> Person:
+    """The person's own contact details; a new email is also their login's address (they are logged in: it is
+    theirs to change), so login links follow it."""
     from tillit.registry.services import update_person
 
-    return update_person(person, {k: data.get(k, "") for k in CONTACT_FIELDS if k in data}, actor=user,
-                         channel="portal", expected_version=expected_version)
+    person = update_person(person, {k: data.get(k, "") for k in CONTACT_FIELDS if k in data}, actor=user,
+                           channel="portal", expected_version=expected_version)
+    if person.user_id == user.pk and user.email != person.email and may_log_in_by_link(user, user.email):
+        user.email = person.email
+        user.save(update_fields=["email"])
+    return person
 
 
 @transaction.atomic

@@ -293,6 +293,11 @@ def confirm(request, token):
         except DomainError as exc:
             context, status = _errors(exc), _status(exc)
         else:
+            if user is None:  # a login that signs in with its password: the request is taken all the same
+                if case is not None:
+                    messages.success(request, _("Your request is sent. Case number %(n)s. Log in with your "
+                                                "username and password to follow it.") % {"n": case.number})
+                return redirect("login")
             login(request, user, backend=BACKEND)
             if case is not None:
                 messages.success(request, _("Your request is sent. Case number %(n)s.") % {"n": case.number})
