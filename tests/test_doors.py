@@ -99,3 +99,34 @@ def test_an_email_change_and_a_login_link_take_over_no_one(client, portal):
         "pk").body).group(0)
     response = client.post(link)
     assert response.status_code == 302 and "_auth_user_id" not in client.session
+
+
+def test_every_person_a_list_shows_is_in_the_access_log(client, world):
+    """The reps' list of reps, the reps' deduction notices and member service's deviation queue each log every
+    person shown (they logged one entry with no person, or none)."""
+    import datetime
+
+    from tillit.core.models import AccessLogEntry
+    from tillit.dues.models import Deviation
+    from tillit.registry.services import assign_role
+
+    factories.dues_month(world)
+    colleague = world.a.members[1][0]
+    assign_role(colleague, factories.role_type(), world.a.workplace, starts_on=datetime.date(2024, 1, 1), actor=None)
+    client.force_login(world.a.rep)
+    assert client.get(reverse("reps_reps")).status_code == 200
+    listed = set(AccessLogEntry.objects.filter(user=world.a.rep, action="reps.reps.listed").values_list(
+        "person_id", flat=True))
+    assert listed == {colleague.pk}  # their own record is not a view of someone else
+    assert client.get(reverse("reps_notices")).status_code == 200
+    on_notice = set(AccessLogEntry.objects.filter(user=world.a.rep, action="reps.notices.viewed").values_list(
+        "person_id", flat=True))
+    assert world.a.members[1][0].pk in on_notice and not on_notice & {p.pk for p, _m in world.b.members}
+    client.force_login(world.a.staff)
+    assert client.get(reverse("dues_deviations")).status_code == 200
+    deviation = Deviation.objects.get(payroll_unit=world.a.company)
+    assert AccessLogEntry.objects.filter(user=world.a.staff, action="dues.deviation.listed",
+                                         person_id=deviation.person_id).exists()
+    client.force_login(world.b.rep)  # another rep's list: A's rep is a person shown to B's rep only if in B's sight
+    client.get(reverse("reps_reps"))
+    assert not AccessLogEntry.objects.filter(user=world.b.rep, person_id=world.a.rep_person.pk).exists()

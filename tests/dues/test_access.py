@@ -143,3 +143,44 @@ def test_bank_files_and_returns_through_the_api(client, month):
     response = client.post("/api/v1/dues/returns", {"file": SimpleUploadedFile("r.csv", good),
                                                     "payroll_unit_id": month.a.company.pk}, **payroll)
     assert response.status_code == 200 and response.json()["rows"] == 1
+
+
+def test_a_notice_shows_a_region_only_its_own_people_and_logs_each_person_shown(client, world):
+    """Company A has a second workplace in region B whose member is deducted through A's payroll: A's case handler
+    (who reaches the notice through region A) sees and downloads only A's lines, each logged; A's payroll office
+    sees the whole notice."""
+    from tillit.core.models import AccessLogEntry
+    from tillit.dues.models import DeductionNotice
+    from tillit.dues.notices import _describe
+    from tillit.registry import services
+    from tillit.registry.models import Employment
+
+    factories.dues_month(world)
+    far = services.create_employer("Alfa Filial Beta", "workplace", parent=world.a.company, region=world.b.region,
+                                   channel="system")
+    outsider, membership = world.b.members[2]
+    Employment.objects.filter(person=outsider).update(workplace=far, payroll_deduction=True)
+    line = {**_describe({membership.pk: membership})[membership.pk], "kind": "start", "amount": 40_000,
+            "previous_amount": 0, "from": "2027-01-01", "reason": ""}
+    DeductionNotice.objects.filter(pk=world.a.notice.pk).update(lines=[*world.a.notice.lines, line])
+    world.a.notice.refresh_from_db()
+    payroll = factories.user("payroll_alfa")
+    grant_access(payroll, "payroll", "employer", world.a.company, actor=None, channel="system")
+    notice = world.a.notice
+    assert membership.member_number in str(notice.lines)  # the office's notice names them
+    client.force_login(world.a.staff)
+    urls = [reverse("dues_notice", args=[notice.pk]),
+            *[reverse("dues_notice_file", args=[notice.pk, f]) for f in ("csv", "xlsx", "pdf")],
+            *[reverse("dues_full_list", args=[world.a.company.pk, f]) + "?period=2027-01" for f in ("csv", "xlsx")]]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        text = _body(response)
+        assert outsider.national_id[:6] not in text and outsider.last_name not in text, url
+    insider = world.a.members[0][0]
+    assert AccessLogEntry.objects.filter(user=world.a.staff, person_id=insider.pk,
+                                         action="dues.notice.viewed").exists()
+    assert not AccessLogEntry.objects.filter(user=world.a.staff, person_id=outsider.pk).exists()
+    client.force_login(payroll)
+    page = client.get(reverse("dues_notice", args=[notice.pk])).content.decode()
+    assert outsider.last_name in page

@@ -1,10 +1,37 @@
-"""Who may do the dues work that concerns the whole organisation."""
+"""Who may do the dues work that concerns the whole organisation, and which lines of a payroll office's notice a
+reader may see."""
 
-from tillit.core.scopes import scope_for
-from tillit.registry.models import OrgUnit
+from tillit.core.audit import log_access_many
+from tillit.core.scopes import VIEW_NOTICES, scope_for
+from tillit.registry.models import Membership, OrgUnit, Person
 
 
 def organisation_wide(user, perm: str) -> bool:
     """Runs, bank files and settings concern every member: a grant for `perm` on a root org unit (or a superuser)."""
     scope = scope_for(user, perm)
     return scope.everything or any(len(p) == OrgUnit.steplen for p in scope.paths["org"])
+
+
+def visible_member_numbers(user, numbers) -> set[str]:
+    """Which of these member numbers belong to people `user` may see (one query)."""
+    return set(Membership.objects.filter(member_number__in=set(numbers), person__in=Person.objects.visible_to(
+        user).values("pk")).values_list("member_number", flat=True))
+
+
+def lines_for(user, unit, lines: list[dict]) -> list[dict]:
+    """The lines of a notice or deduction list of the payroll office `unit` that `user` may see: all of them for a
+    grant over the office itself or above it (the office, its group, the system owner); for those who reach it
+    otherwise (a case handler through a region holding one of its workplaces, a rep), the lines about people
+    they may see. A line never shows a national id of someone outside the reader's scope."""
+    scope = scope_for(user, VIEW_NOTICES)
+    if scope.everything or scope.covers_node("employer", unit.path):
+        return lines
+    visible = visible_member_numbers(user, [line["member_number"] for line in lines])
+    return [line for line in lines if line["member_number"] in visible]
+
+
+def log_lines_shown(user, action: str, lines: list[dict], *, channel: str, detail: dict) -> None:
+    """Every person on the lines shown is in the access log (one statement)."""
+    people = Membership.objects.filter(member_number__in={line["member_number"] for line in lines}).values_list(
+        "person_id", flat=True)
+    log_access_many(user, action, list(people), channel=channel, detail=detail)

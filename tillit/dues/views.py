@@ -18,7 +18,7 @@ from tillit.core.text import as_id, as_page, as_version
 from tillit.dues import deviations as deviation_service
 from tillit.dues import giro, invoices, ledger, notices, returns
 from tillit.dues import run as runs
-from tillit.dues.access import organisation_wide
+from tillit.dues.access import lines_for, log_lines_shown, organisation_wide
 from tillit.dues.models import (
     DeductionNotice,
     Deviation,
@@ -199,11 +199,11 @@ def _notice_for(request, pk):
 @login_required
 def notice_detail(request, pk):
     notice = _notice_for(request, pk)
-    audit.log_access(request.user, "dues.notice.viewed", channel="ui", detail={"notice": notice.pk})
-    return render(request, "dues/notice.html", {"notice": notice, "counts": notice.counts(),
-                                                "lines": [{**line, "amount_kr": invoices.kroner(line["amount"]),
-                                                           "previous_kr": invoices.kroner(line["previous_amount"])}
-                                                          for line in notice.lines]})
+    lines = lines_for(request.user, notice.payroll_unit, notice.lines)
+    log_lines_shown(request.user, "dues.notice.viewed", lines, channel="ui", detail={"notice": notice.pk})
+    return render(request, "dues/notice.html", {"notice": notice, "counts": notice.counts(), "cut": len(lines) < len(
+        notice.lines), "lines": [{**line, "amount_kr": invoices.kroner(line["amount"]),
+                                  "previous_kr": invoices.kroner(line["previous_amount"])} for line in lines]})
 
 
 @login_required
@@ -211,9 +211,10 @@ def notice_file(request, pk, fmt):
     if fmt not in ("csv", "xlsx", "pdf"):
         raise Http404
     notice = _notice_for(request, pk)
-    audit.log_access(request.user, "dues.notice.downloaded", channel="ui", detail={"notice": notice.pk, "fmt": fmt})
-    return _download(*notices.render(notice.lines, fmt, unit=notice.payroll_unit, period=notice.period,
-                                     notice=notice))
+    lines = lines_for(request.user, notice.payroll_unit, notice.lines)
+    log_lines_shown(request.user, "dues.notice.downloaded", lines, channel="ui",
+                    detail={"notice": notice.pk, "fmt": fmt})
+    return _download(*notices.render(lines, fmt, unit=notice.payroll_unit, period=notice.period, notice=notice))
 
 
 @login_required
@@ -224,9 +225,9 @@ def full_list(request, pk, fmt):
     unit = get_object_or_404(notices.payroll_units_for(request.user, VIEW_NOTICES), pk=pk)
     period = _period(request.GET.get("period"), timezone.localdate().replace(day=1)) or \
         timezone.localdate().replace(day=1)
-    lines = notices.full_list(unit, period)
-    audit.log_access(request.user, "dues.deduction_list.downloaded", channel="ui",
-                     detail={"payroll_unit": unit.pk, "period": period.isoformat(), "rows": len(lines)})
+    lines = lines_for(request.user, unit, notices.full_list(unit, period))
+    log_lines_shown(request.user, "dues.deduction_list.downloaded", lines, channel="ui",
+                    detail={"payroll_unit": unit.pk, "period": period.isoformat(), "rows": len(lines)})
     return _download(*notices.render(lines, fmt, unit=unit, period=period))
 
 
@@ -327,6 +328,8 @@ def deviation_list(request):
     rows = list(found[(page - 1) * PAGE:page * PAGE + 1])
     shown = [{"d": d, "expected": invoices.kroner(d.expected) if d.expected is not None else "",
               "actual": invoices.kroner(d.actual) if d.actual is not None else ""} for d in rows[:PAGE]]
+    audit.log_access_many(request.user, "dues.deviation.listed", [d.person_id for d in rows[:PAGE]], channel="ui",
+                          detail={"status": status, "page": page})
     return render(request, "dues/deviations.html", {
         "rows": shown, "has_next": len(rows) > PAGE, "page": page, "query": f"status={status}", "status": status,
         "statuses": Deviation.Status.choices, "total": found.count()})

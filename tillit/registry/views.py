@@ -196,8 +196,10 @@ def person_history(request, pk):
 
 @login_required
 def person_detail(request, pk):
-    if scope_for(request.user, VIEW).empty:
-        return redirect("home")  # a member or a citizen: their own data is in self-service
+    if scope_for(request.user, VIEW).empty:  # a member or a citizen: their own data is in self-service
+        if Person.objects.filter(pk=as_id(pk) or 0, user=request.user).exists():
+            return redirect("home")
+        raise Http404
     person = get_person_for_user(request, pk)
     if person.merged_into_id:
         messages.info(request, _("This record was merged into another person."))

@@ -3,7 +3,7 @@ the other reps, and the deduction notices of the last three months."""
 
 from django.db.models import Q
 
-from tillit.registry.models import Employer, Membership, Person, Role
+from tillit.registry.models import Employer, Role
 from tillit.reps import kpis
 from tillit.reps.coverage import current_roles
 
@@ -48,6 +48,7 @@ def other_reps(user, node, today):
 def notices(user, node, today):
     """Deduction notices of the last three months for the payroll offices above the node's workplaces, with
     only the lines about members the user may see."""
+    from tillit.dues.access import visible_member_numbers
     from tillit.dues.models import DeductionNotice, add_months
 
     if node.tree == "employer":
@@ -60,7 +61,5 @@ def notices(user, node, today):
     found = list(DeductionNotice.objects.filter(payroll_unit__path__in=sorted(above),
                                                 period__gte=add_months(today.replace(day=1), -2))
                  .select_related("payroll_unit").order_by("-period", "payroll_unit__name")[:200])
-    numbers = {line["member_number"] for n in found for line in n.lines}
-    visible = set(Membership.objects.filter(member_number__in=numbers, person__in=Person.objects.visible_to(
-        user).values("pk")).values_list("member_number", flat=True))
+    visible = visible_member_numbers(user, [line["member_number"] for n in found for line in n.lines])
     return [{"notice": n, "lines": [line for line in n.lines if line["member_number"] in visible]} for n in found]

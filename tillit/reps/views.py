@@ -23,7 +23,7 @@ from tillit.core.errors import ConflictError, DomainError, InvalidInput
 from tillit.core.scopes import CONFIGURE, CORRECT, EDIT, scope_for
 from tillit.core.tables import FORMATS, table_bytes
 from tillit.core.text import as_page, as_version
-from tillit.dues.access import organisation_wide
+from tillit.dues.access import log_lines_shown, organisation_wide
 from tillit.registry.models import Employment, MembershipStatus, MembershipType, Person, may
 from tillit.registry.validation import Errors
 from tillit.reps import corrections, declaration, kpis, lists, selection
@@ -232,6 +232,8 @@ def company_tree(request):
 def other_reps(request):
     node = node_for(request.user, request.GET.get("node"))
     roles, own = lists.other_reps(request.user, node, timezone.localdate())
+    audit.log_access_many(request.user, "reps.reps.listed", [r.person_id for r in roles], channel="rep",
+                          detail={"node": node.key})
     return render(request, "reps/reps.html", _base(request, node, roles=roles, own=own))
 
 
@@ -242,7 +244,8 @@ def notices(request):
     the lines about members the rep may see."""
     node = node_for(request.user, request.GET.get("node"))
     shown = lists.notices(request.user, node, timezone.localdate())
-    audit.log_access(request.user, "reps.notices.viewed", channel="rep", detail={"node": node.key})
+    log_lines_shown(request.user, "reps.notices.viewed", [line for n in shown for line in n["lines"]], channel="rep",
+                    detail={"node": node.key})
     return render(request, "reps/notices.html", _base(request, node, notices=shown))
 
 
