@@ -268,13 +268,20 @@ TILLIT_REP_APPROVAL_FIELDS = [f for f in os.environ.get(
 # Background work: the database queue by default (`tillit worker`); TILLIT_TASK_BACKEND=rq puts it on
 # Redis (TILLIT_REDIS_URL) for workers on other machines.
 TILLIT_TASK_BACKEND = os.environ.get("TILLIT_TASK_BACKEND", "database")
+# "default": mail, notifications, imports, rounds; "documents": reading the text of files from outside, which
+# `tillit worker` runs beside the default queue so that mail never waits behind a file.
+TASK_QUEUES = ["default", "documents"]
+# Reading a file's text: a child process with these limits (a file over one is marked failed).
+TILLIT_EXTRACT_SECONDS = float(os.environ.get("TILLIT_EXTRACT_SECONDS", "60"))
+TILLIT_EXTRACT_CPU_SECONDS = int(os.environ.get("TILLIT_EXTRACT_CPU_SECONDS", "30"))
+TILLIT_EXTRACT_MEMORY_MB = int(os.environ.get("TILLIT_EXTRACT_MEMORY_MB", "512"))
 TILLIT_REDIS_URL = os.environ.get("TILLIT_REDIS_URL", "redis://127.0.0.1:6379/0")
 if TILLIT_TASK_BACKEND == "rq":
     INSTALLED_APPS.append("django_rq")
-    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
-    RQ_QUEUES = {"default": {"URL": TILLIT_REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": TASK_QUEUES}}
+    RQ_QUEUES = {name: {"URL": TILLIT_REDIS_URL, "DEFAULT_TIMEOUT": 3600} for name in TASK_QUEUES}
 else:
-    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
 # A task whose worker has not been heard from for this long is run again (at most this many times).
 TILLIT_TASK_LEASE_SECONDS = float(os.environ.get("TILLIT_TASK_LEASE_SECONDS", "60"))
 TILLIT_TASK_MAX_ATTEMPTS = int(os.environ.get("TILLIT_TASK_MAX_ATTEMPTS", "3"))

@@ -39,22 +39,31 @@ def template_csv() -> bytes:
 
 def _rows(data: bytes, filename: str) -> list[list[str]]:
     if filename.lower().endswith(".xlsx") or data[:2] == b"PK":
-        import openpyxl
+        from tillit.core.sheets import open_workbook, rows_present
 
         try:
-            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            book = open_workbook(io.BytesIO(data))
+            rows = []
+            for _number, values in rows_present(book.worksheets[0]):
+                if len(rows) > MAX_ROWS:  # the limit is checked while reading, not after
+                    break
+                rows.append(["" if c is None else str(c).strip() for c in values[:len(COLUMNS) + 20]])
+            book.close()
+            return rows
         except Exception as exc:  # noqa: BLE001 - any damaged workbook is one answer
             raise InvalidInput(_("The file is not a readable XLSX workbook."),
                                field_errors={"file": [str(exc)[:200]]}) from None
-        return [["" if c is None else str(c).strip() for c in row]
-                for row in book.worksheets[0].iter_rows(values_only=True)]
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
     sample = text[:4096]
     delimiter = max([";", ",", "\t"], key=sample.count)
-    return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    try:
+        return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    except csv.Error as exc:  # a binary file, a stray NUL or line break inside a field
+        raise InvalidInput(_("The file is not a readable CSV or XLSX file."),
+                           field_errors={"file": [str(exc)[:200]]}) from None
 
 
 def parse_return(data: bytes, filename: str = "") -> tuple[list[dict], "datetime.date"]:  # noqa: F821

@@ -139,24 +139,22 @@ def _read_csv(path: Path):
 
 
 def _read_xlsx(path: Path):
-    import openpyxl
+    from tillit.core.sheets import open_workbook, rows_present
 
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        book = open_workbook(path)
     except Exception:  # noqa: BLE001 - any parse failure means the same to the user
         raise ImportFileError(_("The file could not be read as an XLSX workbook.")) from None
-    sheet = book.worksheets[0]
-    it = sheet.iter_rows(values_only=True)
+    it = rows_present(book.worksheets[0])
     try:
-        header = [str(h).strip() if h is not None else "" for h in next(it)]
+        _first, values = next(it)
+        header = [str(h).strip() if h is not None else "" for h in values]
     except StopIteration:
         raise ImportFileError(_("The file is empty.")) from None
 
     def rows():
         try:
-            for number, values in enumerate(it, start=2):
-                if not any(v not in (None, "") for v in values):
-                    continue
+            for number, values in it:
                 yield number, {h: ("" if v is None else v) for h, v in zip(header, values, strict=False)}
         finally:
             book.close()
@@ -398,7 +396,8 @@ def _match_batch(cleaned: dict, errors: list, actor, created=frozenset()):
 
 
 def count_rows(path: Path, filename: str = "") -> int:
-    """About how many data rows the file has (lines after the header; an XLSX sheet's extent): for progress."""
+    """About how many data rows the file has (lines after the header; an XLSX sheet's declared extent, never more
+    than one row per 10 bytes of the file, since the extent is the file's word only): for progress."""
     name = (filename or path.name).lower()
     with open(path, "rb") as fh:
         if name.endswith(".xlsx") or fh.read(4) == b"PK\x03\x04":
@@ -408,7 +407,7 @@ def count_rows(path: Path, filename: str = "") -> int:
                 book = openpyxl.load_workbook(path, read_only=True)
                 rows = max((book.worksheets[0].max_row or 1) - 1, 0)
                 book.close()
-                return rows
+                return min(rows, path.stat().st_size // 10)
             except Exception:  # noqa: BLE001 - read_rows reports an unreadable file properly
                 return 0
         fh.seek(0)

@@ -31,7 +31,8 @@ class Command(BaseCommand):
             # RQ's own worker semantics: a job whose worker died is moved to the failed registry by RQ.
             if not no_schedule:
                 self._queue_rounds()
-            call_command("rqworker", "default", "--job-class", "django_tasks_rq.Job",
+            # one worker over both queues, default first; a file's text is read within TILLIT_EXTRACT_SECONDS
+            call_command("rqworker", *settings.TASK_QUEUES, "--job-class", "django_tasks_rq.Job",
                          *(["--burst"] if batch else []))
             return
         import logging
@@ -49,12 +50,22 @@ class Command(BaseCommand):
             self._queue_rounds()
         elif not no_schedule:
             threading.Thread(target=self._scheduler, daemon=True).start()
-        worker = LeasedWorker(queue_names=["default"], interval=interval, batch=batch, backend_name="default",
-                              startup_delay=False, max_tasks=None, worker_id=get_random_string(32),
-                              excluded_queue_names=[], parent_pid=parent_pid)
+        def worker_for(queue):
+            return LeasedWorker(queue_names=[queue], interval=interval, batch=batch, backend_name="default",
+                                startup_delay=False, max_tasks=None, worker_id=get_random_string(32),
+                                excluded_queue_names=[], parent_pid=parent_pid)
+
+        # Files from outside are read beside the rest, never in front of it: mail, links and rounds go on
+        # while a file's text is being read (in a child process with limits: documents.text).
+        documents = worker_for("documents")
+        if not batch:
+            threading.Thread(target=documents.run, daemon=True, name="tillit-documents").start()
+        worker = worker_for("default")
         worker.configure_signals()
         try:
             worker.run()
+            if batch:
+                documents.run()
         finally:
             line = summary.flush() if summary else ""
             if line:
