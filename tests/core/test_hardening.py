@@ -95,3 +95,56 @@ def test_check_deploy_passes_in_the_documented_production_settings_and_fails_wit
     plain = subprocess.run([sys.executable, "-m", "tillit.cli", "check", "--deploy"], env=env, capture_output=True,
                            text=True)
     assert plain.returncode != 0 and "tillit.E002" in plain.stderr + plain.stdout
+
+
+def test_a_control_character_in_a_multipart_form_is_refused_and_nothing_is_stored(client, portal):
+    """The public service form is multipart: NUL in a long answer was stored on SQLite and a 500 on PostgreSQL."""
+    from tillit.portal.models import PendingRequest
+
+    url = reverse("portal_service", args=[portal.cat.pk])
+    data = {"f_title": "Cat", "f_where": "Park\x00en", "name": "Ola", "email": "ola.nul@example.no"}
+    response = client.post(url, data)  # the test client sends multipart
+    assert response.status_code == 400 and "f_where" in response.content.decode()
+    assert not PendingRequest.objects.filter(email="ola.nul@example.no").exists()
+
+
+def test_a_body_the_server_cannot_read_gets_a_message_not_a_bare_bad_request(client, world, settings):
+    from tillit.core.services import create_token
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    client.force_login(world.a.staff)
+    response = client.post(reverse("people"), {"q": "x" * 5000})
+    assert response.status_code == 413 and "larger than the server takes" in response.content.decode()
+    _token, raw = create_token(world.a.staff)
+    api = client.post("/api/v1/dues/returns", b"--x\r\n", content_type="multipart/form-data",
+                      HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert api.status_code == 422
+    assert api.json()["errors"] == {"request": ["The request body cannot be read as a form."]}
+
+
+@pytest.mark.parametrize("body", ["[null, null]", "[]", "null", "5", '"x"'])
+def test_a_json_body_that_is_not_an_object_changes_nothing(client, world, body):
+    from tillit.core.services import create_token
+
+    _token, raw = create_token(world.admin)
+    before = world.a.branch.name
+    for path in (f"/api/v1/org-units/{world.a.branch.pk}", f"/api/v1/employers/{world.a.workplace.pk}"):
+        response = client.patch(path, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}")
+        assert response.status_code == 422 and response.json()["errors"] == {"body": ["Not a JSON object."]}
+    world.a.branch.refresh_from_db()
+    assert world.a.branch.name == before
+
+
+@pytest.mark.parametrize("content", [bytes(range(256)) * 40, b"\x00\x01;abc\r\x00", b"PK\x03\x04broken"])
+def test_a_payroll_return_that_is_not_a_table_is_refused_naming_the_file(client, world, content):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tillit.core.services import create_token
+    from tillit.dues.models import EmployerReturn
+
+    _token, raw = create_token(world.admin)
+    response = client.post("/api/v1/dues/returns", {"file": SimpleUploadedFile("r.csv", content),
+                                                    "payroll_unit_id": world.a.company.pk},
+                           HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert response.status_code == 422 and "file" in response.json()["errors"]
+    assert not EmployerReturn.objects.exists()

@@ -3,11 +3,14 @@
     {"message": "...", "errors": {"field": ["..."]}}   (422 validation, 409 conflict, 403 refused, 404, 401)
 """
 
+import json
+
 from django.db import transaction
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 
 from tillit.api.auth import TokenAuth
 from tillit.api.cases import router as cases_router
@@ -45,7 +48,17 @@ class TillitAPI(NinjaAPI):
         return schema
 
 
-api = TillitAPI(title="Tillit API", version="1", auth=TokenAuth(), urls_namespace="api")
+class ObjectParser(Parser):
+    """A JSON body is one object: an array, a number or null is refused (ninja would read it as "no fields")."""
+
+    def parse_body(self, request):
+        data = json.loads(request.body)
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        return data
+
+
+api = TillitAPI(title="Tillit API", version="1", auth=TokenAuth(), urls_namespace="api", parser=ObjectParser())
 
 
 def _error(request, status, message, errors=None, **extra):
@@ -85,8 +98,8 @@ def unauthenticated(request, exc):
 
 @api.exception_handler(HttpError)
 def http_error(request, exc):
-    if exc.status_code == 400:  # a body that is not JSON at all
-        return _error(request, 422, "The request body is not valid JSON.", {"body": ["Not valid JSON."]})
+    if exc.status_code == 400:  # a body that is not JSON, or JSON that is not an object
+        return _error(request, 422, "The request body is not a JSON object.", {"body": ["Not a JSON object."]})
     return _error(request, exc.status_code, str(exc))
 
 

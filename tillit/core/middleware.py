@@ -1,8 +1,9 @@
 """Request guards and response headers that every page and endpoint shares.
 
-- Control characters (NUL and the like) in a query string or form field are refused before any
-  view runs, with a message naming the parameter: the databases cannot store them and no person
-  types them.
+- Control characters (NUL and the like) in a query string, a form field (urlencoded or multipart) or an
+  uploaded file's name are refused before any view runs, with a message naming the parameter: the
+  databases cannot store them and no person types them. A body that cannot be read as a form (too large,
+  too many fields, a multipart body without its boundary) gets a message saying so, not a bare 400.
 - Every HTML page carries a Content-Security-Policy (Tillit ships no inline script); responses
   with personal data are never stored by a browser or proxy cache.
 - An idle session ends after TILLIT_SESSION_IDLE_HOURS: its expiry moves forward as the user works,
@@ -11,8 +12,11 @@
 
 import time
 
-from django.http import HttpResponse, JsonResponse
-from django.utils.html import escape
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from tillit.core.text import control_character_problem
 
@@ -21,16 +25,27 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 SESSION_TOUCH_SECONDS = 300
 
 
-def _bad_parameter(request) -> tuple[str, str] | None:
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+UNREADABLE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent, MultiPartParserError)
+
+
+def _bad_parameter(request) -> tuple[str, str, int] | None:
+    """(parameter, problem, status) of the first thing wrong with the request's parameters, or None."""
     sources = [request.GET]
-    if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
-        sources.append(request.POST)
+    if request.method in ("POST", "PUT", "PATCH") and request.content_type in FORMS:
+        try:
+            sources += [request.POST, {name: [f.name for f in files] for name, files in request.FILES.lists()}]
+        except UNREADABLE as exc:
+            too_big = isinstance(exc, RequestDataTooBig)
+            return "request", (_("The form is larger than the server takes.") if too_big else
+                               _("The request body cannot be read as a form.")), 413 if too_big else 400
     for source in sources:
-        for key, values in source.lists():
+        items = source.lists() if hasattr(source, "lists") else source.items()
+        for key, values in items:
             for text in [key, *values]:
                 problem = control_character_problem(text, multiline=True)
                 if problem:
-                    return key, problem
+                    return key, problem, 400
     return None
 
 
@@ -41,11 +56,11 @@ class InputGuardMiddleware:
     def __call__(self, request):
         bad = _bad_parameter(request)
         if bad:
-            field, problem = bad
+            field, problem, status = bad
             if request.path.startswith("/api/"):
-                return JsonResponse({"message": f"{field}: {problem}", "errors": {field: [problem]}}, status=422)
-            return HttpResponse(f"<!doctype html><title>Bad request</title><p>{escape(field)}: {escape(problem)}</p>",
-                                status=400)
+                return JsonResponse({"message": f"{field}: {problem}", "errors": {field: [problem]}},
+                                    status=422 if status == 400 else status)
+            return render(request, "400.html", {"field": field, "problem": problem}, status=status)
         return self.get_response(request)
 
 
