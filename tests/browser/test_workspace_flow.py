@@ -83,12 +83,15 @@ def test_a_handler_works_the_overdue_case_by_keyboard_finds_things_and_reads_the
 
 
 def test_a_handler_saves_a_view_moves_three_cases_at_once_and_hears_when_a_member_answers(
-        live_server, page, world, browser):
+        live_server, page, world, browser, accessible):
     base, staff = live_server.url, world.a.staff
     ctype = factories.case_type(world.a.branch)
     cases = [factories.case(world.a, title=f"Flytt {i}", case_type=ctype) for i in range(3)]
     factories.case(world.a, title="Bli her", case_type=ctype)
     login(page, base, staff)
+    page.goto(f"{base}/cases/?q=Flytt&sort=-number")  # a sorted column says so on its header cell
+    assert page.locator("th[aria-sort=descending] a").count() == 1
+    accessible(page, phone_width=False)
     page.goto(f"{base}/cases/?q=Flytt")
     assert page.locator("[data-total]").get_attribute("data-total") == "3"
     page.click("summary:has-text('Save this view')")
