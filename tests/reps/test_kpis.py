@@ -105,3 +105,35 @@ def test_the_nightly_round_counts_today_and_what_was_never_counted(world):
     assert [d for d in again if again[d] != counted_at[d]] == [today] and 0 < second < first
     everything = kpis.recount(every_day=True)
     assert everything == first
+
+
+@pytest.mark.django_db(transaction=True)
+def test_several_workers_counting_at_once_keep_one_row_per_node_and_day(world):
+    """Each worker queues a recount when it starts, and several workers are a documented setup: on PostgreSQL two
+    or more recounts at once ended in IntegrityError (one_kpi_row_per_node_and_day)."""
+    import threading
+
+    from django.db import connection
+
+    from tillit.reps.kpis import KpiDay, recount
+
+    day = [datetime.date.today()]
+    barrier, errors = threading.Barrier(4), []
+
+    def run():
+        try:
+            barrier.wait()
+            recount(day)
+        except Exception as exc:  # noqa: BLE001 - the test reports what went wrong in a thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    rows = list(KpiDay.objects.filter(day=day[0]).values_list("tree", "node_id"))
+    assert rows and len(rows) == len(set(rows))

@@ -21,6 +21,12 @@ def next_numbers(name: str, count: int = 1, *, start: int = 1) -> range:
     return range(seq.value + 1, seq.value + count + 1)
 
 
+def hold(name: str) -> None:
+    """Serialise work under `name` until the caller's transaction ends (a row lock on a named row): a second
+    transaction asking for the same name waits for the first to commit."""
+    Sequence.objects.select_for_update().get_or_create(name=f"lock:{name}"[:60], defaults={"value": 0})
+
+
 def save_versioned(obj, changes: dict, expected_version: int | None) -> None:
     """Write the changed fields if nobody changed `obj` since `expected_version` was read.
 

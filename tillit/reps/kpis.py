@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
+from tillit.core.services import hold
 from tillit.registry.models import (
     Employer,
     Employment,
@@ -172,6 +173,7 @@ def recount(days: list[datetime.date] | None = None, *, progress=None, every_day
         rows = [KpiDay(tree=tree, node_id=nodes[(tree, path)], day=day, **figures)
                 for (tree, path), figures in counts.items() if (tree, path) in nodes]
         with transaction.atomic():
+            hold(f"reps.kpis.{day.isoformat()}")  # several workers may count at once: one day, one writer
             KpiDay.objects.filter(day=day).delete()
             KpiDay.objects.bulk_create(rows, batch_size=2000)
             KpiCount.objects.update_or_create(day=day, defaults={"counted_at": timezone.now()})
