@@ -177,3 +177,24 @@ def test_eight_bit_headers_and_bodies_without_a_charset_are_read_as_utf8_or_wind
     assert first.subject == "Søknad om støtte" and "Hilsen Bjørn" in first.body
     assert second.subject == "Møte om lønn" and "Hilsen Pål – tillitsvalgt" in second.body
     assert "\ufffd" not in first.body + second.body + first.subject + second.subject
+
+
+@pytest.mark.parametrize("where", ["body", "subject", "from"])
+def test_mail_in_with_a_nul_byte_is_kept_and_filed(world, where):
+    """`tillit ingest-email` with NUL in the body or a header was a traceback on PostgreSQL and the message was
+    lost: the raw bytes are kept as they came, the text is filed without the NUL."""
+    from django.core.files.storage import default_storage
+
+    from tillit.messaging.services import ingest_email
+
+    case = factories.case(world.a)
+    sender = b"Ola \x00Nordmann <ola@example.no>" if where == "from" else b"Ola <ola@example.no>"
+    subject = b"[" + case.number.encode() + (b"] Sv\x00ar" if where == "subject" else b"] Svar")
+    body = b"Hei\x00 der" if where == "body" else b"Hei der"
+    raw = b"From: " + sender + b"\r\nTo: post@tillit.example\r\nSubject: " + subject + b"\r\n\r\n" + body + b"\r\n"
+    message = ingest_email(raw)
+    stored = Message.objects.get(pk=message.pk)
+    assert "\x00" not in stored.body + stored.subject + stored.address
+    assert stored.case_id == case.pk and "Hei" in stored.body
+    with default_storage.open(stored.raw_name, "rb") as fh:
+        assert fh.read() == raw

@@ -248,10 +248,16 @@ def _sender_person(address: str, display: str) -> Person | None:
 
 
 @transaction.atomic
+def _without_nul(text: str) -> str:
+    return text.replace("\x00", "")
+
+
 def ingest_email(raw: bytes) -> Message:
     """File one incoming RFC 822 message: a reply lands on its case, anything else opens an intake case.
 
-    Malformed, oversized or unmatched mail is kept and goes to the intake queue with the reason.
+    Malformed, oversized or unmatched mail is kept and goes to the intake queue with the reason. Mail in is never
+    lost: the raw bytes are kept as they came, and the text fields are filed without NUL characters (which
+    PostgreSQL cannot store in text).
     """
     raw_name, _digest = _store(raw, "mail/raw")
     problem = ""
@@ -269,13 +275,14 @@ def ingest_email(raw: bytes) -> Message:
         display, address, subject = "", "", ""
         problem = problem or "unreadable headers"
     body = "" if problem == "too large" else text_of(msg)
+    display, address, subject, body = (_without_nul(t) for t in (display, address, subject, body))
     person = _sender_person(address, display)
     message = Message.objects.create(direction=Message.Direction.IN, status=Message.Status.RECEIVED, person=person,
                                      address=address[:254], subject=subject, body=body, raw_name=raw_name,
-                                     message_id=str(msg.get("Message-ID", ""))[:300])
+                                     message_id=_without_nul(str(msg.get("Message-ID", "")))[:300])
     if not problem:
         for name, kind, data in attachments_of(msg):
-            filename = sanitise_filename(name)
+            filename = sanitise_filename(_without_nul(name or ""))
             blob = store_bytes(data, filename, kind)  # kept once, beside the documents
             Attachment.objects.create(message=message, filename=filename[:255], content_type=kind[:100],
                                       size=len(data), sha256=blob.sha256, stored_name=blob.stored_name)
