@@ -130,3 +130,71 @@ def test_every_person_a_list_shows_is_in_the_access_log(client, world):
     client.force_login(world.b.rep)  # another rep's list: A's rep is a person shown to B's rep only if in B's sight
     client.get(reverse("reps_reps"))
     assert not AccessLogEntry.objects.filter(user=world.b.rep, person_id=world.a.rep_person.pk).exists()
+
+
+def test_the_same_service_request_sent_twice_makes_one_case(client, portal):
+    from tillit.cases.models import Case
+    from tillit.messaging.models import Message
+    from tillit.portal.models import PendingRequest
+
+    user, person = portal.members_users[0]
+    url = reverse("portal_service", args=[portal.cat.pk])
+    client.force_login(user)
+    once = client.get(url).context["once"]
+    data = {"f_title": "Cat twice", "f_where": "Parken", "once": once}
+    first, second = client.post(url, data), client.post(url, data)
+    assert Case.objects.filter(title__contains="Cat twice").count() == 1
+    assert first.status_code == second.status_code == 302 and first.url == second.url
+    client.logout()
+    once = client.get(url).context["once"]
+    data = {"f_title": "Cat anon", "f_where": "Parken", "name": "Ola", "email": "ola.twice@example.no",
+            "once": once}
+    assert client.post(url, data).status_code == client.post(url, data).status_code == 200
+    assert PendingRequest.objects.filter(email="ola.twice@example.no").count() == 1
+    assert Message.objects.filter(address="ola.twice@example.no").count() == 1
+    # a form refused for its content keeps its token: corrected, it is taken once
+    once = client.get(url).context["once"]
+    bad = client.post(url, {**data, "once": once, "email": "not an address"})
+    assert bad.status_code == 422 and bad.context["once"] == once
+    client.post(url, {**data, "once": once, "email": "ola.fixed@example.no"})
+    assert PendingRequest.objects.filter(email="ola.fixed@example.no").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_confirmations_of_one_new_address_at_once_make_one_person(portal):
+    """Check, then create, without a lock made two people and two logins on PostgreSQL."""
+    import threading
+
+    from django.db import connection
+
+    from tillit.portal import services
+    from tillit.registry.models import Person
+
+    tokens = []
+    for _ in range(2):
+        services.submit_anonymous(portal.cat, name="Nye Person", email="nye@example.no", answers=[],
+                                  language="en", base_url="http://testserver/")
+    import re
+
+    from tillit.messaging.models import Message
+
+    for body in Message.objects.filter(address="nye@example.no").values_list("body", flat=True):
+        tokens.append(re.search(r"/services/confirm/([\w\-]+)/", body).group(1))
+    barrier, errors = threading.Barrier(2), []
+
+    def run(token):
+        try:
+            barrier.wait()
+            services.confirm(token, base_url="http://testserver/")
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert Person.objects.filter(email="nye@example.no").count() == 1

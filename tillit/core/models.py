@@ -199,6 +199,18 @@ class ApiToken(models.Model):
         return f"{self.prefix}… ({self.name})"
 
 
+class Submission(models.Model):
+    """A form's one-time token, spent by the submission that saved something: the same form sent again (a second
+    click, a resend after a slow answer) lands on what the first made instead of making it twice."""
+
+    token = models.CharField(max_length=64, primary_key=True)
+    at = models.DateTimeField(default=timezone.now)
+    url = models.CharField(max_length=300, blank=True)  # where the first submission's answer is
+
+    def __str__(self):
+        return f"submission at {self.at}"
+
+
 class Sequence(models.Model):
     """A named counter for numbers that are unique and never reused (member numbers, case numbers)."""
 

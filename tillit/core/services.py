@@ -2,14 +2,14 @@
 
 import secrets
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tillit.core import audit
 from tillit.core.errors import ConflictError, InvalidInput
-from tillit.core.models import ApiToken, Grant, Sequence, hash_token
+from tillit.core.models import ApiToken, Grant, Sequence, Submission, hash_token
 from tillit.core.scopes import ROLES, TREES, forget_grants
 
 
@@ -19,6 +19,36 @@ def next_numbers(name: str, count: int = 1, *, start: int = 1) -> range:
     seq, _created = Sequence.objects.select_for_update().get_or_create(name=name, defaults={"value": start - 1})
     Sequence.objects.filter(pk=name).update(value=F("value") + count)
     return range(seq.value + 1, seq.value + count + 1)
+
+
+class AlreadySent(Exception):
+    """The form with this one-time token was sent before; `url` is where its answer is."""
+
+    def __init__(self, url: str):
+        super().__init__(url)
+        self.url = url
+
+
+def spend(token: str) -> Submission | None:
+    """Spend a form's one-time token inside the caller's transaction (None for a form without one). A token spent
+    before raises AlreadySent; one being spent by a concurrent request waits for it, then raises the same."""
+    if not token:
+        return None
+    token = str(token)[:64]
+    found = Submission.objects.filter(token=token).first()
+    if found is not None:
+        raise AlreadySent(found.url)
+    try:
+        with transaction.atomic():
+            return Submission.objects.create(token=token)
+    except IntegrityError:
+        raise AlreadySent(Submission.objects.filter(token=token).values_list("url", flat=True).first() or "") from None
+
+
+def spent_at(submission: Submission | None, url: str) -> None:
+    """Record where the answer of a spent form is."""
+    if submission is not None:
+        Submission.objects.filter(pk=submission.pk).update(url=url[:300])
 
 
 def hold(name: str) -> None:

@@ -18,6 +18,7 @@ from tillit.cases import services as case_services
 from tillit.cases.models import Case, CaseEvent, CaseType
 from tillit.core import audit
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
+from tillit.core.services import hold
 from tillit.messaging.services import queue_email
 from tillit.portal.access import may_log_in_by_link
 from tillit.portal.models import Answer, Consent, FormField, LoginLink, PendingRequest, Rating, Service, in_language
@@ -196,6 +197,7 @@ def confirm(token: str, *, base_url: str, name: str = ""):
     locked = PendingRequest.objects.select_for_update().get(pk=pending.pk)
     if locked.confirmed_at:
         raise ConflictError(_("This request has already been confirmed."))
+    hold(f"portal.email.{_hash(pending.email.strip().lower())[:40]}")  # one person per address, also at once
     person = person_for_email(pending.email, pending.name or clean_line(name, "name", Errors(), max_length=200),
                               pending.language)
     user = login_for(person)

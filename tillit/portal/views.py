@@ -12,12 +12,15 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
+from tillit.core.jobs import new_token
 from tillit.core.scopes import EDIT
+from tillit.core.services import AlreadySent, spend, spent_at
 from tillit.core.text import as_version
 from tillit.portal import booking, knowledge, services
 from tillit.portal.access import events_for, own_case, own_cases, own_person, require_person
@@ -244,24 +247,16 @@ def service_page(request, pk):
     context, status = {}, 200
     if request.method == "POST" and request.POST.get("action") != "suggest":
         try:
-            answers, uploads = services.clean_answers(service, request.POST, request.FILES if person else None,
-                                                      language)
-            if service.bookable:
-                if person is None:
-                    raise InvalidInput(_("Log in to book a time."), field_errors={"slot": [_("Log in first.")]})
-                at = booking.parse_slot(service, request.POST.get("slot", ""))
-                made = booking.book(service, person=person, at=at, user=request.user,
-                                    note="\n".join(f"{a['label']}: {a['value']}" for a in answers if a["value"]),
-                                    base_url=_base_url(request))
-                messages.success(request, _("You are booked. Case number %(n)s.") % {"n": made.case.number})
-                return redirect("portal_case", made.case_id)
-            if person is not None:
-                case = services.open_request(service, person=person, answers=answers, uploads=uploads,
-                                             actor=request.user, language=language, base_url=_base_url(request))
-                messages.success(request, _("Your request is sent. Case number %(n)s.") % {"n": case.number})
-                return redirect("portal_case", case.pk)
-            services.submit_anonymous(service, name=request.POST.get("name", ""), email=request.POST.get("email", ""),
-                                      answers=answers, language=language, base_url=_base_url(request))
+            with transaction.atomic():  # the form's one-time token is spent with what it made, or not at all
+                submission = spend(request.POST.get("once", ""))
+                answer = _submit(request, service, person, language)
+                spent_at(submission, answer.get("Location", "") or request.get_full_path())
+            return answer
+        except AlreadySent as sent:
+            messages.info(request, _("This request was sent already; here is what it made."))
+            if sent.url and url_has_allowed_host_and_scheme(sent.url, allowed_hosts=None) and \
+                    sent.url != request.get_full_path():
+                return redirect(sent.url)
             return render(request, "portal/check_email.html", {"email": request.POST.get("email", "").strip()})
         except DomainError as exc:
             context, status = _errors(exc), _status(exc)
@@ -271,7 +266,30 @@ def service_page(request, pk):
         "fields": _fields(service, language), "person": person, "data": request.POST,
         "suggestions": knowledge.search(title, language) if title else [],
         "slots": [s for s in booking.slots(service) if s["left"] > 0][:80] if service.bookable else [],
+        "once": request.POST.get("once") if status != 200 and request.POST.get("once") else new_token(),
         **context}, status=status)
+
+
+def _submit(request, service, person, language):
+    """One request from the service's form: a booking, a member's case, or an anonymous request to confirm."""
+    answers, uploads = services.clean_answers(service, request.POST, request.FILES if person else None, language)
+    if service.bookable:
+        if person is None:
+            raise InvalidInput(_("Log in to book a time."), field_errors={"slot": [_("Log in first.")]})
+        at = booking.parse_slot(service, request.POST.get("slot", ""))
+        made = booking.book(service, person=person, at=at, user=request.user,
+                            note="\n".join(f"{a['label']}: {a['value']}" for a in answers if a["value"]),
+                            base_url=_base_url(request))
+        messages.success(request, _("You are booked. Case number %(n)s.") % {"n": made.case.number})
+        return redirect("portal_case", made.case_id)
+    if person is not None:
+        case = services.open_request(service, person=person, answers=answers, uploads=uploads,
+                                     actor=request.user, language=language, base_url=_base_url(request))
+        messages.success(request, _("Your request is sent. Case number %(n)s.") % {"n": case.number})
+        return redirect("portal_case", case.pk)
+    services.submit_anonymous(service, name=request.POST.get("name", ""), email=request.POST.get("email", ""),
+                              answers=answers, language=language, base_url=_base_url(request))
+    return render(request, "portal/check_email.html", {"email": request.POST.get("email", "").strip()})
 
 
 def suggest(request, pk):
