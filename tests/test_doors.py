@@ -198,3 +198,19 @@ def test_two_confirmations_of_one_new_address_at_once_make_one_person(portal):
         thread.join(60)
     assert errors == []
     assert Person.objects.filter(email="nye@example.no").count() == 1
+
+
+def test_anonymous_requests_are_limited_per_address_and_per_client(client, portal, empty_cache):
+    """25 posts with one email in 6 s stored 25 requests and queued 25 confirmation mails."""
+    from tillit.portal.models import PendingRequest
+    from tillit.portal.services import REQUESTS_PER_ADDRESS, REQUESTS_PER_CLIENT
+
+    url = reverse("portal_service", args=[portal.cat.pk])
+    data = {"f_title": "Cat", "f_where": "Parken", "name": "Ola", "email": "flood@example.no"}
+    codes = [client.post(url, data, REMOTE_ADDR="192.0.2.1").status_code for _ in range(REQUESTS_PER_ADDRESS + 2)]
+    assert codes == [200] * REQUESTS_PER_ADDRESS + [429, 429]
+    assert PendingRequest.objects.filter(email="flood@example.no").count() == REQUESTS_PER_ADDRESS
+    for i in range(REQUESTS_PER_CLIENT + 1):
+        last = client.post(url, {**data, "email": f"flood{i}@example.no"}, REMOTE_ADDR="192.0.2.2")
+    assert last.status_code == 429 and "Too many requests" in last.content.decode()
+    assert client.post(url, {**data, "email": "other@example.no"}, REMOTE_ADDR="192.0.2.3").status_code == 200

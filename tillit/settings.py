@@ -128,6 +128,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("TILLIT_LOGIN_FAILURE_LIMIT", "5"))
+# Failed logins from one client (any usernames) in 15 minutes before it is held back for the rest of them.
+TILLIT_LOGIN_CLIENT_LIMIT = int(os.environ.get("TILLIT_LOGIN_CLIENT_LIMIT", "30"))
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
@@ -173,7 +175,12 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's probe speaks plai
 SECURE_HSTS_SECONDS = int(os.environ.get("TILLIT_HSTS_SECONDS", str(365 * 24 * 3600))) if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS and os.environ.get("TILLIT_HSTS_SUBDOMAINS", "1") == "1"
 SECURE_HSTS_PRELOAD = HTTPS and os.environ.get("TILLIT_HSTS_PRELOAD", "1") == "1"
-if os.environ.get("TILLIT_BEHIND_PROXY", "") == "1":
+# The reverse proxy `tillit serve` trusts (its address, or several separated by spaces): its X-Forwarded-For
+# names the client (for the access log and the per-client limits) and its X-Forwarded-Proto the scheme.
+# TILLIT_BEHIND_PROXY=1 alone trusts a proxy on the same machine.
+TILLIT_TRUSTED_PROXY = os.environ.get("TILLIT_TRUSTED_PROXY", "") or (
+    "127.0.0.1" if os.environ.get("TILLIT_BEHIND_PROXY", "") == "1" else "")
+if TILLIT_TRUSTED_PROXY:  # `tillit serve` drops the header from anyone else, so it can be trusted here
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -114,3 +114,91 @@ def _alive(pid: int) -> bool:
         return open(f"/proc/{pid}/stat").read().split(") ", 1)[1][0] != "Z"
     except (OSError, IndexError):
         return False
+
+
+class _Proxy:
+    """A reverse proxy on 127.0.0.1 as a TLS-terminating one behaves: it forwards each request to the server,
+    naming the client (X-Forwarded-For, from the X-Client header the test sends it) and the scheme (https)."""
+
+    def __init__(self, backend: str):
+        import http.client
+        import http.server
+        import threading
+        from urllib.parse import urlsplit
+
+        target = urlsplit(backend)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _forward(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("x-client", "connection")}
+                headers.update({"X-Forwarded-For": self.headers.get("X-Client", "198.51.100.1"),
+                                "X-Forwarded-Proto": "https"})
+                upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
+                upstream.request(self.command, self.path, body=body, headers=headers)
+                answer = upstream.getresponse()
+                data = answer.read()
+                self.send_response(answer.status)
+                for key, value in answer.getheaders():
+                    if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = _forward  # noqa: N815 - http.server's names
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def open(self, path: str, data: bytes | None = None, client: str = "198.51.100.1", cookie: str = ""):
+        request = urllib.request.Request(self.url + path, data=data, headers={
+            "X-Client": client, "Host": "tillit.example.org", "Referer": "https://tillit.example.org/login/",
+            **({"Cookie": cookie} if cookie else {})})
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args, **kwargs):
+                return None
+
+        try:
+            return urllib.request.build_opener(NoRedirect).open(request, timeout=10)
+        except urllib.error.HTTPError as answer:
+            return answer
+
+    def close(self):
+        self.server.shutdown()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_behind_the_trusted_proxy_pages_answer_and_each_client_is_counted_on_its_own(tmp_path):
+    """Behind the documented TLS proxy `tillit serve` answered every request with a 301 to itself (waitress dropped
+    X-Forwarded-Proto); and a per-client limit must count the client the proxy names, not the proxy."""
+    import re
+
+    env = {"TILLIT_HTTPS": "1", "TILLIT_BEHIND_PROXY": "1", "TILLIT_ALLOWED_HOSTS": "tillit.example.org",
+           "TILLIT_CSRF_TRUSTED_ORIGINS": "https://tillit.example.org", "TILLIT_LOGIN_CLIENT_LIMIT": "3"}
+    server, base = _serve(tmp_path, **env)
+    proxy = _Proxy(base)
+    try:
+        page = proxy.open("/login/")
+        assert page.status == 200, page.status
+        html = page.read().decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+        cookie = "; ".join(c.split(";")[0] for c in page.headers.get_all("Set-Cookie"))
+
+        def attempt(client):
+            body = f"csrfmiddlewaretoken={token}&username=nobody{client[-1]}&password=wrong".encode()
+            return proxy.open("/login/", data=body, client=client, cookie=cookie).status
+
+        spraying = [attempt("203.0.113.7") for _ in range(4)]
+        assert spraying[:3] == [200, 200, 200] and spraying[3] == 429  # held back after three failures
+        assert attempt("203.0.113.8") == 200  # another client behind the same proxy is not
+    finally:
+        proxy.close()
+        server.terminate()
+        server.wait(timeout=10)

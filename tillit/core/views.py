@@ -1,6 +1,12 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.db import connection
 from django.http import JsonResponse
+from django.shortcuts import render
+
+from tillit.core.limits import client_of, count, over
+
+LOGIN_WINDOW = 15 * 60  # seconds a client's failed logins are counted for
 
 
 def healthz(request):
@@ -23,5 +29,18 @@ def healthz(request):
 
 
 class LoginView(auth_views.LoginView):
+    """Logging in. Besides the lockout of one username after a few failures (django-axes), one client is held back
+    for a while after TILLIT_LOGIN_CLIENT_LIMIT failures over any usernames: password spraying from one address
+    stops there, while a busy office behind one address still has room."""
+
     template_name = "core/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        if over("login-client", client_of(request), settings.TILLIT_LOGIN_CLIENT_LIMIT):
+            return render(request, self.template_name, {"form": self.get_form(), "held_back": True}, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        count("login-client", client_of(self.request), LOGIN_WINDOW)
+        return super().form_invalid(form)

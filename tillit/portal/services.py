@@ -7,7 +7,6 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +17,7 @@ from tillit.cases import services as case_services
 from tillit.cases.models import Case, CaseEvent, CaseType
 from tillit.core import audit
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
+from tillit.core.limits import count
 from tillit.core.services import hold
 from tillit.messaging.services import queue_email
 from tillit.portal.access import may_log_in_by_link
@@ -30,6 +30,12 @@ LINK_MINUTES = 15
 CONFIRM_HOURS = 48
 LINKS_PER_ADDRESS = 3  # per hour
 LINKS_PER_CLIENT = 20
+REQUESTS_PER_ADDRESS = 5  # per hour, requests from someone without a login
+REQUESTS_PER_CLIENT = 20
+
+
+class TooMany(InvalidInput):
+    """A limit on what anyone may send without a login was reached (answered 429)."""
 TEXT_MAX = 10_000
 
 
@@ -145,13 +151,18 @@ def open_request(service: Service, *, person: Person, answers: list[dict], uploa
 
 
 def submit_anonymous(service: Service, *, name: str, email: str, answers: list[dict], language: str,
-                     base_url: str) -> PendingRequest:
+                     base_url: str, client: str = "") -> PendingRequest:
     """Keep a request from someone without a login and send a link to confirm the email; the case opens on
-    confirmation (so no one opens cases in another person's name)."""
+    confirmation (so no one opens cases in another person's name). At most REQUESTS_PER_ADDRESS an hour to one
+    address and REQUESTS_PER_CLIENT from one client: a flood is refused, naming the limit."""
     errors = Errors()
     name = clean_line(name, "name", errors, max_length=200, required=True)
     email = _clean_email(email, errors)
     errors.raise_if_any()
+    if count("request-address", email, 3600) > REQUESTS_PER_ADDRESS or \
+            count("request-client", client, 3600) > REQUESTS_PER_CLIENT:
+        raise TooMany(_("Too many requests from here or to this address within an hour. Try again later."),
+                      field_errors={"email": [_("Too many requests within an hour.")]})
     token = _token()
     with transaction.atomic():
         pending = PendingRequest.objects.create(service=service, email=email, name=name, language=language,
@@ -249,11 +260,8 @@ def send_login_link(email: str, *, client: str, base_url: str, language: str) ->
     errors = Errors()
     email = _clean_email(email, errors)
     errors.raise_if_any()
-    for key, limit in ((f"tillit-link-a:{_hash(email)}", LINKS_PER_ADDRESS), (f"tillit-link-c:{_hash(client)}",
-                                                                               LINKS_PER_CLIENT)):
-        cache.add(key, 0, 3600)
-        if cache.incr(key) > limit:
-            return
+    if count("link-address", email, 3600) > LINKS_PER_ADDRESS or count("link-client", client, 3600) > LINKS_PER_CLIENT:
+        return
     person = Person.objects.current().filter(email__iexact=email, anonymised_at__isnull=True).select_related(
         "user").order_by("pk").first()
     token = _token()

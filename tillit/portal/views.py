@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
 from tillit.core.jobs import new_token
+from tillit.core.limits import client_of
 from tillit.core.scopes import EDIT
 from tillit.core.services import AlreadySent, spend, spent_at
 from tillit.core.text import as_version
@@ -45,6 +46,8 @@ def _errors(exc: DomainError) -> dict:
 
 
 def _status(exc: DomainError) -> int:
+    if isinstance(exc, services.TooMany):
+        return 429
     return 409 if isinstance(exc, ConflictError) else 422
 
 
@@ -288,7 +291,8 @@ def _submit(request, service, person, language):
         messages.success(request, _("Your request is sent. Case number %(n)s.") % {"n": case.number})
         return redirect("portal_case", case.pk)
     services.submit_anonymous(service, name=request.POST.get("name", ""), email=request.POST.get("email", ""),
-                              answers=answers, language=language, base_url=_base_url(request))
+                              answers=answers, language=language, base_url=_base_url(request),
+                              client=client_of(request))
     return render(request, "portal/check_email.html", {"email": request.POST.get("email", "").strip()})
 
 
@@ -332,7 +336,7 @@ def login_link(request):
     context, status = {}, 200
     if request.method == "POST":
         try:
-            services.send_login_link(request.POST.get("email", ""), client=request.META.get("REMOTE_ADDR", ""),
+            services.send_login_link(request.POST.get("email", ""), client=client_of(request),
                                      base_url=_base_url(request), language=_lang())
         except DomainError as exc:
             context, status = _errors(exc), _status(exc)

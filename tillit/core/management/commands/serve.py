@@ -109,9 +109,13 @@ class Command(BaseCommand):
             from tillit.wsgi import application
 
             # The largest request: a document of the largest size allowed, with room for the form around it.
+            proxy = {}
+            if settings.TILLIT_TRUSTED_PROXY:  # the client and scheme as the proxy names them; anyone else's dropped
+                proxy = {"trusted_proxy": settings.TILLIT_TRUSTED_PROXY, "trusted_proxy_count": 1,
+                         "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"}}
             serve(application, sockets=[listener], threads=threads, ident="tillit", clear_untrusted_proxy_headers=True,
                   max_request_body_size=max(settings.TILLIT_DOCUMENT_MAX_BYTES, settings.TILLIT_IMPORT_MAX_BYTES)
-                  + 1024 * 1024)
+                  + 1024 * 1024, **proxy)
         finally:
             os._exit(0)
 
