@@ -17,6 +17,11 @@ class CasesConfig(AppConfig):
 
         register_person_panel(person_cases)
 
+        from tillit.cases.services import erase_person
+        from tillit.registry.erasure import ERASERS
+
+        ERASERS.append(erase_person)
+
         from tillit.cases.demo import load_case_demo
         from tillit.registry.demo import DEMO_EXTENSIONS
 

@@ -425,3 +425,27 @@ def update_case(case: Case, data: dict, *, actor, channel: str = "ui", expected_
     for other in related:
         link_cases(case, other, actor=actor, channel=channel)
     return case
+
+
+def erase_person(person, scrub) -> None:
+    """Erasure (registry.erasure): the person's cases keep their number, type and steps; their titles, timeline
+    texts and audit values lose the person's values, and the text index follows."""
+    from django.db import connection
+
+    from tillit.registry.erasure import scrub_audit, scrub_rows
+
+    cases = Case.objects.filter(subjects=person)
+    ids = list(cases.values_list("pk", flat=True))
+    scrub_rows(Case.objects.filter(pk__in=ids), ["title"], scrub)  # SQLite's title index follows by trigger
+    events = CaseEvent.objects.filter(case_id__in=ids)
+    old = dict(events.values_list("pk", "body"))
+    changed = scrub_rows(events, ["body", "data"], scrub)
+    if connection.vendor == "sqlite" and changed:  # the timeline's index is kept on insert only
+        with connection.cursor() as cursor:
+            for pk, body in CaseEvent.objects.filter(pk__in=changed).values_list("pk", "body"):
+                if old[pk]:
+                    cursor.execute("INSERT INTO cases_event_fts(cases_event_fts, rowid, body) VALUES ('delete', %s, "
+                                   "%s)", [pk, old[pk]])
+                if body:
+                    cursor.execute("INSERT INTO cases_event_fts(rowid, body) VALUES (%s, %s)", [pk, body])
+    scrub_audit(Case, ids, scrub)

@@ -13,6 +13,11 @@ class DocumentsConfig(AppConfig):
         from tillit.registry.panels import NODE_PANELS, register_person_panel
 
         register_person_panel(person_documents)
+
+        from tillit.documents.services import erase_person
+        from tillit.registry.erasure import ERASERS
+
+        ERASERS.append(erase_person)
         register_case_panel(case_documents)
         NODE_PANELS["employer"].register(employer_documents)
         NODE_PANELS["org"].register(unit_documents)

@@ -385,3 +385,20 @@ def use_share_link(raw: str, *, address=None, user_agent: str = "") -> DocumentV
     if reason != "active":
         raise LinkRefused(reason)
     return DocumentVersion.objects.select_related("blob", "document").get(pk=version.pk)
+
+
+def erase_person(person, scrub) -> None:
+    """Erasure (registry.erasure): the documents of the person and of their cases lose the person's values from
+    their titles, descriptions, file names and extracted text; the search index is rebuilt for them."""
+    from django.db.models import Q
+
+    from tillit.documents.models import DocumentVersion
+    from tillit.documents.search import index_documents
+    from tillit.registry.erasure import scrub_audit, scrub_rows
+
+    ids = list(Document.objects.filter(Q(persons=person) | Q(cases__subjects=person)).values_list(
+        "pk", flat=True).distinct())
+    scrub_rows(Document.objects.filter(pk__in=ids), ["title", "description"], scrub)
+    scrub_rows(DocumentVersion.objects.filter(document_id__in=ids), ["filename", "comment", "text"], scrub)
+    scrub_audit(Document, ids, scrub)
+    index_documents(ids)

@@ -12,3 +12,8 @@ class MessagingConfig(AppConfig):
         from tillit.registry.panels import register_person_panel
 
         register_person_panel(person_mailings)
+
+        from tillit.messaging.services import erase_person
+        from tillit.registry.erasure import ERASERS
+
+        ERASERS.append(erase_person)

@@ -358,3 +358,26 @@ def _attachments_to_documents(message: Message, case: Case, person: Person | Non
             except InvalidInput as exc:
                 refused.append(f"{attachment.filename}: {exc.message}")
     return refused
+
+
+def erase_person(person, scrub) -> None:
+    """Erasure (registry.erasure): mail to and from the person, and on their cases, loses the person's values
+    (address, subject, text, attachment names); their rows of messages to a selection too. The raw mail kept
+    as it came is deleted from storage for messages from them."""
+    from django.db.models import Q
+
+    from tillit.messaging.models import Recipient
+    from tillit.registry.erasure import scrub_rows
+
+    addresses = [v for v in scrub.values if "@" in v]
+    mail = Message.objects.filter(Q(person=person) | Q(address__in=addresses) | Q(case__subjects=person))
+    ids = list(mail.values_list("pk", flat=True).distinct())
+    for name in Message.objects.filter(pk__in=ids, direction=Message.Direction.IN).exclude(raw_name="").values_list(
+            "raw_name", flat=True):
+        default_storage.delete(name)
+    Message.objects.filter(pk__in=ids, direction=Message.Direction.IN).update(raw_name="")
+    scrub_rows(Message.objects.filter(pk__in=ids), ["address", "subject", "body", "message_id", "problem",
+                                                    "last_error"], scrub)
+    scrub_rows(Attachment.objects.filter(message_id__in=ids), ["filename"], scrub)
+    scrub_rows(Recipient.objects.filter(Q(person=person) | Q(address__in=addresses)), ["address", "merge", "reason"],
+               scrub)

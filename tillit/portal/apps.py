@@ -19,6 +19,11 @@ class PortalConfig(AppConfig):
         forget_on_change("articles", Article)  # the case page's kept titles of published articles
         MEASURE_PANELS.register(measure_panel)
         CASE_PANELS.register(case_for_the_person)
+
+        from tillit.portal.services import erase_person
+        from tillit.registry.erasure import ERASERS
+
+        ERASERS.append(erase_person)
         user_logged_in.connect(remember_own_person, dispatch_uid="tillit.portal.own_person")
         from tillit.portal.demo import load_portal_demo
         from tillit.registry.demo import DEMO_EXTENSIONS

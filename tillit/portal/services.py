@@ -409,3 +409,18 @@ def rate(case: Case, *, score, comment: str, user) -> Rating:
         raise ConflictError(_("This case has been rated already.")) from None
     audit.record("portal.case_rated", case, actor=user, channel="portal", changes={"score": [None, int(text)]})
     return rating
+
+
+def erase_person(person, scrub) -> None:
+    """Erasure (registry.erasure): the person's requests waiting for confirmation, their answers to the service
+    forms and their ratings lose the person's values; their login links go."""
+    from tillit.cases.models import Case
+    from tillit.registry.erasure import scrub_rows
+
+    addresses = [v for v in scrub.values if "@" in v]
+    cases = Case.objects.filter(subjects=person)
+    scrub_rows(PendingRequest.objects.filter(email__in=addresses), ["email", "name", "data"], scrub)
+    scrub_rows(Answer.objects.filter(case__in=cases), ["label", "value"], scrub)
+    scrub_rows(Rating.objects.filter(case__in=cases), ["comment"], scrub)
+    if person.user_id:
+        LoginLink.objects.filter(user_id=person.user_id).delete()

@@ -299,11 +299,20 @@ def merge_persons(survivor: Person, duplicate: Person, *, actor, channel: str = 
 
 @transaction.atomic
 def anonymise_person(person: Person, *, actor, channel: str = "ui", reason: str) -> Person:
-    """Erasure: replace every identifying field; memberships and history stay as anonymous statistics."""
+    """Erasure: replace every identifying field, and remove the person's values (now and as the history shows
+    them) from the audit trail, their login and, through the apps' erasers, every text and index that names them
+    (registry.erasure); memberships and history stay as anonymous statistics."""
+    from tillit.registry import erasure
+
     if _person(actor):
         access.check(access.may_configure(actor))
     if not reason.strip():
         raise InvalidInput(_("Give a reason for the erasure."), field_errors={"reason": [_("Required.")]})
+    scrub = erasure.Scrub(erasure.values_of(person))
+    erasure.erase_history(person, scrub)
+    erasure.erase_login(person)
+    for erase in erasure.ERASERS:
+        erase(person, scrub)
     values = {"first_name": "—", "last_name": f"#{person.pk}", "birth_date": None, "national_id": None, "email": "",
               "phone": "", "address_line": "", "postal_code": "", "city": ""}
     changes = {k: [None, None] for k in audit.diff(person, values)}  # no personal data in the trail either
@@ -311,7 +320,7 @@ def anonymise_person(person: Person, *, actor, channel: str = "ui", reason: str)
     person.anonymised_at = timezone.now()
     save_versioned(person, {**changes, "search_name": 1, "anonymised_at": 1}, None)
     audit.record("registry.person.anonymised", person, actor=actor, channel=channel, person_id=person.pk,
-                 changes={**changes, "reason": [None, reason]})
+                 changes={**changes, "reason": [None, scrub.text(reason)]})
     return person
 
 

@@ -17,5 +17,10 @@ class RepsConfig(AppConfig):
         # the current confidentiality declaration.
         require_for_roles(REP_ROLES, has_signed)
 
+        from tillit.registry.erasure import ERASERS
+        from tillit.reps.corrections import erase_person
+
+        ERASERS.append(erase_person)
+
         if load_reps_demo not in DEMO_EXTENSIONS:
             DEMO_EXTENSIONS.append(load_reps_demo)

@@ -141,3 +141,14 @@ def _decide(correction, state, actor, reason) -> Correction:
                  changes={correction.field: [correction.old_value, correction.shown_value],
                           **({"reason": [None, reason]} if reason else {})})
     return correction
+
+
+def erase_person(person, scrub) -> None:
+    """Erasure (registry.erasure): corrections of the person keep which field and when, not the values; a
+    declaration they signed keeps its date, not their name."""
+    from tillit.registry.erasure import scrub_rows
+    from tillit.reps.models import Signature
+
+    scrub_rows(Correction.objects.filter(person=person), ["old_value", "new_value", "shown_value", "reason"], scrub)
+    if person.user_id:
+        scrub_rows(Signature.objects.filter(user_id=person.user_id), ["name"], scrub)
