@@ -101,6 +101,25 @@ def _publish(world, side, actor):
                         actor=actor)
 
 
+def _add_document(world, side, actor):
+    return factories.document(side, actor=actor, persons=[side.members[1][0]])
+
+
+def _change_document(world, side, actor):
+    from tillit.documents.services import update_document
+
+    document = factories.document(side)
+    return update_document(document, {"title": "Renamed"}, actor=actor, expected_version=document.version)
+
+
+def _release_document(world, side, actor):
+    from tillit.documents.services import check_out, force_release
+
+    document = factories.document(side)
+    check_out(document, actor=side.staff)
+    return force_release(document, actor=actor, reason="On leave")
+
+
 def _configure_registry(world, side, actor):
     from tillit.registry.services import translate_types
 
@@ -111,7 +130,8 @@ PERFORM = {
     "cases.open": _open, "cases.work": _work, "cases.configure": _configure_cases,
     "registry.edit": _edit, "registry.correct": _correct, "registry.merge": _merge, "registry.roles": _roles,
     "core.users": _users, "registry.nodes": _nodes, "registry.configure": _configure_registry,
-    "portal.publish": _publish,
+    "portal.publish": _publish, "documents.add": _add_document, "documents.change": _change_document,
+    "documents.release": _release_document,
 }
 
 
@@ -130,14 +150,15 @@ def _guarded(module) -> list[str]:
 PRIMITIVES = {"record_event"}
 
 
-@pytest.mark.parametrize("app", ["cases", "registry"])
+@pytest.mark.parametrize("app", ["cases", "registry", "documents"])
 def test_every_service_that_acts_checks_the_policy(app):
     """Each service taking an actor asks the app's policy (its source names `access.` or `_require`): a new service
     without a rule fails here."""
     module = importlib.import_module(f"tillit.{app}.services")
     unchecked = [name for name in _guarded(module) if name not in PRIMITIVES
                  and not any(mark in inspect.getsource(getattr(module, name))
-                            for mark in ("access.", "_require", "assign_case(", "update_case(", "set_deadline"))]
+                            for mark in ("access.", "_require", "assign_case(", "update_case(", "set_deadline",
+                                         "may_force_release("))]
     assert unchecked == []
 
 

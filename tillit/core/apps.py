@@ -21,3 +21,7 @@ class CoreConfig(AppConfig):
         post_save.connect(forget_user, sender=user, dispatch_uid="tillit.user_saved")
         post_delete.connect(forget_user, sender=user, dispatch_uid="tillit.user_deleted")
         user_logged_out.connect(forget_user, dispatch_uid="tillit.user_logged_out")
+
+        from django.utils.module_loading import autodiscover_modules
+
+        autodiscover_modules("access")  # each app's access.py declares its actions in the rights table (policy)

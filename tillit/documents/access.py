@@ -1,4 +1,5 @@
-"""Looking documents up for a user, streaming them out, and resolving what a user links them to."""
+"""Who may add, change and release documents; looking documents up for a user, streaming them out, and resolving
+what a user links them to."""
 
 import base64
 
@@ -6,17 +7,59 @@ from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tillit.cases.models import Case
 from tillit.core.audit import log_access
 from tillit.core.errors import InvalidInput
-from tillit.core.scopes import EDIT, VIEW
+from tillit.core.policy import declare
+from tillit.core.scopes import EDIT, MANAGE_GRANTS, VIEW, mark_shown, scope_for, was_shown
 from tillit.core.text import as_id
 from tillit.documents import files
 from tillit.documents.models import Document, DocumentVersion
 from tillit.registry.models import Person, employers_in_scope
 
 BLOCK = 1024 * 1024
+
+ADD = declare("documents.add", gettext_lazy("File a document in a unit, linked to people, cases and employers"),
+              EDIT, note=gettext_lazy("each link to something the actor may change"))
+CHANGE = declare("documents.change", gettext_lazy(
+    "Change a document: new versions, check-out and check-in, links, share links"), EDIT)
+RELEASE = declare("documents.release", gettext_lazy("Release someone else's check-out, delete a document"),
+                  MANAGE_GRANTS)
+
+
+def may_link(user, *, persons=(), cases=(), employers=()) -> bool:
+    """EDIT over every person, case and employer a document is linked to (or unlinked from)."""
+    for found, objects in ((Person.objects.visible_to(user, EDIT), persons),
+                           (Case.objects.visible_to(user, EDIT), cases), (employers_in_scope(user, EDIT), employers)):
+        ids = {o.pk for o in objects}
+        if ids and found.filter(pk__in=ids).count() != len(ids):
+            return False
+    return True
+
+
+def may_add_document(user, unit, *, persons=(), cases=(), employers=()) -> bool:
+    """EDIT over the unit, and over everything the new document is linked to."""
+    return (unit is not None and scope_for(user, EDIT).covers_node("org", unit.path)
+            and may_link(user, persons=persons, cases=cases, employers=employers))
+
+
+def may_change_document(user, document) -> bool:
+    """EDIT over the document (remembered for the request: a page asks for each of its buttons)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if was_shown(user, document, EDIT):
+        return True
+    found = Document.objects.visible_to(user, EDIT).filter(pk=document.pk).exists()
+    if found:
+        mark_shown(user, document, EDIT)
+    return found
+
+
+def may_release(user, document) -> bool:
+    """A grant to look after the users and access of the document's unit (an administrator of it)."""
+    return scope_for(user, MANAGE_GRANTS).covers_node("org", document.responsible_unit.path)
 
 
 def link_prefetches(user) -> tuple:

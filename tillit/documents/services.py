@@ -18,7 +18,7 @@ from tillit.cases.models import Case, CaseEvent
 from tillit.core import audit
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
 from tillit.core.models import hash_token
-from tillit.core.scopes import roles_over
+from tillit.core.policy import require
 from tillit.core.services import save_versioned
 from tillit.core.text import as_id
 from tillit.documents import files
@@ -26,8 +26,6 @@ from tillit.documents.models import Category, Document, DocumentVersion, ShareDo
 from tillit.documents.search import index_documents
 from tillit.registry.models import Employer, OrgUnit, Person
 from tillit.registry.validation import Errors
-
-RELEASE_ROLES = {"admin", "local_admin"}  # who may break someone else's check-out in a unit's subtree
 
 
 def _audit(document, action, *, actor, channel, changes=None):
@@ -89,6 +87,10 @@ def create_document(*, file, filename: str, unit: OrgUnit, actor, channel: str =
                     description: str = "", category=None, comment: str = "", declared_type: str = "",
                     persons=(), cases=(), employers=(), enforce_types: bool = True) -> Document:
     """A new document with its first version, linked to the given people, cases and employers."""
+    if _person(actor, channel):
+        from tillit.documents.access import may_add_document
+
+        _require(may_add_document(actor, unit, persons=persons, cases=cases, employers=employers))
     errors = Errors()
     meta = _validated_metadata({"title": title or files.sanitise_filename(filename).rsplit(".", 1)[0],
                                 "description": description, "category": category}, errors)
@@ -157,6 +159,8 @@ def _refuse_if_stale(document, base_version):
 def add_version(document: Document, *, file, filename: str, actor, base_version, comment: str = "",
                 channel: str = "ui", declared_type: str = "", release: bool = False) -> DocumentVersion:
     """Upload a new version made from `base_version`. Refused while someone else holds the check-out."""
+    if _person(actor, channel):
+        _require(_may_change(actor, document))
     document = _locked(document)
     _refuse_if_held_by_other(document, actor)
     _refuse_if_stale(document, base_version)
@@ -179,6 +183,8 @@ def add_version(document: Document, *, file, filename: str, actor, base_version,
 
 @transaction.atomic
 def check_out(document: Document, *, actor, channel: str = "ui") -> Document:
+    if _person(actor, channel):
+        _require(_may_change(actor, document))
     document = _locked(document)
     if document.checked_out_by_id == actor.pk:
         return document
@@ -196,6 +202,8 @@ def check_out(document: Document, *, actor, channel: str = "ui") -> Document:
 def check_in(document: Document, *, actor, channel: str = "ui", file=None, filename: str = "", base_version=None,
              comment: str = "", declared_type: str = "") -> Document:
     """Release the holder's check-out, with or without a new version."""
+    if _person(actor, channel):
+        _require(_may_change(actor, document))
     document = _locked(document)
     if document.checked_out_by_id != actor.pk:
         raise DomainError(_("Only the person who checked the document out can check it in."))
@@ -209,15 +217,39 @@ def check_in(document: Document, *, actor, channel: str = "ui", file=None, filen
 
 
 def may_force_release(user, document) -> bool:
-    return bool(roles_over(user, "org", document.responsible_unit.path) & RELEASE_ROLES)
+    from tillit.documents.access import may_release
+
+    return may_release(user, document)
+
+
+def _may_change(actor, document) -> bool:
+    from tillit.documents.access import may_change_document
+
+    return may_change_document(actor, document)
+
+
+def _may_link(actor, obj) -> bool:
+    from tillit.documents.access import may_link
+
+    kind = next(k for k, (_f, model) in LINKS.items() if isinstance(obj, model))
+    return may_link(actor, **{LINKS[kind][0]: [obj]})
+
+
+def _require(allowed: bool) -> None:
+    require(allowed, _("You cannot change this document."))
+
+
+def _person(actor, channel) -> bool:
+    """Whether a person's right is checked: the system (no actor) and the portal's own steps (its gate decided) pass."""
+    return bool(getattr(actor, "pk", None)) and channel != "portal"
 
 
 @transaction.atomic
 def force_release(document: Document, *, actor, reason: str = "", channel: str = "ui") -> Document:
     """Break someone's check-out (a unit administrator's right); audited with whose it was and why."""
     document = _locked(document)
-    if not may_force_release(actor, document):
-        raise DomainError(_("Only an administrator of the document's unit can release someone else's check-out."))
+    require(may_force_release(actor, document),
+            _("Only an administrator of the document's unit can release someone else's check-out."))
     if not document.checked_out_by_id:
         raise DomainError(_("The document is not checked out."))
     holder = document.checked_out_by_id
@@ -229,6 +261,8 @@ def force_release(document: Document, *, actor, reason: str = "", channel: str =
 
 @transaction.atomic
 def update_document(document: Document, data: dict, *, actor, expected_version=None, channel: str = "ui") -> Document:
+    if _person(actor, channel):
+        _require(_may_change(actor, document))
     errors = Errors()
     values = _validated_metadata(data, errors)
     errors.raise_if_any()
@@ -247,8 +281,7 @@ def delete_document(document: Document, *, actor, reason: str, channel: str = "u
     erasure): a unit administrator's right. The audit trail keeps what it was (title, versions with
     their SHA-256), not the content. Stored files no other version or message uses are deleted."""
     document = _locked(document)
-    if not may_force_release(actor, document):
-        raise DomainError(_("Only an administrator of the document's unit can delete it."))
+    require(may_force_release(actor, document), _("Only an administrator of the document's unit can delete it."))
     if not (reason or "").strip():
         raise InvalidInput(_("Say why the document is deleted."),
                            field_errors={"reason": [_("This field is required.")]})
@@ -278,6 +311,8 @@ LINKS = {"person": ("persons", Person), "case": ("cases", Case), "employer": ("e
 @transaction.atomic
 def link(document: Document, obj, *, actor, channel: str = "ui") -> None:
     """Link the document to a person, case or employer (a link, never a copy)."""
+    if _person(actor, channel):
+        _require(_may_change(actor, document) and _may_link(actor, obj))
     kind = next(k for k, (_f, model) in LINKS.items() if isinstance(obj, model))
     relation = getattr(document, LINKS[kind][0])
     if relation.filter(pk=obj.pk).exists():
@@ -290,6 +325,8 @@ def link(document: Document, obj, *, actor, channel: str = "ui") -> None:
 
 @transaction.atomic
 def unlink(document: Document, obj, *, actor, channel: str = "ui") -> None:
+    if _person(actor, channel):
+        _require(_may_change(actor, document) and _may_link(actor, obj))
     kind = next(k for k, (_f, model) in LINKS.items() if isinstance(obj, model))
     getattr(document, LINKS[kind][0]).remove(obj)
     _audit(document, "unlink", actor=actor, channel=channel, changes={kind: [obj.pk, None]})
@@ -327,6 +364,8 @@ def _parse_expiry(value) -> datetime.datetime:
 def create_share_link(document: Document, *, actor, expires=None, max_downloads=None, version=None, note: str = "",
                       channel: str = "ui") -> tuple[ShareLink, str]:
     """A new external link; the raw token is returned once and only its hash is kept."""
+    if _person(actor, channel):
+        _require(_may_change(actor, document))
     expires_at = _parse_expiry(expires)
     if max_downloads not in (None, ""):
         try:
@@ -352,6 +391,8 @@ def create_share_link(document: Document, *, actor, expires=None, max_downloads=
 
 @transaction.atomic
 def revoke_share_link(link: ShareLink, *, actor, channel: str = "ui") -> ShareLink:
+    if _person(actor, channel):
+        _require(_may_change(actor, link.document))
     if link.revoked_at is None:
         link.revoked_at, link.revoked_by = timezone.now(), actor
         link.save(update_fields=["revoked_at", "revoked_by"])
