@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from tillit.core import audit
 from tillit.core.errors import ConflictError, InvalidInput
 from tillit.core.scopes import DUES, scope_for
+from tillit.dues import access
 from tillit.dues.invoices import kroner
 from tillit.dues.ledger import parse_amount, refresh_accounts
 from tillit.dues.models import Deviation, LedgerEntry, payroll_scope_q
@@ -39,6 +40,7 @@ def visible_deviations(user):
 @transaction.atomic
 def resolve(deviation: Deviation, action: str, *, actor, note: str = "", amount=None, member_number: str = "",
             expected_version: int | None = None, channel: str = "ui") -> Deviation:
+    access.check(actor, lambda: access.may_resolve(actor, deviation))
     errors: dict[str, list[str]] = {}
     if action not in ACTIONS:
         errors["action"] = [_("Choose accept, correct or write to the employer.")]

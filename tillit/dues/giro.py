@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from tillit.core import audit
 from tillit.core.bulk import insert_with_ids
 from tillit.core.errors import InvalidInput
+from tillit.dues import access
 from tillit.dues import kid as kids
 from tillit.dues.ledger import refresh_accounts
 from tillit.dues.models import Deviation, GiroAgreement, GiroFile, Invoice, LedgerEntry, policy
@@ -73,6 +74,7 @@ def _already(kind: str, transmission: netsgiro.Transmission) -> GiroFile | None:
 def read_file(data: bytes, *, filename: str = "", actor=None, channel: str = "ui") -> tuple[GiroFile, bool]:
     """Book an OCR Giro file or read an AvtaleGiro agreement file. Returns (file, new): an already read file
     comes back with new=False and nothing booked."""
+    access.check(actor, lambda: access.may_run(actor))
     transmission = parse_transmission(data, filename)
     services = {a.service_code for a in transmission.assignments}
     kind = GiroFile.Kind.AGREEMENTS if services == {netsgiro.ServiceCode.AVTALEGIRO} and all(
@@ -180,6 +182,7 @@ def _read_agreements(giro: GiroFile, transmission: netsgiro.Transmission) -> Non
 
 def payment_requests(run, *, actor=None) -> GiroFile:
     """An AvtaleGiro payment request file for the run's invoices of members with an active agreement."""
+    access.check(actor, lambda: access.may_run(actor))
     p = policy()
     if not (p.nets_customer_id and p.nets_agreement_id and p.bank_account):
         raise InvalidInput(_("Set the Nets customer id, agreement id and bank account in the dues settings first."),

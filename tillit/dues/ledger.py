@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from tillit.core import audit
 from tillit.core.errors import InvalidInput
+from tillit.dues import access
 from tillit.dues.models import DuesAccount, LedgerEntry, add_months, policy
 from tillit.registry.models import Person
 
@@ -115,6 +116,7 @@ def add_entry(person: Person, *, kind: str, amount, reason: str, actor, channel:
               period: datetime.date | None = None) -> LedgerEntry:
     """A staff entry on a member's account: a correction (either sign), a write-off or a payment received
     outside the bank files. `amount` in kroner as typed; payments and write-offs reduce what is owed."""
+    access.check(actor, lambda: access.may_keep_account(actor, person))
     errors: dict[str, list[str]] = {}
     if kind not in ENTRY_KINDS:
         errors["kind"] = [_("Choose correction, write-off or payment.")]

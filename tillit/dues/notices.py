@@ -15,6 +15,7 @@ from tillit.core.bulk import insert_dicts
 from tillit.core.models import AuditEntry
 from tillit.core.services import next_numbers
 from tillit.core.tables import money, table_bytes
+from tillit.dues import access
 from tillit.dues.models import DeductionNotice, LedgerEntry
 from tillit.registry.identity import format_national_id
 from tillit.registry.models import Employer, Membership, MembershipStatus
@@ -148,6 +149,7 @@ def _make(period: datetime.date, unit_ids: list[int] | None, *, actor=None, prog
 
 def make_notice(unit: Employer, period: datetime.date, *, actor=None) -> DeductionNotice:
     """The notice of the period for this payroll office (made once; asking again returns it)."""
+    access.check(actor, lambda: access.may_run(actor))
     existing = DeductionNotice.objects.filter(payroll_unit=unit, period=period).first()
     if existing is None:
         _make(period, [unit.pk], actor=actor)
@@ -157,6 +159,7 @@ def make_notice(unit: Employer, period: datetime.date, *, actor=None) -> Deducti
 
 def make_notices(period: datetime.date, *, actor=None, progress=None) -> int:
     """Every payroll office's notice for the period; returns how many offices have one."""
+    access.check(actor, lambda: access.may_run(actor))
     _make(period, None, actor=actor, progress=progress)
     return DeductionNotice.objects.filter(period=period).count()
 

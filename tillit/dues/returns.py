@@ -20,6 +20,7 @@ from tillit.core import audit
 from tillit.core.bulk import insert_with_ids
 from tillit.core.errors import ConflictError, InvalidInput
 from tillit.core.text import control_character_problem
+from tillit.dues import access
 from tillit.dues.invoices import kroner
 from tillit.dues.ledger import parse_amount, refresh_accounts
 from tillit.dues.models import Deviation, EmployerReturn, LedgerEntry
@@ -131,6 +132,7 @@ def parse_return(data: bytes, filename: str = "") -> tuple[list[dict], "datetime
 def receive_return(unit: Employer, data: bytes, *, filename: str = "", actor=None,
                    channel: str = "ui") -> EmployerReturn:
     """Match a payroll office's return to the period's deduction lines and book what was deducted."""
+    access.check(actor, lambda: access.may_send_return(actor, unit))
     rows, period = parse_return(data, filename)
     digest = hashlib.sha256(data).hexdigest()
     if found := EmployerReturn.objects.filter(payroll_unit=unit, sha256=digest).first():

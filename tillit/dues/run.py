@@ -17,7 +17,7 @@ from django_tasks import task
 
 from tillit.core import audit
 from tillit.core.bulk import insert_dicts
-from tillit.dues import kid
+from tillit.dues import access, kid
 from tillit.dues.charges import charge_for_month, schedule_on
 from tillit.dues.ledger import refresh_accounts, save_accounts
 from tillit.dues.models import DuesAccount, DuesRun, FeeSchedule, Invoice, LedgerEntry, policy
@@ -162,6 +162,7 @@ def dry_run(period: datetime.date) -> dict:
 
 def start_run(period: datetime.date, *, actor) -> DuesRun:
     """The run for the period, made (and audited) if new; a finished one is returned unchanged."""
+    access.check(actor, lambda: access.may_run(actor))
     with transaction.atomic():
         run, created = DuesRun.objects.get_or_create(
             period=period, defaults={"started_by": actor if getattr(actor, "pk", None) else None,

@@ -9,6 +9,7 @@ from tillit.core import audit
 from tillit.core.errors import InvalidInput
 from tillit.core.services import save_versioned
 from tillit.core.text import as_id, as_version
+from tillit.dues import access
 from tillit.dues.ledger import parse_amount
 from tillit.dues.models import DuesPolicy, FeeSchedule, forget_policy, policy
 from tillit.registry.models import MembershipType
@@ -29,6 +30,7 @@ def _date(raw, field, errors, required=True):
 
 @transaction.atomic
 def add_schedule(data, *, actor, channel: str = "ui") -> FeeSchedule:
+    access.check(actor, lambda: access.may_set(actor))
     errors: dict[str, list[str]] = {}
     mtype = MembershipType.objects.filter(pk=as_id(data.get("membership_type"))).first()
     if mtype is None:
@@ -76,6 +78,7 @@ POLICY_DIGITS = {"bank_account": 11, "nets_customer_id": 8, "nets_agreement_id":
 
 @transaction.atomic
 def update_policy(data, *, actor, channel: str = "ui") -> DuesPolicy:
+    access.check(actor, lambda: access.may_set(actor))
     current = policy()
     errors: dict[str, list[str]] = {}
     changes = {}

@@ -18,7 +18,7 @@ from tillit.core.text import as_id, as_page, as_version
 from tillit.dues import deviations as deviation_service
 from tillit.dues import giro, invoices, ledger, notices, returns
 from tillit.dues import run as runs
-from tillit.dues.access import lines_for, log_lines_shown, organisation_wide
+from tillit.dues.access import lines_for, log_lines_shown, may_run, organisation_wide
 from tillit.dues.models import (
     DeductionNotice,
     Deviation,
@@ -45,10 +45,6 @@ def _require(request, perm):
 def _everything(request, perm):
     if not organisation_wide(request.user, perm):
         raise Http404
-
-
-def may_run(user) -> bool:
-    return organisation_wide(user, DUES)
 
 
 def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:

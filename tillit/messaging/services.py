@@ -55,7 +55,9 @@ def template_for(case: Case, code: str, language: str) -> MessageTemplate | None
 @transaction.atomic
 def send_case_message(case: Case, *, body: str = "", subject: str = "", actor, channel: str = "ui",
                       to: Person | None = None, template_code: str = "") -> Message:
-    """Write to the person the case is about; on the timeline now, delivered in the background."""
+    """Write to the person the case is about; on the timeline now, delivered in the background. The actor works
+    on the case (cases.work)."""
+    _require_work(case, actor, channel)
     person = to or case.subjects.exclude(email="").first()
     if person is None or not person.email:
         raise InvalidInput(_("The person has no email address."), field_errors={"to": [_("No email address.")]})
@@ -214,7 +216,10 @@ def queue_email(*, address: str, subject: str, body: str, person: Person | None 
 
 
 def resend_message(message: Message, *, actor=None) -> None:
-    """An operator's decision to send an uncertain (or failed) message again; it may arrive twice."""
+    """An operator's decision to send an uncertain (or failed) message again; it may arrive twice. A person doing
+    it works on the message's case."""
+    if message.case_id:
+        _require_work(message.case, actor, "ui")
     updated = Message.objects.filter(pk=message.pk, status__in=[Message.Status.UNCERTAIN, Message.Status.FAILED]) \
         .update(status=Message.Status.QUEUED)
     if not updated:
@@ -248,6 +253,14 @@ def _sender_person(address: str, display: str) -> Person | None:
 
 
 @transaction.atomic
+def _require_work(case, actor, channel) -> None:
+    from tillit.cases.access import may_edit_case
+    from tillit.core.policy import require
+
+    if getattr(actor, "pk", None) and channel != "portal":
+        require(may_edit_case(actor, case), _("You cannot work on this case."))
+
+
 def _without_nul(text: str) -> str:
     return text.replace("\x00", "")
 
