@@ -147,6 +147,16 @@ def _send_return(world, side, actor):
                           filename="r.csv", actor=actor)
 
 
+def _write(source):
+    def write(world, side, actor):
+        from tillit.messaging.mailings import clean_draft, create_mailing
+
+        draft = clean_draft({"channel": "email", "subject": "Møte", "body": "Velkommen"})
+        rows = [{"person_id": p.pk, "email": p.email, "language": "nb", "merge": {}} for p, _m in side.members[1:]]
+        return create_mailing(draft, rows, user=actor, selection={"source": source}, base_url="http://testserver/")
+    return write
+
+
 def _configure_registry(world, side, actor):
     from tillit.registry.services import translate_types
 
@@ -159,7 +169,8 @@ PERFORM = {
     "core.users": _users, "registry.nodes": _nodes, "registry.configure": _configure_registry,
     "portal.publish": _publish, "documents.add": _add_document, "documents.change": _change_document,
     "documents.release": _release_document, "dues.run": _run_dues, "dues.settings": _set_dues,
-    "dues.accounts": _keep_account, "dues.returns": _send_return,
+    "dues.accounts": _keep_account, "dues.returns": _send_return, "messaging.people": _write("people"),
+    "messaging.reps": _write("reps"),
 }
 
 

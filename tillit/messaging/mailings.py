@@ -123,7 +123,13 @@ def create_mailing(draft: dict, rows: list[dict], *, user, selection: dict, base
     """Fix the recipients (rows of person_id, email, phone, language, merge values) and queue the sending.
 
     Opted-out people are kept as rows with that status (the sender sees why they were skipped), unless the
-    message is a statutory notice; people with no address for the channel likewise."""
+    message is a statutory notice; people with no address for the channel likewise. The sender may write to
+    every recipient (messaging.access: messaging.people or messaging.reps)."""
+    from tillit.core.policy import require
+    from tillit.messaging.access import may_write_to
+
+    require(may_write_to(user, [r["person_id"] for r in rows], selection.get("source", "people")),
+            _("You cannot write to everyone in this selection."))
     if not rows:
         raise InvalidInput(_("The selection is empty: no one to send to."), field_errors={
             "selection": [_("No one in the selection.")]})

@@ -16,20 +16,16 @@ from django.views.decorators.http import require_http_methods
 
 from tillit.core import audit
 from tillit.core.errors import DomainError, InvalidInput
-from tillit.core.scopes import CONFIGURE, EDIT, scope_for
+from tillit.core.scopes import CONFIGURE, EDIT
 from tillit.core.text import as_page
 from tillit.dues.access import organisation_wide
 from tillit.messaging import mailings
+from tillit.messaging.access import may_message_people
 from tillit.messaging.models import Mailing, MessageTemplate, Recipient
 from tillit.messaging.services import queue_email
 from tillit.registry.models import Employment, Person
 
 LIMIT = mailings.MAX_RECIPIENTS
-
-
-def may_message_people(user) -> bool:
-    """Member service messages from the people list: an edit grant (reps write from their own portal)."""
-    return not scope_for(user, EDIT).empty
 
 
 def _workplaces(person_ids, today) -> dict[int, str]:

@@ -38,6 +38,7 @@ from tillit.core.scopes import (
     MERGE,
     ROLES,
     TREES,
+    VIEW,
     active_grants,
     roles_over,
     scope_for,
@@ -67,6 +68,17 @@ NODES = declare("registry.nodes", gettext_lazy("Add and rename org units and emp
                 note=gettext_lazy("under a node the actor covers; a new top-level node needs a grant over everything"))
 CONFIGURE_REGISTRY = declare("registry.configure", gettext_lazy(
     "Change the trees, name types, anonymise a person"), CONFIGURE)
+
+
+def may_open_staff_pages(user, perm: str = VIEW) -> bool:
+    """The staff pages of people are for grants: a login without one (a member, a citizen: their own record only)
+    has self-service instead."""
+    return not scope_for(user, perm).empty
+
+
+def may_correct_anyone(user) -> bool:
+    """Whether the user may correct some member (a rep's corrections page and its buttons)."""
+    return not scope_for(user, CORRECT).empty
 
 
 def may_edit_person(user, person, fields=None) -> bool:

@@ -19,7 +19,7 @@ from tillit.core.models import AuditEntry, Job
 from tillit.core.present import html_rows, options, url_maker
 from tillit.core.scopes import EDIT, EXPORT, IMPORT, MERGE, VIEW, VIEW_ACCESS_LOG, channel_for, mark_shown, scope_for
 from tillit.core.text import as_id, as_page
-from tillit.registry import services
+from tillit.registry import access, services
 from tillit.registry.forms import EmploymentForm, ImportForm, MembershipForm, PersonForm, RoleForm, StatusForm
 from tillit.registry.identity import format_national_id, format_phone
 from tillit.registry.importer import ImportFileError, parse_mapping
@@ -49,7 +49,7 @@ PAGE_SIZE = 50
 def get_person_for_user(request, pk, perm=VIEW) -> Person:
     """The person if `request.user` may see (or act on) them; 404 otherwise, never 403. The staff pages are for
     grants: a login without one (a member, a citizen: their own record only) has self-service instead."""
-    if scope_for(request.user, perm).empty:
+    if not access.may_open_staff_pages(request.user, perm):
         raise Http404
     person = get_object_or_404(Person.objects.visible_to(request.user, perm), pk=pk)
     mark_shown(request.user, person, perm)
@@ -196,7 +196,7 @@ def person_history(request, pk):
 
 @login_required
 def person_detail(request, pk):
-    if scope_for(request.user, VIEW).empty:  # a member or a citizen: their own data is in self-service
+    if not access.may_open_staff_pages(request.user):  # a member or a citizen: their own data is in self-service
         if Person.objects.filter(pk=as_id(pk) or 0, user=request.user).exists():
             return redirect("home")
         raise Http404

@@ -20,10 +20,11 @@ from django.views.decorators.http import require_POST
 from tillit.core import audit
 from tillit.core.charts import line_chart
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
-from tillit.core.scopes import CONFIGURE, CORRECT, EDIT, scope_for
+from tillit.core.scopes import CONFIGURE, CORRECT, EDIT
 from tillit.core.tables import FORMATS, table_bytes
 from tillit.core.text import as_page, as_version
 from tillit.dues.access import log_lines_shown, organisation_wide
+from tillit.registry.access import may_correct_anyone
 from tillit.registry.models import Employment, MembershipStatus, MembershipType, Person, may
 from tillit.registry.validation import Errors
 from tillit.reps import corrections, declaration, kpis, lists, selection
@@ -151,7 +152,7 @@ def _list_choices(request, filters):
     return {"kpis": kpis.KPIS, "statuses": MembershipStatus.choices, "sorts": list(selection.SORT_LABELS.items()),
             "types": MembershipType.objects.values_list("code", "name"), "ages": list(selection.AGE_BANDS),
             "saved": SavedFilter.objects.filter(user=request.user), "filters": filters,
-            "may_correct": not scope_for(request.user, CORRECT).empty}
+            "may_correct": may_correct_anyone(request.user)}
 
 
 @login_required
