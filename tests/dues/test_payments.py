@@ -100,6 +100,33 @@ def test_an_employer_return_with_a_wrong_amount_lands_in_the_deviation_queue(due
                                                         f"{p1.national_id};;2027-01;350"]), filename="again.csv")
 
 
+def test_the_same_return_as_xlsx_after_csv_books_nothing_and_a_deduction_booked_twice_is_a_deviation(dues):
+    """A return sent again as XLSX after the same rows as CSV was booked a second time with no deviation: a return
+    is recognised by its office, period and rows, and a second booking of a deduction is a deviation."""
+    import io
+
+    import openpyxl
+
+    runs.run_period(PERIOD)
+    (p0, m0), (p1, m1), _ = dues.a.members
+    rows = [("", m0.member_number, "2027-01", "400"), (p1.national_id, "", "2027-01", "400")]
+    returns.receive_return(dues.a.company, _return([";".join(r) for r in rows]), filename="jan.csv")
+    book = openpyxl.Workbook()
+    book.active.append(["national_id", "member_number", "period", "amount"])
+    for row in reversed(rows):
+        book.active.append(list(row))
+    xlsx = io.BytesIO()
+    book.save(xlsx)
+    before = _snapshot()
+    with pytest.raises(ConflictError, match="received already"):
+        returns.receive_return(dues.a.company, xlsx.getvalue(), filename="jan.xlsx")
+    assert _snapshot() == before
+    # a second return for the period with one of the same deductions again: not credited, a deviation
+    again = returns.receive_return(dues.a.company, _return([f";{m0.member_number};2027-01;400"]), filename="fix.csv")
+    assert again.amount == 0 and statement(p0, datetime.date(2027, 2, 1))["outstanding"] == 0
+    assert Deviation.objects.get(employer_return=again).kind == "deducted_again"
+
+
 def test_a_member_left_out_and_an_unknown_person_are_deviations_too(dues):
     runs.run_period(PERIOD)
     _p0, m0 = dues.a.members[0]

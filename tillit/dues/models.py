@@ -192,7 +192,7 @@ class EmployerReturn(models.Model):
     payroll_unit = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="dues_returns")
     period = models.DateField(_("period"))
     filename = models.CharField(max_length=255)
-    sha256 = models.CharField(max_length=64)
+    sha256 = models.CharField(max_length=64)  # of its content: the office, the period and the rows (not the file)
     rows = models.PositiveIntegerField(default=0)
     matched = models.PositiveIntegerField(default=0)
     amount = models.BigIntegerField(default=0)
@@ -372,6 +372,7 @@ class Deviation(models.Model):
         UNKNOWN_KID = "unknown_kid", _("payment with an unknown KID")
         UNDERPAID = "underpaid", _("invoice paid too little")
         OVERPAID = "overpaid", _("invoice paid too much")
+        DEDUCTED_AGAIN = "deducted_again", _("deducted again: already booked for the period")
 
     class Status(models.TextChoices):
         OPEN = "open", _("open")

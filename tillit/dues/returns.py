@@ -11,6 +11,7 @@ A file with any bad row is refused whole, every bad row named; nothing is booked
 import csv
 import hashlib
 import io
+import json
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -129,12 +130,20 @@ def parse_return(data: bytes, filename: str = "") -> tuple[list[dict], "datetime
     return out, periods.pop()
 
 
+def content_digest(unit: Employer, period, rows: list[dict]) -> str:
+    """What makes two returns the same: the office, the period and the rows (who, how much), whatever the file."""
+    lines = sorted((r["national_id"], r["member_number"], r["amount"]) for r in rows)
+    return hashlib.sha256(json.dumps([unit.pk, period.isoformat(), lines]).encode()).hexdigest()
+
+
 def receive_return(unit: Employer, data: bytes, *, filename: str = "", actor=None,
                    channel: str = "ui") -> EmployerReturn:
-    """Match a payroll office's return to the period's deduction lines and book what was deducted."""
+    """Match a payroll office's return to the period's deduction lines and book what was deducted. A return
+    received before (the same content, as another file type) is refused; a deduction already booked for the
+    period by an earlier return is a deviation, never a second credit."""
     access.check(actor, lambda: access.may_send_return(actor, unit))
     rows, period = parse_return(data, filename)
-    digest = hashlib.sha256(data).hexdigest()
+    digest = content_digest(unit, period, rows)  # the same rows as CSV or XLSX, in any order: the same return
     if found := EmployerReturn.objects.filter(payroll_unit=unit, sha256=digest).first():
         raise ConflictError(_("This file was received already, on %(d)s; nothing was booked again.") % {
             "d": timezone.localtime(found.uploaded_at).strftime("%Y-%m-%d %H:%M")},
@@ -155,6 +164,9 @@ def receive_return(unit: Employer, data: bytes, *, filename: str = "", actor=Non
                                                 sha256=digest, rows=len(rows),
                                                 uploaded_by=actor if getattr(actor, "pk", None) else None)
             entries, deviations, seen = [], [], set()
+            booked = set(LedgerEntry.objects.filter(
+                kind=LedgerEntry.Kind.PAYMENT, period=period, payroll_unit=unit, source=LedgerEntry.Source.RETURN)
+                .values_list("membership_id", flat=True))
             now = timezone.now()
             for row in rows:
                 membership = by_number.get(row["member_number"]) if row["member_number"] else None
@@ -169,6 +181,14 @@ def receive_return(unit: Employer, data: bytes, *, filename: str = "", actor=Non
                                                 created_at=now))
                     continue
                 charge = asked.get(membership.pk)
+                if membership.pk in booked or membership.pk in seen:
+                    deviations.append(Deviation(
+                        kind=Deviation.Kind.DEDUCTED_AGAIN, person_id=membership.person_id, membership=membership,
+                        payroll_unit=unit, period=period, expected=0, actual=row["amount"], reference=ref[:60],
+                        employer_return=ret, created_at=now,
+                        detail=_("deducted %(a)s again: already booked for this period") % {
+                            "a": kroner(row["amount"])}))
+                    continue
                 seen.add(membership.pk)
                 entries.append(LedgerEntry(
                     person_id=membership.person_id, membership=membership, kind=LedgerEntry.Kind.PAYMENT,
