@@ -46,3 +46,22 @@ def test_a_task_goes_through_redis_to_the_worker_and_its_result_comes_back(tmp_p
                                          f"r = extract_text.get_result('{result_id}'); print(r.status, r.return_value)")
     assert answer.splitlines()[-1] == "SUCCESSFUL gone"
     client.flushdb()
+
+
+def test_on_redis_a_message_whose_task_was_lost_is_queued_again_by_the_sweep(tmp_path):
+    """On Redis a task is queued after the commit: a process killed in between leaves a message `queued` with no
+    task. The sweep round finds it past the stall time and queues its delivery again."""
+    client = _redis()
+    client.flushdb()
+    env = {**os.environ, "TILLIT_TASK_BACKEND": "rq", "TILLIT_REDIS_URL": REDIS_URL, "TILLIT_VAR_DIR": str(tmp_path),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'rq.sqlite3'}"}
+    _tillit(env, "migrate", "-v0")
+    made = ("import datetime; from django.utils import timezone; from tillit.messaging.models import Message; "
+            "m = Message.objects.create(direction='out', status='queued', address='a@example.no', subject='s', "
+            "body='b', created_at=timezone.now() - datetime.timedelta(minutes=30)); print(m.pk)")
+    _tillit(env, "shell", "-c", made)
+    assert not client.keys("rq:job:*")  # the lost task
+    swept = _tillit(env, "shell", "-c", "from tillit.messaging.services import requeue_stalled_round; "
+                                        "print(requeue_stalled_round.call())")
+    assert swept.splitlines()[-1] == "1" and client.keys("rq:job:*")
+    client.flushdb()

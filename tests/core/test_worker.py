@@ -145,3 +145,24 @@ def test_an_operator_resends_an_uncertain_message_and_nothing_else(world, settin
     services.resend_message(message)
     assert Message.objects.get(pk=message.pk).status == Message.Status.QUEUED
     assert services.deliver_message.call(message.pk) == Message.Status.SENT and len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_a_task_is_queued_in_the_transaction_of_the_change_that_asks_for_it(world):
+    """Queued after the commit, a task was lost when the process died in between (a message stayed `queued` for
+    ever after kill -9): on the database queue its row is written with the change, and rolls back with it."""
+    from django.db import transaction
+
+    case = factories.case(world.a, subjects=[world.a.members[1][0]])
+    with transaction.atomic():
+        message = services.send_case_message(case, body="Written", actor=world.a.staff)
+        assert DBTaskResult.objects.filter(task_path__endswith="deliver_message", args_kwargs__args=[message.pk]
+                                           ).exists()  # before any commit
+    try:
+        with transaction.atomic():
+            lost = services.send_case_message(case, body="Never sent", actor=world.a.staff)
+            raise RuntimeError("the change fails")
+    except RuntimeError:
+        pass
+    assert not Message.objects.filter(pk=lost.pk).exists()
+    assert not DBTaskResult.objects.filter(task_path__endswith="deliver_message", args_kwargs__args=[lost.pk]).exists()

@@ -14,6 +14,7 @@ from tillit.api.types import Id, In, PageNumber, PageSize
 from tillit.core import audit
 from tillit.core.errors import InvalidInput
 from tillit.core.scopes import DUES, SEND_RETURNS, VIEW_NOTICES, scope_for
+from tillit.core.tasks import enqueue_on_commit
 from tillit.dues import deviations as deviation_service
 from tillit.dues import giro, ledger, notices, returns
 from tillit.dues import run as runs
@@ -142,9 +143,8 @@ def run_start(request, payload: RunIn):
         return Status(200, {"period": period, "totals": runs.dry_run(period)})
     run = runs.start_run(period, actor=request.user)
     if run.status == DuesRun.Status.RUNNING:
-        from django.db import transaction
 
-        transaction.on_commit(lambda: runs.run_in_background.enqueue(period.isoformat(), request.user.pk))
+        enqueue_on_commit(runs.run_in_background, period.isoformat(), request.user.pk)
     return Status(202, run)
 
 

@@ -19,6 +19,7 @@ from django_tasks import task
 
 from tillit.core.errors import DomainError
 from tillit.core.models import Job
+from tillit.core.tasks import enqueue_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def start(user, kind: str, *, token: str, label: str = "", params=None, task=Non
     except IntegrityError:  # the same form sent twice at the same moment
         return Job.objects.get(token=token), False
     if task is not None:
-        transaction.on_commit(lambda: task.enqueue(job.pk))
+        enqueue_on_commit(task, job.pk)
     return job, True
 
 

@@ -20,6 +20,7 @@ from tillit.core.errors import ConflictError, DomainError, InvalidInput
 from tillit.core.models import hash_token
 from tillit.core.policy import require
 from tillit.core.services import save_versioned
+from tillit.core.tasks import enqueue_on_commit
 from tillit.core.text import as_id
 from tillit.documents import files
 from tillit.documents.models import Category, Document, DocumentVersion, ShareDownload, ShareLink
@@ -42,7 +43,7 @@ def _case_event(case, document, *, actor, what: str, **data):
 def _after_commit_extract(version):
     from tillit.documents.text import extract_text
 
-    transaction.on_commit(lambda: extract_text.enqueue(version.pk))
+    enqueue_on_commit(extract_text, version.pk)
 
 
 def _user_label(user) -> str:

@@ -215,3 +215,21 @@ def extract_text(version_id: int) -> str:
         if Document.objects.filter(pk=version.document_id, current_id=version.pk).exists():
             index_documents([version.document_id])
     return status
+
+
+@task()
+def requeue_pending_round() -> int:
+    """On Redis: queue again the reading of versions whose text is still pending past core.tasks.STALLED (their
+    task was lost between a commit and the queueing). Reading is safe to run twice."""
+    from django.utils import timezone
+
+    from tillit.core.tasks import STALLED, sweeps
+
+    if not sweeps():
+        return 0
+    pending = list(DocumentVersion.objects.filter(text_status=DocumentVersion.Text.PENDING,
+                                                  created_at__lt=timezone.now() - STALLED).values_list("pk", flat=True)
+                   [:1000])
+    for pk in pending:
+        extract_text.enqueue(pk)
+    return len(pending)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from tillit.core import audit
 from tillit.core.errors import DomainError
 from tillit.core.scopes import CONFIGURE, DUES, SEND_RETURNS, VIEW_NOTICES, scope_for
+from tillit.core.tasks import enqueue_on_commit
 from tillit.core.text import as_id, as_page, as_version
 from tillit.dues import deviations as deviation_service
 from tillit.dues import giro, invoices, ledger, notices, returns
@@ -96,9 +97,8 @@ def run_start(request):
                                                      "money": {k: invoices.kroner(v) for k, v in totals.items()}})
     run = runs.start_run(period, actor=request.user)
     if run.status == DuesRun.Status.RUNNING:
-        from django.db import transaction
 
-        transaction.on_commit(lambda: runs.run_in_background.enqueue(period.isoformat(), request.user.pk))
+        enqueue_on_commit(runs.run_in_background, period.isoformat(), request.user.pk)
         messages.success(request, _("The run for %(p)s is under way.") % {"p": run})
     else:
         messages.info(request, _("The run for %(p)s was done already; nothing changed.") % {"p": run})
@@ -154,9 +154,8 @@ def run_action(request, pk, action):
             made = notices.make_notices(run.period, actor=request.user)
             messages.success(request, _("Deduction notices for %(p)s: %(n)s payroll offices.") % {"p": run, "n": made})
         elif action == "email":
-            from django.db import transaction
 
-            transaction.on_commit(lambda: invoices.email_invoices_task.enqueue(run.pk))
+            enqueue_on_commit(invoices.email_invoices_task, run.pk)
             messages.success(request, _("The invoices are being emailed."))
         elif action == "requests":
             made = giro.payment_requests(run, actor=request.user)

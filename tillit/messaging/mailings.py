@@ -20,6 +20,7 @@ from django_tasks import task
 
 from tillit.core import audit
 from tillit.core.errors import DomainError, InvalidInput
+from tillit.core.tasks import enqueue_on_commit
 from tillit.messaging.models import Mailing, Message, MessageTemplate, OptOut, Recipient
 from tillit.registry.validation import Errors, clean_line
 
@@ -158,7 +159,7 @@ def create_mailing(draft: dict, rows: list[dict], *, user, selection: dict, base
     audit.record("messaging.mailing.created", mailing, actor=user, channel=selection.get("channel", "ui"),
                  changes={"recipients": [None, len(rows)], "channel": [None, mailing.channel],
                           "template": [None, draft["template"]], "selection": [None, selection]})
-    transaction.on_commit(lambda: send_mailing.enqueue(mailing.pk))
+    enqueue_on_commit(send_mailing, mailing.pk)
     return mailing
 
 

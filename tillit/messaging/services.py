@@ -27,6 +27,7 @@ from django_tasks import task
 from tillit.cases import services as case_services
 from tillit.cases.models import Case, CaseEvent, CaseType
 from tillit.core.errors import InvalidInput
+from tillit.core.tasks import enqueue_on_commit
 from tillit.documents.files import sanitise_filename, store_bytes
 from tillit.documents.services import create_document
 from tillit.messaging.mime import attachments_of, header_text, text_of
@@ -75,7 +76,7 @@ def send_case_message(case: Case, *, body: str = "", subject: str = "", actor, c
                                      body=body, message_id=email.utils.make_msgid(domain=settings.TILLIT_MAIL_DOMAIN))
     case_services.record_event(case, CaseEvent.Kind.MESSAGE_OUT, actor=actor, body=body, public=True,
                                data={"message": message.pk, "subject": subject, "status": message.status})
-    transaction.on_commit(lambda: deliver_message.enqueue(message.pk))
+    enqueue_on_commit(deliver_message, message.pk)
     return message
 
 
@@ -211,7 +212,7 @@ def queue_email(*, address: str, subject: str, body: str, person: Person | None 
         name, digest = _store(data, "outgoing")
         Attachment.objects.create(message=message, filename=filename, content_type=content_type, size=len(data),
                                   sha256=digest, stored_name=name)
-    transaction.on_commit(lambda: deliver_message.enqueue(message.pk))
+    enqueue_on_commit(deliver_message, message.pk)
     return message
 
 
@@ -225,7 +226,7 @@ def resend_message(message: Message, *, actor=None) -> None:
     if not updated:
         raise InvalidInput(_("Only a message whose delivery is uncertain or failed can be resent."),
                            field_errors={"message": [_("Not uncertain or failed.")]})
-    transaction.on_commit(lambda: deliver_message.enqueue(message.pk))
+    enqueue_on_commit(deliver_message, message.pk)
 
 
 # --- incoming ----------------------------------------------------------------------------------
@@ -394,3 +395,18 @@ def erase_person(person, scrub) -> None:
     scrub_rows(Attachment.objects.filter(message_id__in=ids), ["filename"], scrub)
     scrub_rows(Recipient.objects.filter(Q(person=person) | Q(address__in=addresses)), ["address", "merge", "reason"],
                scrub)
+
+
+@task()
+def requeue_stalled_round() -> int:
+    """On Redis: queue again the delivery of messages still waiting for their first attempt past
+    core.tasks.STALLED (their task was lost between a commit and the queueing). Delivery is safe to run twice."""
+    from tillit.core.tasks import STALLED, sweeps
+
+    if not sweeps():
+        return 0
+    stalled = list(Message.objects.filter(direction=Message.Direction.OUT, status=Message.Status.QUEUED, attempts=0,
+                                          created_at__lt=timezone.now() - STALLED).values_list("pk", flat=True)[:1000])
+    for pk in stalled:
+        deliver_message.enqueue(pk)
+    return len(stalled)

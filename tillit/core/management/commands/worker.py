@@ -13,7 +13,9 @@ SCHEDULE = [("tillit.messaging.deadlines.deadline_round", 300), ("tillit.messagi
             ("tillit.dues.invoices.remind_task", 3600), ("tillit.reps.kpis.recount_round", 86400),
             ("tillit.reps.coverage.remind_terms_task", 86400), ("tillit.portal.booking.remind_task", 900),
             ("tillit.messaging.notifications.email_round_task", 120),
-            ("tillit.cases.notify.deadlines_tomorrow_round", 3600), ("tillit.core.jobs.purge_files_round", 3600)]
+            ("tillit.cases.notify.deadlines_tomorrow_round", 3600), ("tillit.core.jobs.purge_files_round", 3600),
+            ("tillit.messaging.services.requeue_stalled_round", 300),
+            ("tillit.documents.text.requeue_pending_round", 300)]
 
 
 class Command(BaseCommand):
