@@ -282,6 +282,9 @@ TASK_QUEUES = ["default", "documents"]
 TILLIT_EXTRACT_SECONDS = float(os.environ.get("TILLIT_EXTRACT_SECONDS", "60"))
 TILLIT_EXTRACT_CPU_SECONDS = int(os.environ.get("TILLIT_EXTRACT_CPU_SECONDS", "30"))
 TILLIT_EXTRACT_MEMORY_MB = int(os.environ.get("TILLIT_EXTRACT_MEMORY_MB", "512"))
+# Any task of the database queue is stopped (and marked failed) after this long; the largest imports and dues
+# runs at a million members take well under it.
+TILLIT_TASK_SECONDS = float(os.environ.get("TILLIT_TASK_SECONDS", str(4 * 3600)))
 TILLIT_REDIS_URL = os.environ.get("TILLIT_REDIS_URL", "redis://127.0.0.1:6379/0")
 if TILLIT_TASK_BACKEND == "rq":
     INSTALLED_APPS.append("django_rq")

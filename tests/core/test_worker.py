@@ -12,6 +12,7 @@ import time
 import pytest
 from aiosmtpd.controller import Controller
 from django.db import connection
+from django_tasks import task
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
@@ -166,3 +167,24 @@ def test_a_task_is_queued_in_the_transaction_of_the_change_that_asks_for_it(worl
         pass
     assert not Message.objects.filter(pk=lost.pk).exists()
     assert not DBTaskResult.objects.filter(task_path__endswith="deliver_message", args_kwargs__args=[lost.pk]).exists()
+
+
+@task()
+def _sleeps_long() -> str:
+    time.sleep(30)
+    return "woke"
+
+
+@pytest.mark.django_db
+def test_a_task_past_its_time_limit_is_stopped_and_marked_failed(settings):
+    from tillit.core.worker import LeasedWorker
+
+    settings.TILLIT_TASK_SECONDS = 1
+    queued = _sleeps_long.enqueue()
+    worker = LeasedWorker(queue_names=["default"], interval=0.1, batch=True, backend_name="default",
+                          startup_delay=False, max_tasks=None, worker_id="limit-test", excluded_queue_names=[])
+    started = time.monotonic()
+    worker.run_task(DBTaskResult.objects.get(pk=queued.id))
+    assert time.monotonic() - started < 10
+    result = DBTaskResult.objects.get(pk=queued.id)
+    assert result.status == TaskResultStatus.FAILED and result.exception_class_path.endswith("TaskTimeLimit")

@@ -61,8 +61,29 @@ def reclaim_abandoned(now=None) -> tuple[int, int]:
     return requeued, failed
 
 
+class TaskTimeLimit(Exception):
+    """A task ran past TILLIT_TASK_SECONDS and was stopped (marked failed; the worker goes on)."""
+
+
+def _time_limit_reached(signum, frame):
+    raise TaskTimeLimit(f"stopped after {settings.TILLIT_TASK_SECONDS:.0f} s")
+
+
 class LeasedWorker(Worker):
-    """django-tasks-db's worker, beating while it lives and reclaiming what dead workers held."""
+    """django-tasks-db's worker, beating while it lives and reclaiming what dead workers held. In the main thread
+    every task runs under a time limit (TILLIT_TASK_SECONDS); the documents queue's thread reads files in child
+    processes with limits of their own (documents.text)."""
+
+    def run_task(self, db_task_result) -> None:
+        limited = threading.current_thread() is threading.main_thread() and settings.TILLIT_TASK_SECONDS > 0
+        if limited:
+            signal.signal(signal.SIGALRM, _time_limit_reached)
+            signal.setitimer(signal.ITIMER_REAL, settings.TILLIT_TASK_SECONDS)
+        try:
+            super().run_task(db_task_result)
+        finally:
+            if limited:
+                signal.setitimer(signal.ITIMER_REAL, 0)
 
     def __init__(self, *, parent_pid: int | None = None, **kwargs):
         super().__init__(**kwargs)
