@@ -144,3 +144,23 @@ def test_text_comes_out_of_opendocument_spreadsheets_and_forwarded_email(world):
     text = _extracted(eml).text
     assert "Søknad om støtte" in text and "Jeg søker om støtte til kurs." in text and "=?utf-8" not in text
     assert search.search(Document.objects.all(), "støtte").filter(pk=eml.pk).exists()
+
+
+def test_a_text_whose_words_overflow_the_index_is_still_read_and_found(world):
+    """On PostgreSQL a text in four-byte characters overflowed the 1 MB a tsvector holds: the reading of the file
+    failed and its text stayed unread and unfound. Now as much of its beginning as fits is indexed."""
+    import random
+
+    from django.core.files.base import ContentFile
+
+    from tillit.documents.models import Document, DocumentVersion
+    from tillit.documents.search import search
+    from tillit.documents.services import create_document
+    from tillit.documents.text import extract_text
+
+    rng = random.Random(1)
+    words = ["".join(chr(rng.randrange(0x20000, 0x2A6D6)) for _ in range(50)) for _ in range(7000)]
+    document = create_document(file=ContentFile(("needle " + " ".join(words)).encode()), filename="wide.txt",
+                               unit=world.a.branch, actor=None, channel="system")
+    assert extract_text.call(document.current_id) == DocumentVersion.Text.DONE
+    assert list(search(Document.objects.all(), "needle").values_list("pk", flat=True)) == [document.pk]

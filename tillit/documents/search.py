@@ -9,7 +9,7 @@ from the stored text in Python, the same on both databases.
 
 import re
 
-from django.db import connection, transaction
+from django.db import DataError, OperationalError, connection, transaction
 from django.db.models import Case, FloatField, IntegerField, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Substr
@@ -24,19 +24,42 @@ def words_of(text: str) -> list[str]:
     return re.findall(r"\w+", (text or "").lower())[:10]
 
 
+def _index_postgresql(cursor, ids: list[int], limit: int) -> None:
+    cursor.execute(
+        "UPDATE documents_document d SET search_vector ="
+        " setweight(to_tsvector('simple', d.title), 'A')"
+        " || setweight(to_tsvector('simple', d.description || ' ' || coalesce(v.filename, '')), 'B')"
+        " || setweight(to_tsvector('simple', left(coalesce(v.text, ''), %s)), 'C')"
+        " FROM documents_document d2 LEFT JOIN documents_documentversion v ON v.id = d2.current_id"
+        " WHERE d.id = d2.id AND d.id = ANY(%s)", [limit, ids])
+
+
 def index_documents(ids) -> None:
+    """Write the search index of these documents. On PostgreSQL a text whose words take more than a tsvector
+    holds (1 MB: text in four-byte characters, say) is indexed by as much of its beginning as fits, rather than
+    failing the reading of the file and leaving its text unread."""
     ids = [int(i) for i in ids]
     if not ids:
         return
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                "UPDATE documents_document d SET search_vector ="
-                " setweight(to_tsvector('simple', d.title), 'A')"
-                " || setweight(to_tsvector('simple', d.description || ' ' || coalesce(v.filename, '')), 'B')"
-                " || setweight(to_tsvector('simple', left(coalesce(v.text, ''), %s)), 'C')"
-                " FROM documents_document d2 LEFT JOIN documents_documentversion v ON v.id = d2.current_id"
-                " WHERE d.id = d2.id AND d.id = ANY(%s)", [TEXT_LIMIT, ids])
+            try:
+                with transaction.atomic():
+                    _index_postgresql(cursor, ids, TEXT_LIMIT)
+            except (DataError, OperationalError) as exc:
+                if "tsvector" not in str(exc):
+                    raise
+                for pk in ids:  # one at a time, each with as much text as fits
+                    limit = TEXT_LIMIT // 2
+                    while True:
+                        try:
+                            with transaction.atomic():
+                                _index_postgresql(cursor, [pk], limit)
+                            break
+                        except (DataError, OperationalError):
+                            if limit == 0:
+                                raise
+                            limit //= 2
         elif connection.vendor == "sqlite":
             marks = ",".join("?" * len(ids))
             cursor.execute(f"DELETE FROM documents_fts WHERE rowid IN ({marks})", ids)
