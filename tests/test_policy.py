@@ -273,6 +273,28 @@ def test_the_api_and_the_staff_pages_give_the_services_answer(client, world, rol
         assert response.status_code in (200, 403, 404)
         assert (Person.objects.get(pk=person.pk).city == "Hamar") == (may_edit and inside)
 
+        # a role that gives access is a grant: the roles action, by API
+        factories.role_type("observer", grant_role="viewer")
+        before = person.roles.count()
+        response = client.post("/api/v1/roles", {"person_id": person.pk, "role_type": "observer",
+                                                 "org_unit_id": side.branch.pk, "starts_on": "2026-01-01"}, **headers)
+        allowed = role in roles_for(ACTIONS["registry.roles"]) and inside
+        assert (response.status_code == 201) == allowed, (role, inside, response.content)
+        assert response.status_code in (201, 403, 404) and person.roles.count() == before + allowed
+
+        # a document filed in the side's unit, by API
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from tillit.documents.models import Document
+
+        before = Document.objects.count()
+        response = client.post("/api/v1/documents", {"file": SimpleUploadedFile("n.txt", b"Notat"),
+                                                     "unit_id": side.branch.pk},
+                               HTTP_AUTHORIZATION=headers["HTTP_AUTHORIZATION"])
+        allowed = role in roles_for(ACTIONS["documents.add"]) and inside
+        assert (response.status_code == 201) == allowed, (role, inside, response.content)
+        assert Document.objects.count() == before + allowed
+
 
 def test_public_help_is_published_only_by_an_owner_of_the_whole_organisation(client, world):
     """A case handler or a local administrator (found publishing a phishing link on /help/) is refused, by the
