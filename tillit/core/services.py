@@ -60,17 +60,20 @@ def hold(name: str) -> None:
 def save_versioned(obj, changes: dict, expected_version: int | None) -> None:
     """Write the changed fields if nobody changed `obj` since `expected_version` was read.
 
-    The check and the write are one UPDATE, so two concurrent editors cannot both win; with no
-    changes the version is compared all the same (and not bumped).
+    The check and the write are one UPDATE, so two concurrent editors cannot both win. An edit made at a
+    version (`expected_version`) takes that version even when it changes nothing: a second editor who read the
+    same version is then refused, so no one's "set it to this" is overwritten by someone who never saw it.
     """
     model = type(obj)
     version = obj.version if expected_version is None else expected_version
     if not changes:
-        # Nothing to write, but the version is still compared in an UPDATE (which takes the row lock),
-        # so "unchanged" is never reported over a concurrent change.
-        if model.objects.filter(pk=obj.pk, version=version).update(version=F("version")) != 1:
+        # Nothing to write, but the version is compared in an UPDATE (which takes the row lock), so "unchanged"
+        # is never reported over a concurrent change; a client's edit consumes the version it was made at.
+        step = 0 if expected_version is None else 1
+        if model.objects.filter(pk=obj.pk, version=version).update(version=F("version") + step) != 1:
             raise ConflictError(_("Someone else changed this record meanwhile. Reload it and make your change "
                                   "again."))
+        obj.version = version + step
         return
     fields = {name: getattr(obj, name) for name in changes}
     if hasattr(obj, "updated_at"):

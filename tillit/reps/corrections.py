@@ -48,8 +48,9 @@ def submit(person: Person, *, actor, person_data: dict, person_version, employme
     (data, version the rep saw); `workplaces` are the workplaces the rep may move a member to. Returns the
     fields applied and the corrections now waiting."""
     applied, waiting = [], []
-    direct = {f: person_data[f] for f in PERSON_FIELDS if f in person_data and not needs_approval(f)}
     current = {f: getattr(person, f) for f in PERSON_FIELDS}
+    direct = {f: person_data[f] for f in PERSON_FIELDS  # what the rep changed (the form sends every field)
+              if f in person_data and not needs_approval(f) and str(person_data[f]).strip() != current[f]}
     if direct:
         before = dict(current)
         update_person(person, direct, actor=actor, channel="rep", expected_version=person_version)
@@ -76,7 +77,11 @@ def submit(person: Person, *, actor, person_data: dict, person_version, employme
                                                           for k, v in exc.field_errors.items()}) from exc
         changed = {f: v for f, v in cleaned.items() if getattr(employment, f) != v}
         now = {f: v for f, v in changed.items() if not needs_approval(f)}
-        update_employment(employment, now, actor=actor, channel="rep", expected_version=version)
+        if now:
+            update_employment(employment, now, actor=actor, channel="rep", expected_version=version)
+        elif version is not None and version != employment.version:  # only queued: still made at the latest
+            raise ConflictError(_("Someone else changed this record meanwhile. Reload it and make your change "
+                                  "again."))
         applied += list(now)
         for f, v in changed.items():
             if needs_approval(f):
