@@ -273,6 +273,16 @@ def test_the_api_and_the_staff_pages_give_the_services_answer(client, world, rol
         assert response.status_code in (200, 403, 404)
         assert (Person.objects.get(pk=person.pk).city == "Hamar") == (may_edit and inside)
 
+        # a note on a case of the side, by API and by the case page (cases.work)
+        from tillit.cases.models import CaseEvent
+
+        case = factories.case(side)
+        may_work = role in roles_for(ACTIONS["cases.work"]) and inside
+        response = client.post(f"/api/v1/cases/{case.pk}/events", {"body": "By API"}, **headers)
+        assert (response.status_code == 201) == may_work, (role, inside, response.content)
+        client.post(reverse("case_note", args=[case.pk]), {"body": "By page"})
+        assert CaseEvent.objects.filter(case=case, kind="note").count() == 2 * may_work
+
         # a role that gives access is a grant: the roles action, by API
         factories.role_type("observer", grant_role="viewer")
         before = person.roles.count()
