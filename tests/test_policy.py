@@ -323,3 +323,23 @@ def test_public_help_is_published_only_by_an_owner_of_the_whole_organisation(cli
     assert reverse("portal_manage_articles") in client.get(reverse("cases")).content.decode()
     assert client.post(reverse("portal_manage_article_new"), data).status_code == 302
     assert Article.objects.get().title == "Pay here"
+
+
+def test_a_case_type_offered_elsewhere_is_refused_alike_by_page_and_api(client, world):
+    """The API opened a case in the type's default unit without checking its countries, while the page did not
+    offer the type: now neither opens it, and the same request gives the same refusal."""
+    from tillit.cases.models import Case
+    from tillit.cases.services import translate_case_type
+
+    swedish = factories.case_type(world.a.branch, name="Svensk ärendetyp")
+    translate_case_type(swedish, {}, countries=["SE"], actor=None)  # the branch is Norwegian
+    _token, raw = create_token(world.a.staff, "t")
+    response = client.post("/api/v1/cases", {"case_type_id": swedish.pk, "title": "By API"},
+                           content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert response.status_code == 403
+    client.force_login(world.a.staff)
+    form = client.get(reverse("case_new"))
+    assert swedish.pk not in [t.pk for t in form.context["form"].fields["case_type"].queryset]
+    assert client.post(reverse("case_new"), {"case_type": swedish.pk, "title": "By page", "priority": 2}
+                       ).status_code == 200
+    assert not Case.objects.filter(case_type=swedish).exists()
