@@ -343,3 +343,48 @@ def test_a_case_type_offered_elsewhere_is_refused_alike_by_page_and_api(client, 
     assert client.post(reverse("case_new"), {"case_type": swedish.pk, "title": "By page", "priority": 2}
                        ).status_code == 200
     assert not Case.objects.filter(case_type=swedish).exists()
+
+
+def _door_merge(world, side):
+    return "post", f"/persons/{side.members[1][0].pk}/merge", {"duplicate_id": side.members[2][0].pk}, 200
+
+
+def _door_nodes(world, side):
+    return "post", "/org-units", {"name": "Matrix team", "kind": "team", "parent_id": side.branch.pk}, 201
+
+
+def _door_change_document(world, side):
+    document = factories.document(side)
+    return "patch", f"/documents/{document.pk}", {"title": "Renamed", "version": document.version}, 200
+
+
+def _door_release_document(world, side):
+    from tillit.documents.services import check_out
+
+    document = factories.document(side)
+    check_out(document, actor=side.staff)
+    return "post", f"/documents/{document.pk}/release", {"reason": "On leave"}, 200
+
+
+def _door_run_dues(world, side):
+    return "post", "/dues/runs", {"period": "2027-01"}, 202
+
+
+DOORS = {"registry.merge": _door_merge, "registry.nodes": _door_nodes, "documents.change": _door_change_document,
+         "documents.release": _door_release_document, "dues.run": _door_run_dues}
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+@pytest.mark.parametrize("code", sorted(DOORS))
+def test_the_api_answers_as_the_table_says(client, world, role, code):
+    """More actions through the API, as every role, inside and outside its scope: the answer taken where the
+    table allows it, a refusal (403 or 404) where it does not."""
+    actor = _login(world, role)
+    headers = _api(client, actor)
+    for side, inside in ((world.a, True), (world.b, False)):
+        method, path, body, taken = DOORS[code](world, side)
+        expected = role in roles_for(ACTIONS[code]) and (inside or code in ORGANISATION_WIDE) and \
+            code not in WHOLE_ORGANISATION
+        response = getattr(client, method)(f"/api/v1{path}", body, **headers)
+        assert (response.status_code == taken) == expected, (role, code, inside, response.content)
+        assert response.status_code == taken or response.status_code in (403, 404), response.content

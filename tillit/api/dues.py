@@ -18,7 +18,7 @@ from tillit.core.tasks import enqueue_on_commit
 from tillit.dues import deviations as deviation_service
 from tillit.dues import giro, ledger, notices, returns
 from tillit.dues import run as runs
-from tillit.dues.access import organisation_wide
+from tillit.dues.access import may_run
 from tillit.dues.models import DeductionNotice, DuesRun, EmployerReturn, FeeSchedule, LedgerEntry
 from tillit.registry.models import Person
 
@@ -136,7 +136,7 @@ class DryRunOut(Schema):
 def run_start(request, payload: RunIn):
     """Start (or find) the run of a month; it goes on in the background (poll its `percent`). With `dry_run`,
     the totals it would charge, nothing written."""
-    if not organisation_wide(request.user, DUES):
+    if not may_run(request.user):
         raise Http404
     period = runs.parse_period(payload.period)
     if payload.dry_run:
@@ -274,7 +274,7 @@ class GiroOut(Schema):
 def giro_upload(request, file: File[UploadedFile]):
     """An OCR Giro file (payments, booked by KID) or an AvtaleGiro agreement file from Nets. A file read before
     comes back with `already_read` and nothing booked."""
-    if not organisation_wide(request.user, DUES):
+    if not may_run(request.user):
         raise Http404
     found, new = giro.read_file(_read(file), filename=file.name or "", actor=request.user, channel="api")
     return {**{f: getattr(found, f) for f in ("id", "kind", "transmission_number", "transactions", "booked",
