@@ -370,8 +370,18 @@ def _door_run_dues(world, side):
     return "post", "/dues/runs", {"period": "2027-01"}, 202
 
 
-DOORS = {"registry.merge": _door_merge, "registry.nodes": _door_nodes, "documents.change": _door_change_document,
-         "documents.release": _door_release_document, "dues.run": _door_run_dues}
+def _door_send_return(world, side):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    member = side.members[1][1]
+    content = f"member_number;period;amount\n{member.member_number};2027-01;400\n".encode()
+    body = {"file": SimpleUploadedFile("r.csv", content), "payroll_unit_id": side.company.pk}
+    return "post", "/dues/returns", body, 200
+
+
+DOORS = {"dues.returns": _door_send_return, "registry.merge": _door_merge, "registry.nodes": _door_nodes,
+         "documents.change": _door_change_document, "documents.release": _door_release_document,
+         "dues.run": _door_run_dues}
 
 
 @pytest.mark.parametrize("role", sorted(ROLES))
@@ -385,6 +395,9 @@ def test_the_api_answers_as_the_table_says(client, world, role, code):
         method, path, body, taken = DOORS[code](world, side)
         expected = role in roles_for(ACTIONS[code]) and (inside or code in ORGANISATION_WIDE) and \
             code not in WHOLE_ORGANISATION
-        response = getattr(client, method)(f"/api/v1{path}", body, **headers)
+        if "file" in body:  # a multipart upload
+            response = client.post(f"/api/v1{path}", body, HTTP_AUTHORIZATION=headers["HTTP_AUTHORIZATION"])
+        else:
+            response = getattr(client, method)(f"/api/v1{path}", body, **headers)
         assert (response.status_code == taken) == expected, (role, code, inside, response.content)
         assert response.status_code == taken or response.status_code in (403, 404), response.content
