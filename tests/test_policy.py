@@ -401,3 +401,44 @@ def test_the_api_answers_as_the_table_says(client, world, role, code):
             response = getattr(client, method)(f"/api/v1{path}", body, **headers)
         assert (response.status_code == taken) == expected, (role, code, inside, response.content)
         assert response.status_code == taken or response.status_code in (403, 404), response.content
+
+
+def _page_account(world, side):
+    from tillit.dues.models import LedgerEntry
+
+    return (reverse("dues_person_entry", args=[side.members[1][0].pk]),
+            {"kind": "correction", "amount": "10", "reason": "Matrix"}, LedgerEntry.objects.count)
+
+
+def _page_case_type(world, side):
+    from tillit.cases.models import CaseType
+
+    states = "new | New | new\nclosed | Closed | closed"
+    return (reverse("case_type_new"), {"name": f"Matrix {side.marker}", "default_unit": world.a.branch.pk,
+                                       "states": states, "transitions": "close | Close | new | closed |"},
+            CaseType.objects.count)
+
+
+def _page_dues_settings(world, side):
+    from tillit.core.models import AuditEntry
+
+    return (reverse("dues_policy"), {"kid_method": "mod10", "partial_month": "full", "bank_account": "15032012345"},
+            AuditEntry.objects.filter(action="dues.policy.changed").count)
+
+
+PAGES = {"dues.accounts": _page_account, "cases.configure": _page_case_type, "dues.settings": _page_dues_settings}
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+@pytest.mark.parametrize("code", sorted(PAGES))
+def test_the_staff_pages_change_what_the_table_says_and_nothing_else(client, world, role, code):
+    actor = _login(world, role)
+    client.force_login(actor)
+    for side, inside in ((world.a, True), (world.b, False)):
+        url, data, count = PAGES[code](world, side)
+        expected = role in roles_for(ACTIONS[code]) and (inside or code in ORGANISATION_WIDE) and \
+            code not in WHOLE_ORGANISATION
+        before = count()
+        response = client.post(url, data)
+        assert response.status_code in (200, 302, 404, 422), response.status_code
+        assert (count() == before + 1) == expected, (role, code, inside)
