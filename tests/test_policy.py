@@ -426,7 +426,16 @@ def _page_dues_settings(world, side):
             AuditEntry.objects.filter(action="dues.policy.changed").count)
 
 
-PAGES = {"dues.accounts": _page_account, "cases.configure": _page_case_type, "dues.settings": _page_dues_settings}
+def _page_type_texts(world, side):
+    from tillit.core.models import AuditEntry
+
+    factories.membership_type()
+    return (reverse("type_texts"), {"t:membership:ordinary:sv": f"Ordinarie {side.marker}"},
+            AuditEntry.objects.filter(action="registry.membershiptype.translated").count)
+
+
+PAGES = {"dues.accounts": _page_account, "cases.configure": _page_case_type, "dues.settings": _page_dues_settings,
+         "registry.configure": _page_type_texts}
 
 
 @pytest.mark.parametrize("role", sorted(ROLES))

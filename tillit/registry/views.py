@@ -526,9 +526,7 @@ def duplicate_review_dismiss(request, pk):
 @login_required
 def type_texts(request):
     """The names of membership types and role types in every language, for the people who configure Tillit."""
-    from tillit.core.scopes import CONFIGURE
-
-    if scope_for(request.user, CONFIGURE).empty:
+    if not access.may_configure(request.user):
         raise Http404
     from tillit.registry.models import RoleType
 
