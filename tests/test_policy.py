@@ -457,6 +457,24 @@ def _page_correct(world, side, actor=None):
     return url, data, AuditEntry.objects.filter(action="registry.person.changed", object_id=person.pk).count
 
 
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_messages_to_a_list_are_sent_by_whom_the_table_says(client, world, role):
+    """Member service writes to its people list, a rep to the members of its own node; a node of another side is
+    no one's."""
+    from tillit.messaging.models import Mailing
+
+    actor = _login(world, role)
+    client.force_login(actor)
+    draft = {"action": "send", "channel": "email", "subject": "Møte", "body": "Velkommen"}
+    for code, query in (("messaging.people", "source=people"),
+                        ("messaging.reps", f"source=reps&node=employer-{world.a.workplace.pk}"),
+                        (None, f"source=reps&node=employer-{world.b.workplace.pk}")):
+        before = Mailing.objects.count()
+        client.post(reverse("compose_mailing") + "?" + query, draft)
+        expected = code is not None and role in roles_for(ACTIONS[code])
+        assert (Mailing.objects.count() == before + 1) == expected, (role, code)
+
+
 PAGES = {"registry.correct": _page_correct, "dues.accounts": _page_account, "cases.configure": _page_case_type,
          "dues.settings": _page_dues_settings, "registry.configure": _page_type_texts}
 

@@ -32,14 +32,16 @@ class Action:
     tree: str  # the tree whose node decides: "org", "employer", or "org/employer" (the person's either)
     reps: bool  # whether a representative's grant (rep, regional rep) is enough
     note: str = ""  # what else the rule asks, in words
+    only_reps: bool = False  # an action of the reps' own portal: only representatives' grants take it
 
 
 ACTIONS: dict[str, Action] = {}
 
 
-def declare(code: str, label, perm: str, *, tree: str = "org", reps: bool = False, note="") -> str:
+def declare(code: str, label, perm: str, *, tree: str = "org", reps: bool = False, note="",
+            only_reps: bool = False) -> str:
     """Add an action to the table (once, at import of the app's access module); returns its code."""
-    ACTIONS[code] = Action(code, label, perm, tree, reps, note)
+    ACTIONS[code] = Action(code, label, perm, tree, reps or only_reps, note, only_reps)
     return code
 
 
@@ -52,7 +54,8 @@ def require(allowed: bool, message: str | None = None) -> None:
 def roles_for(action: Action) -> list[str]:
     """The roles whose grants allow `action` over the grant's subtree."""
     return [code for code, (_label, perms) in ROLES.items()
-            if action.perm in perms and (action.reps or code not in REP_ROLES)]
+            if action.perm in perms and (action.reps or code not in REP_ROLES)
+            and (not action.only_reps or code in REP_ROLES)]
 
 
 def rights_table() -> list[dict]:

@@ -9,7 +9,7 @@ from tillit.core.scopes import CORRECT, EDIT, scope_for
 PEOPLE = declare("messaging.people", gettext_lazy("Write to the people of a list (email or SMS)"), EDIT,
                  tree="org/employer")
 REPS = declare("messaging.reps", gettext_lazy("Write to the members of the reps' list"), CORRECT, tree="employer",
-               reps=True, note=gettext_lazy("of the rep's own nodes, once the declaration is signed"))
+               only_reps=True, note=gettext_lazy("of the rep's own nodes, once the declaration is signed"))
 
 
 def may_message_people(user) -> bool:
@@ -23,5 +23,10 @@ def may_write_to(user, person_ids, source: str) -> bool:
     from tillit.registry.models import Person
 
     ids = set(person_ids)
+    if source == "reps":
+        from tillit.reps.access import is_rep
+
+        if not is_rep(user):
+            return False
     perm = CORRECT if source == "reps" else EDIT
     return Person.objects.visible_to(user, perm).filter(pk__in=ids).count() == len(ids)
