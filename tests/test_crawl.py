@@ -31,7 +31,11 @@ SKIP_NAMESPACES = {"admin", "api"}
 # crawled with two members and a citizen in tests/portal/test_crawl.py.
 NOT_PERSONAL = {"login", "logout", "healthz", "set_language", "home", "shared",
                 "dues_return_template", "opt_out", "portal_services", "portal_service", "portal_suggest",
-                "portal_confirm", "portal_login_link", "portal_link", "portal_help", "portal_article", "access_rights"}
+                "portal_confirm", "portal_login_link", "portal_link", "portal_help", "portal_article", "access_rights",
+                # the steps of one's own login and one's own factors and tokens (tests/core/test_logins.py)
+                "login_factor", "login_password", "login_enrol", "passkey_options", "account_factor",
+                "account_factor_remove", "account_recovery_codes", "account_password", "account_token",
+                "account_token_revoke", "access_login_rules", "sign_on", "sign_on_return"}
 
 
 def _person_ids(side):
@@ -40,6 +44,7 @@ def _person_ids(side):
 
 ROUTES = {
     "people": lambda s: [{}],
+    "account": lambda s: [{}],
     "people_export": lambda s: [{"fmt": "csv"}, {"fmt": "xlsx"}],
     "person_new": lambda s: [{}],
     "person": _person_ids,
@@ -166,6 +171,7 @@ USER_POST_ROUTES = {
     "access_revoke": {"grant": "{grant}"},
     "access_unlock": {},
     "access_password": {},
+    "access_factors": {},
 }
 # Actions on many cases at once: as A, B's cases must stay untouched.
 BULK_ROUTES = {"case_bulk": {"case": "{case}", "to": "me"},

@@ -3,6 +3,7 @@
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -29,7 +30,7 @@ ALLOWED_HOSTS = [h for h in os.environ.get("TILLIT_ALLOWED_HOSTS", "127.0.0.1,lo
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("TILLIT_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "tillit.core.apps.TillitAdminConfig",  # the Django admin, off unless TILLIT_ADMIN_SITE=1
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -39,6 +40,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.postgres",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "treebeard",
     "tillit.core",
     "tillit.registry",
@@ -133,7 +137,7 @@ TILLIT_LOGIN_CLIENT_LIMIT = int(os.environ.get("TILLIT_LOGIN_CLIENT_LIMIT", "30"
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "tillit.core.views.locked_out"  # says whom to ask (the unit's support contact)
 AXES_VERBOSE = False
 # Lockout is per username: per IP address would lock out a whole office behind one NAT address.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
@@ -164,10 +168,27 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # A session ends after a working day without use (the expiry moves forward as the user works).
 SESSION_COOKIE_AGE = int(float(os.environ.get("TILLIT_SESSION_IDLE_HOURS", "9")) * 3600)
+# However busy, a session ends this long after its login: the next request asks for the login again.
+TILLIT_SESSION_MAX_HOURS = float(os.environ.get("TILLIT_SESSION_MAX_HOURS", "12"))
+# Which logins must show a second factor where the organisation has set no rule for the role (the page
+# /access/logins/): "grants" (every login with a grant: staff, reps, local administrators, payroll offices),
+# "all" (members and citizens too), "none", or role codes separated by commas ("self_service" for members).
+TILLIT_SECOND_FACTOR_ROLES = os.environ.get("TILLIT_SECOND_FACTOR_ROLES", "grants")
+OTP_TOTP_ISSUER = os.environ.get("TILLIT_TOTP_ISSUER", "Tillit")  # the name authenticator apps show
+# The Django admin's own login form is a second door; it is off unless turned on, and then asks for the same
+# second factor through Tillit's login.
+TILLIT_ADMIN_SITE = os.environ.get("TILLIT_ADMIN_SITE", "") == "1"
+# Personal API tokens: valid this many days unless their maker chooses otherwise, never longer than the most.
+TILLIT_TOKEN_DAYS = int(os.environ.get("TILLIT_TOKEN_DAYS", "90"))
+TILLIT_TOKEN_MAX_DAYS = int(os.environ.get("TILLIT_TOKEN_MAX_DAYS", "365"))
+# Whom users ask about their login where no org unit up their tree names a support contact.
+TILLIT_SUPPORT_CONTACT = os.environ.get("TILLIT_SUPPORT_CONTACT", "")
 
 # Production behind HTTPS (see docs/operations.md): TILLIT_HTTPS=1 turns on the redirect, HSTS and
 # secure cookies; TILLIT_BEHIND_PROXY=1 trusts X-Forwarded-Proto from the TLS-terminating proxy.
 HTTPS = os.environ.get("TILLIT_HTTPS", "") == "1"
+# A production configuration: `tillit demo` refuses to load its data (and published password) into it.
+TILLIT_PRODUCTION = HTTPS or os.environ.get("TILLIT_PRODUCTION", "") == "1"
 SESSION_COOKIE_SECURE = HTTPS or os.environ.get("TILLIT_SECURE_COOKIES", "") == "1"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = HTTPS
@@ -265,6 +286,8 @@ TILLIT_IMAP_SSL = os.environ.get("TILLIT_IMAP_SSL", "1") == "1"
 TILLIT_IMAP_MAILBOX = os.environ.get("TILLIT_IMAP_MAILBOX", "INBOX")
 # Where people reach Tillit from outside, for links in emails sent by background tasks (requests use their own).
 TILLIT_PUBLIC_URL = os.environ.get("TILLIT_PUBLIC_URL", "http://127.0.0.1:8000")
+# Passkeys are bound to the site's host name (WebAuthn's relying party id) and the public address's origin.
+TILLIT_WEBAUTHN_RP_ID = os.environ.get("TILLIT_WEBAUTHN_RP_ID", "") or urlsplit(TILLIT_PUBLIC_URL).hostname
 TILLIT_SMS_BACKEND = os.environ.get("TILLIT_SMS_BACKEND", "tillit.messaging.sms.ConsoleBackend")
 # Whether a message to a selection shows with its text on each recipient's person page (else subject only).
 TILLIT_MAILING_TEXT_ON_PERSON_PAGE = os.environ.get("TILLIT_MAILING_TEXT_ON_PERSON_PAGE", "1") == "1"

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
+    path("admin/", admin.site.urls),  # answers only with TILLIT_ADMIN_SITE=1 (tillit.core.admin_site)
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("tillit.core.urls")),
     path("", include("tillit.workspace.urls")),
@@ -15,3 +15,4 @@ urlpatterns = [
     path("", include("tillit.portal.urls")),
     path("api/v1/", include("tillit.api.urls")),
 ]
+

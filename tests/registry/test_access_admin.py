@@ -86,7 +86,8 @@ def test_the_form_offers_only_the_roles_it_may_give_and_the_list_shows_who_is_lo
     client.force_login(local_admin)
     page = client.get(reverse("access_user", args=[world.a.staff.pk]))
     offered = [code for code, _label in page.context["form"].fields["role"].choices if code]
-    assert offered == ["local_admin", "viewer"]  # not the administrator, case handler, rep or payroll office
+    # Not the administrator, case handler or payroll office; the reps' roles, so it looks after its reps' logins.
+    assert offered == ["local_admin", "rep", "regional_rep", "viewer"]
     assert 'value="admin"' not in page.content.decode()
     request = RequestFactory().post("/login/")
     for _ in range(settings.AXES_FAILURE_LIMIT):

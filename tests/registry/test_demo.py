@@ -61,3 +61,18 @@ def test_the_banks_demo_file_holds_at_most_a_files_worth_of_payments(monkeypatch
     assert Invoice.objects.count() > 6
     payments = LedgerEntry.objects.filter(source="giro")
     assert GiroFile.objects.count() == 1 and 1 <= payments.count() <= 5
+
+
+def test_the_demo_logins_can_be_walked_through_with_their_authenticator(client, settings):
+    import io
+
+    settings.TILLIT_SECOND_FACTOR_ROLES = "grants"  # as shipped
+    call_command("demo", members=20, seed=1, stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("demo", code="handler", stdout=out, stderr=io.StringIO())
+    response = client.post("/login/", {"username": "handler", "password": "tillit-demo"})
+    assert response.url == "/login/factor/"
+    assert client.post("/login/factor/", {"code": out.getvalue().strip()}).status_code == 302
+    assert client.get("/account/").status_code == 200
+    with pytest.raises(CommandError):  # only demo logins: a member has no demo authenticator
+        call_command("demo", code="member", stdout=io.StringIO())

@@ -485,6 +485,7 @@ class NodeOut(Schema):
 class OrgUnitOut(NodeOut):
     code: str
     country: str
+    support_contact: str = ""
 
 
 class EmployerOut(NodeOut):
@@ -561,6 +562,7 @@ class NodePatch(In):
     name: NodeName = None
     code: Annotated[Line, Field(max_length=20)] = None
     address: Annotated[Line, Field(max_length=200)] = None
+    support_contact: Annotated[Line, Field(max_length=300)] = None  # org units: whom their users ask about logins
     region_id: Id = None
 
 

@@ -5,14 +5,6 @@ from tillit.core import audit
 from tillit.core.models import Grant, User
 from tillit.core.services import revoke_grants
 
-
-def _system_owners_only(request):
-    return request.user.is_active and request.user.is_superuser
-
-
-# Configuration is the system owner's; staff flags alone do not open the admin.
-admin.site.has_permission = _system_owners_only
-admin.site.site_header = "Tillit"
 admin.site.register(User, UserAdmin)
 
 

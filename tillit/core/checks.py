@@ -23,3 +23,26 @@ def production_settings(app_configs, **kwargs):
         problems.append(Warning("Sessions outlive a day without use.", hint="Lower TILLIT_SESSION_IDLE_HOURS.",
                                 id="tillit.W002"))
     return problems
+
+
+@register(Tags.security, deploy=True, databases=["default"])
+def demo_logins(app_configs, databases=None, **kwargs):
+    """No login that opens anything may still take the demo's published password: the demo logins, every system
+    owner and every login with a grant are tried (a password check each; members' logins are left out)."""
+    if not databases:
+        return []
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    from tillit.core.models import Grant
+    from tillit.registry.demo import DEMO_PASSWORD, demo_usernames
+
+    candidates = get_user_model().objects.filter(is_active=True).filter(
+        Q(username__in=demo_usernames()) | Q(is_superuser=True) | Q(is_staff=True)
+        | Q(pk__in=Grant.objects.values("user_id")))
+    open_ = sorted(u.username for u in candidates if u.has_usable_password() and u.check_password(DEMO_PASSWORD))
+    if open_:
+        return [Error(f"{len(open_)} login(s) still take the demo password: {', '.join(open_[:10])}.",
+                      hint="Set their passwords (`tillit changepassword USER`) or deactivate them; a production "
+                           "database should never hold the demo data.", id="tillit.E004")]
+    return []

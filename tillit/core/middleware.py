@@ -7,11 +7,15 @@
 - Every HTML page carries a Content-Security-Policy (Tillit ships no inline script); responses
   with personal data are never stored by a browser or proxy cache.
 - An idle session ends after TILLIT_SESSION_IDLE_HOURS: its expiry moves forward as the user works,
-  written at most every few minutes rather than on every request.
+  written at most every few minutes rather than on every request; and any session ends
+  TILLIT_SESSION_MAX_HOURS after its login.
 """
 
 import time
 
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import JsonResponse
 from django.http.multipartparser import MultiPartParserError
@@ -79,7 +83,8 @@ class SecurityHeadersMiddleware:
 
 
 class IdleSessionMiddleware:
-    """Keep the session of a user who is working alive; the cookie age is the idle limit."""
+    """Keep the session of a user who is working alive; the cookie age is the idle limit. A session older than
+    TILLIT_SESSION_MAX_HOURS since its login ends however busy it is."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -88,6 +93,9 @@ class IdleSessionMiddleware:
         session = getattr(request, "session", None)
         if session is not None and getattr(request, "user", None) is not None and request.user.is_authenticated:
             now = int(time.time())
+            if now - int(session.get("_login_at", now)) > settings.TILLIT_SESSION_MAX_HOURS * 3600:
+                logout(request)  # the absolute lifetime: however busy, log in again
+                return redirect_to_login(request.get_full_path())
             if now - int(session.get("_touched", 0)) >= SESSION_TOUCH_SECONDS:
                 session["_touched"] = now  # marks it modified: saved with a fresh expiry
         return self.get_response(request)
@@ -96,4 +104,4 @@ class IdleSessionMiddleware:
 def start_idle_clock(sender, request, user, **kwargs):
     """At login the session is written anyway: start its idle clock then, not on the next request."""
     if getattr(request, "session", None) is not None:
-        request.session["_touched"] = int(time.time())
+        request.session["_touched"] = request.session["_login_at"] = int(time.time())

@@ -67,6 +67,10 @@ class Translated(models.Model):
 class User(AbstractUser):
     """A login. Linked to a registry Person through `Person.user` when the user is one."""
 
+    # Set when someone else chose the password (a local administrator's temporary one): it opens one login, which
+    # must choose a new password before anything else.
+    must_change_password = models.BooleanField(default=False)
+
     class Meta:
         db_table = "core_user"
 
@@ -192,11 +196,63 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=12)
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return f"{self.prefix}… ({self.name})"
+
+    @property
+    def usable(self) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())
+
+
+SELF_SERVICE = "self_service"  # the logins without a grant: members and citizens in their own pages
+
+
+class LoginRule(models.Model):
+    """What a login holding `role` (or `self_service`) must show: a second factor; and, signing on through an
+    identity provider, at least an assurance level (`acr`). Roles without a rule follow the defaults in
+    settings (TILLIT_SECOND_FACTOR_ROLES)."""
+
+    role = models.CharField(_("role"), max_length=30, unique=True)
+    second_factor = models.BooleanField(_("second factor required"))
+    min_acr = models.CharField(_("least assurance level (acr) through single sign-on"), max_length=200, blank=True)
+
+    def __str__(self):
+        return self.role
+
+
+class Passkey(models.Model):
+    """A passkey or security key (WebAuthn) of one login: the credential's id and public key, never a secret."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="passkeys")
+    name = models.CharField(_("name"), max_length=100)
+    credential_id = models.CharField(max_length=1400, unique=True)  # base64url, as the browser gives it
+    public_key = models.BinaryField()
+    sign_count = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return self.name
+
+
+class SignOnLink(models.Model):
+    """A login's identity at an identity provider: its issuer and the stable subject (`sub`) it gives."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sign_on_links")
+    issuer = models.CharField(max_length=300)
+    subject = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="one_login_per_subject")]
+
+    def __str__(self):
+        return f"{self.issuer} {self.subject}"
 
 
 class Submission(models.Model):

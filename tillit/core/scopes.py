@@ -28,7 +28,9 @@ CORRECT = "correct"  # a rep's corrections of members' contact and employment da
 ROLES = {
     "admin": (_("Administrator"), {VIEW, EDIT, CORRECT, EXPORT, IMPORT, VIEW_NATIONAL_ID, MERGE, MANAGE_GRANTS,
                                    CONFIGURE, VIEW_ACCESS_LOG, DUES, VIEW_NOTICES, SEND_RETURNS}),
-    "local_admin": (_("Local administrator"), {VIEW, EDIT, CORRECT, VIEW_NATIONAL_ID, MANAGE_GRANTS}),
+    # Export too, so that every role a representative holds is one it can give: a local administrator looks after
+    # the logins of the reps in its part of the organisation (passwords, second factors, access).
+    "local_admin": (_("Local administrator"), {VIEW, EDIT, CORRECT, EXPORT, VIEW_NATIONAL_ID, MANAGE_GRANTS}),
     "case_handler": (_("Case handler"), {VIEW, EDIT, CORRECT, EXPORT, IMPORT, VIEW_NATIONAL_ID, MERGE, DUES,
                                          VIEW_NOTICES, SEND_RETURNS}),
     "rep": (_("Representative"), {VIEW, CORRECT, EXPORT}),

@@ -1,7 +1,9 @@
 """Kernel operations shared by every app: numbering, optimistic locking, grants, tokens."""
 
+import datetime
 import secrets
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -113,17 +115,49 @@ def revoke_grants(grants, *, actor, channel="ui") -> int:
     return count
 
 
-def create_token(user, name: str = "") -> tuple[ApiToken, str]:
-    """A new personal API token. The raw value is returned once; only its hash is stored."""
+def create_token(user, name: str = "", *, days: int | None = None, actor=None) -> tuple[ApiToken, str]:
+    """A new personal API token, valid `days` (TILLIT_TOKEN_DAYS by default; 0 for no expiry). The raw value is
+    returned once; only its hash is stored."""
+    days = settings.TILLIT_TOKEN_DAYS if days is None else days
+    if days < 0 or days > settings.TILLIT_TOKEN_MAX_DAYS:
+        raise InvalidInput(_("A token is valid for at most %(days)s days.") % {"days": settings.TILLIT_TOKEN_MAX_DAYS},
+                           field_errors={"days": [_("Between 1 and %(days)s.") % {
+                               "days": settings.TILLIT_TOKEN_MAX_DAYS}]})
     raw = "tlt_" + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name, prefix=raw[:10], token_hash=hash_token(raw))
+    expires_at = timezone.now() + datetime.timedelta(days=days) if days else None
+    token = ApiToken.objects.create(user=user, name=(name or "").strip()[:100], prefix=raw[:10],
+                                    token_hash=hash_token(raw), expires_at=expires_at)
+    audit.record("core.token.created", token, actor=actor or user, channel="ui",
+                 changes={"name": [None, token.name], "user": [None, user.pk]})
     return token, raw
+
+
+def revoke_tokens(tokens, *, actor, channel: str = "ui") -> int:
+    """Revoke these tokens (a queryset); each revocation is in the audit trail. Returns how many."""
+    now = timezone.now()
+    revoked = 0
+    for token in tokens.filter(revoked_at__isnull=True):
+        ApiToken.objects.filter(pk=token.pk).update(revoked_at=now)
+        audit.record("core.token.revoked", token, actor=actor, channel=channel, changes={"user": [token.user_id, None]})
+        revoked += 1
+    return revoked
+
+
+def revoke_own_token(user, pk: int) -> None:
+    if not revoke_tokens(ApiToken.objects.filter(pk=pk, user=user), actor=user):
+        raise InvalidInput(_("No such token, or it is revoked already."), field_errors={"token": [_("No such token.")]})
+
+
+def revoke_on_deactivation(sender, instance, **kwargs) -> None:
+    """Signal receiver (post_save of the user): a login deactivated loses its tokens."""
+    if not instance.is_active and instance.pk:
+        revoke_tokens(ApiToken.objects.filter(user=instance), actor=None, channel="system")
 
 
 def user_for_token(raw: str):
     token = (ApiToken.objects.select_related("user").filter(token_hash=hash_token(raw), revoked_at__isnull=True)
              .first())
-    if token is None or not token.user.is_active:
+    if token is None or not token.usable or not token.user.is_active:
         return None
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:

@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 
+from tillit.core import logins
 from tillit.core.limits import client_of, count, over
 
 LOGIN_WINDOW = 15 * 60  # seconds a client's failed logins are counted for
@@ -41,6 +42,20 @@ class LoginView(auth_views.LoginView):
             return render(request, self.template_name, {"form": self.get_form(), "held_back": True}, status=429)
         return super().post(request, *args, **kwargs)
 
+    def form_valid(self, form):
+        """The password names the user; the session starts once the steps after it are done (logins.begin)."""
+        step = logins.begin(self.request, form.get_user(), next_url=self.get_success_url())
+        return HttpResponseRedirect(step or self.get_success_url())
+
     def form_invalid(self, form):
         count("login-client", client_of(self.request), LOGIN_WINDOW)
         return super().form_invalid(form)
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """The answer to a login locked out after failed passwords: when to try again, and whom to ask meanwhile."""
+    from tillit.registry.access import support_contact_for
+
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    return render(request, "core/locked_out.html", {
+        "contact": support_contact_for(username[:150]), "minutes": int(settings.AXES_COOLOFF_TIME * 60)}, status=429)

@@ -14,7 +14,7 @@ Rules, so that nobody gains more than the administrator has:
   holds over that node (a superuser may give any);
 - only grants inside the administrator's subtrees can be taken, and not those a rep's role gives
   (they follow the role's term);
-- a password is reset and a login unlocked only for users whose every grant lies inside the
+- a password is reset, a second factor reset and a login unlocked only for users whose every grant lies inside the
   administrator's subtrees and who are not system owners.
 """
 
@@ -26,9 +26,9 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tillit.core import audit
+from tillit.core import audit, logins
 from tillit.core.errors import DomainError, InvalidInput
-from tillit.core.models import Grant
+from tillit.core.models import ApiToken, Grant
 from tillit.core.policy import Refused, declare, require
 from tillit.core.scopes import (
     CONFIGURE,
@@ -43,7 +43,7 @@ from tillit.core.scopes import (
     roles_over,
     scope_for,
 )
-from tillit.core.services import grant_access, revoke_grants
+from tillit.core.services import grant_access, revoke_grants, revoke_tokens
 from tillit.registry.models import Employer, OrgUnit, Person
 
 NODE_MODELS = {"org": OrgUnit, "employer": Employer}
@@ -61,7 +61,8 @@ MERGE_PEOPLE = declare("registry.merge", gettext_lazy("Merge duplicates and dism
 ROLES_ACTION = declare("registry.roles", gettext_lazy("Appoint and end roles that give access (reps)"), MANAGE_GRANTS,
                        tree="org/employer",
                        note=gettext_lazy("only roles whose access the actor could give over the node"))
-USERS = declare("core.users", gettext_lazy("Give and take access, unlock logins, set temporary passwords"),
+USERS = declare("core.users", gettext_lazy(
+    "Give and take access, unlock logins, set temporary passwords, reset second factors"),
                 MANAGE_GRANTS, tree="org/employer",
                 note=gettext_lazy("only users whose every grant the actor could give"))
 NODES = declare("registry.nodes", gettext_lazy("Add and rename org units and employers"), EDIT, tree="org/employer",
@@ -278,10 +279,20 @@ def reset_password(admin, user) -> str:
         raise DomainError(_("Only an administrator over all of this user's access can reset the password."))
     password = "-".join(secrets.token_urlsafe(6) for _ in range(3))
     user.set_password(password)
-    user.save(update_fields=["password"])
+    user.must_change_password = True  # it opens one login, which chooses a password nobody else knows
+    user.save(update_fields=["password", "must_change_password"])
     reset(username=user.username)
     audit.record("core.user.password_reset", user, actor=admin, channel="ui")
+    revoke_tokens(ApiToken.objects.filter(user=user), actor=admin)
     return password
+
+
+@transaction.atomic
+def reset_factors(admin, user) -> None:
+    """Remove every second factor of `user` (a lost phone): the next login sets one up again."""
+    if not may_reset(admin, user):
+        raise Refused(_("Only an administrator over all of this user's access can reset the second factor."))
+    logins.reset_factors(user, actor=admin)
 
 
 def grants_of(user) -> list[Grant]:
@@ -300,3 +311,21 @@ def failed_logins(user) -> int:
     from axes.models import AccessAttempt
 
     return sum(AccessAttempt.objects.filter(username=user.username).values_list("failures_since_start", flat=True))
+
+
+def support_contact_for(username: str) -> str:
+    """Whom a login asks for help (a lockout, a lost phone): the support contact of the nearest org unit up the
+    tree from where the login has access or membership, else the organisation's (TILLIT_SUPPORT_CONTACT)."""
+    from django.conf import settings
+
+    user = get_user_model().objects.filter(username=username).first()
+    if user is not None:
+        unit_ids = set(Grant.objects.filter(user=user, tree="org").values_list("node_id", flat=True))
+        unit_ids |= set(Person.objects.filter(user=user).values_list("memberships__branch_id", flat=True))
+        paths = OrgUnit.objects.filter(pk__in=[i for i in unit_ids if i]).values_list("path", flat=True)
+        ancestors = {path[:end] for path in paths for end in range(OrgUnit.steplen, len(path) + 1, OrgUnit.steplen)}
+        nearest = (OrgUnit.objects.filter(path__in=ancestors).exclude(support_contact="")
+                   .order_by("-depth").values_list("support_contact", flat=True).first())
+        if nearest:
+            return nearest
+    return settings.TILLIT_SUPPORT_CONTACT

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from tillit.core import logins
 from tillit.core.errors import DomainError
 from tillit.core.forms import add_domain_errors
 from tillit.core.models import Grant
@@ -63,7 +64,24 @@ def rights(request):
     roles = [(code, label) for code, (label, _perms) in ROLES.items()]
     rows = [{"action": a, "allowed": [code in roles_for(a) for code, _label in roles]} for a in ACTIONS.values()]
     return render(request, "registry/access_rights.html", {
-        "roles": roles, "rows": rows, "conditioned": [label for code, label in roles if code in CONDITIONS]})
+        "roles": roles, "rows": rows, "conditioned": [label for code, label in roles if code in CONDITIONS],
+        "login_rules": logins.rules(), "may_configure": access.may_configure(request.user)})
+
+
+@require_POST
+@login_required
+def login_rules(request):
+    """The system owner sets, per role, whether its logins must show a second factor and the least assurance level
+    a sign-on through an identity provider must carry."""
+    try:
+        for rule in logins.rules():
+            code = rule["code"]
+            logins.set_rule(code, second_factor=request.POST.get(f"factor_{code}") == "on",
+                            min_acr=request.POST.get(f"acr_{code}", "")[:200], actor=request.user)
+        messages.success(request, _("The login rules are saved."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("access_rights")
 
 
 def _grant_form(request, data=None):
@@ -79,7 +97,7 @@ def access_user(request, pk, form=None):
     return render(request, "registry/access_user.html", {
         "subject": user, "grants": access.grants_of(user), "form": form or _grant_form(request),
         "may_reset": access.may_reset(request.user, user), "failures": access.failed_logins(user),
-        "limit": settings.AXES_FAILURE_LIMIT,
+        "limit": settings.AXES_FAILURE_LIMIT, "has_factor": logins.has_factor(user),
         "temporary_password": request.session.pop(f"temporary_password_{user.pk}", None)})
 
 
@@ -143,4 +161,13 @@ def access_password(request, pk):
     def reset(user):
         request.session[f"temporary_password_{user.pk}"] = access.reset_password(request.user, user)
         return _("A temporary password is set. Give it to the user in person or by phone; it is shown only once.")
+    return _act_on_user(request, pk, reset)
+
+
+@require_POST
+@login_required
+def access_factors(request, pk):
+    def reset(user):
+        access.reset_factors(request.user, user)
+        return _("The second factor is reset: the user sets up a new one at the next login.")
     return _act_on_user(request, pk, reset)

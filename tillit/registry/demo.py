@@ -24,6 +24,7 @@ from tillit.registry.models import (
     MembershipPeriod,
     MembershipStatus,
     MembershipType,
+    OrgUnit,
     Person,
     RoleType,
 )
@@ -35,6 +36,44 @@ DEMO_EXTENSIONS = []
 DEMO_LOGINS = []
 EXEMPT_REASONS = ["parental leave", "unemployed", "sick leave"]
 DEMO_PASSWORD = "tillit-demo"
+# The registry's own demo logins (username, what it shows); other apps add theirs to DEMO_LOGINS.
+LOGINS = [("admin", "system owner, sees everything"), ("handler", "case handler, one region"),
+          ("rep", "workplace rep, one workplace"), ("regional", "regional rep, one region"),
+          ("localadmin", "local administrator, one region: users and access"),
+          ("member", "a member, no staff access")]
+
+
+def demo_usernames() -> list[str]:
+    return [name for name, _what in LOGINS + DEMO_LOGINS]
+
+
+def demo_factors() -> None:
+    """An authenticator for each demo login that must show a second factor, so the demo can be walked through
+    (`tillit demo --code USER` prints its code)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tillit.core.logins import factor_required
+
+    for user in get_user_model().objects.filter(username__in=demo_usernames()):
+        if factor_required(user) and not TOTPDevice.objects.filter(user=user).exists():
+            TOTPDevice.objects.create(user=user, name="demo", confirmed=True)
+
+
+def demo_code(username: str) -> tuple[str, str]:
+    """(key, code of the moment) of a demo login's authenticator; only while it still takes the demo password."""
+    import time
+
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tillit.core.logins import totp_secret
+
+    device = TOTPDevice.objects.filter(user__username=username, name="demo", confirmed=True).first()
+    if device is None or not device.user.check_password(DEMO_PASSWORD):
+        raise ValueError(f"{username!r} is not a demo login with a demo authenticator")
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    return totp_secret(device), f"{totp.token():0{device.digits}d}"
 MEMBERSHIP_TYPES = [("ordinary", "Ordinær / Ordinarie"), ("student", "Student"), ("retired", "Pensjonist / Pensionär"),
                     ("associate", "Assosiert / Associerad")]
 ROLE_TYPES = [("workplace_rep", "Arbeidsplasstillitsvalgt", "rep"), ("main_rep", "Hovedtillitsvalgt", "rep"),
@@ -171,6 +210,11 @@ def load_demo(*, members: int, seed: int, progress: Callable[[str], None] = lamb
     for extension in DEMO_EXTENSIONS:
         extension(members=members, seed=seed)
         progress(extension.__module__)
+    demo_factors()
+    for unit in OrgUnit.objects.filter(kind__in=["national", "region"]):  # whom a locked-out login asks
+        unit.support_contact = (f"Medlemsservice / Member service, {unit.name}: 815 00 000, medlem@tillit.example"
+                                if unit.kind == "national" else f"{unit.name}: 815 00 {unit.pk:03d}")
+        unit.save(update_fields=["support_contact"])
     return {"trees": trees, "users": users}
 
 

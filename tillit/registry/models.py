@@ -37,6 +37,9 @@ class OrgUnit(TreeNode):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     code = models.CharField(_("code"), max_length=20, blank=True)
     country = models.CharField(_("country"), max_length=2, choices=COUNTRIES, default="NO")
+    # Whom the users of this part of the organisation ask when they are locked out (the nearest unit's up the tree).
+    support_contact = models.CharField(_("support contact"), max_length=300, blank=True,
+                                       help_text=_("Who helps with logins here: a name, phone or email."))
 
     class Meta:
         verbose_name = _("org unit")

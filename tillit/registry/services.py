@@ -105,12 +105,12 @@ def update_node(node, data: dict, *, actor, channel: str = "ui"):
     if _person(actor):
         access.check(access.may_change_node(actor, node))
     data = dict(data)
-    allowed = {"name", "code", "address", "region"} & {f.name for f in node._meta.fields}
+    allowed = {"name", "code", "address", "region", "support_contact"} & {f.name for f in node._meta.fields}
     unknown = set(data) - allowed
     errors = Errors()
     for field in unknown:
         errors.add(field, _("This field cannot be changed here."))
-    for field, max_length in (("name", 200), ("code", 20), ("address", 200)):
+    for field, max_length in (("name", 200), ("code", 20), ("address", 200), ("support_contact", 300)):
         if field in data and field in allowed:
             data[field] = clean_line(data[field], field, errors, max_length=max_length, required=field == "name")
     if isinstance(node, Employer) and node.kind == Employer.Kind.WORKPLACE and "region" in data and \

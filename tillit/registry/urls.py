@@ -26,9 +26,11 @@ urlpatterns = [
     path("imports/<int:pk>/rejected.csv", views.import_rejects, name="import_rejects"),
     path("access/", access_views.access_users, name="access_users"),
     path("access/rights/", access_views.rights, name="access_rights"),
+    path("access/logins/", access_views.login_rules, name="access_login_rules"),
     path("access/users/<int:pk>/", access_views.access_user, name="access_user"),
     path("access/users/<int:pk>/grant/", access_views.access_grant, name="access_grant"),
     path("access/users/<int:pk>/revoke/", access_views.access_revoke, name="access_revoke"),
     path("access/users/<int:pk>/unlock/", access_views.access_unlock, name="access_unlock"),
     path("access/users/<int:pk>/password/", access_views.access_password, name="access_password"),
+    path("access/users/<int:pk>/factors/", access_views.access_factors, name="access_factors"),
 ]

@@ -178,3 +178,25 @@ document.addEventListener("keydown", function (event) {
     field.form.requestSubmit();
   }
 });
+
+// Passkeys (WebAuthn): a form marked data-passkey="create" or "get" asks the browser for a credential with the
+// options the server put in the page (#passkey-options), then sends the browser's answer as JSON.
+(function () {
+  var form = document.querySelector("form[data-passkey]");
+  if (!form || !window.PublicKeyCredential) { return; }
+  var button = form.querySelector("[data-passkey-start]");
+  var error = form.querySelector("[data-passkey-error]");
+  button.addEventListener("click", function () {
+    var options = JSON.parse(JSON.parse(document.getElementById("passkey-options").textContent));
+    var ask = form.dataset.passkey === "create"
+      ? navigator.credentials.create({publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options)})
+      : navigator.credentials.get({publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options)});
+    ask.then(function (credential) {
+      form.querySelector("[name=credential]").value = JSON.stringify(credential.toJSON());
+      form.submit();
+    }).catch(function (reason) {
+      error.textContent = reason.message || String(reason);
+      error.hidden = false;
+    });
+  });
+}());

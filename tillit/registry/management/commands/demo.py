@@ -1,14 +1,10 @@
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from tillit.registry.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
+from tillit.registry.demo import DEMO_LOGINS, DEMO_PASSWORD, LOGINS, demo_code, load_demo
 from tillit.registry.models import Person
-
-LOGINS = [("admin", "system owner, sees everything"), ("handler", "case handler, one region"),
-          ("rep", "workplace rep, one workplace"), ("regional", "regional rep, one region"),
-          ("localadmin", "local administrator, one region: users and access"),
-          ("member", "a member, no staff access")]
 
 
 class Command(BaseCommand):
@@ -19,8 +15,16 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--if-empty", action="store_true", help="do nothing when people already exist")
         parser.add_argument("--logins", action="store_true", help="only print the demo logins (if they exist)")
+        parser.add_argument("--code", metavar="USER", help="print the authenticator code of the moment of a demo "
+                                                           "login (and its key, for an authenticator app)")
 
-    def handle(self, *args, members, seed, if_empty, logins=False, **options):
+    def handle(self, *args, members, seed, if_empty, logins=False, code=None, **options):
+        if settings.TILLIT_PRODUCTION:
+            raise CommandError("This is a production configuration (TILLIT_HTTPS or TILLIT_PRODUCTION is set): demo "
+                               "data and its published password never go into it.")
+        if code:
+            self.print_code(code)
+            return
         if logins:
             from django.contrib.auth import get_user_model
 
@@ -44,3 +48,13 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for name, what in LOGINS + DEMO_LOGINS:
             self.stdout.write(f"  {name:<9} {what}")
+        self.stdout.write("Logins with access to member data also ask for an authenticator code: `tillit demo "
+                          "--code USER` prints it (and the key, to add the login to an authenticator app).")
+
+    def print_code(self, username):
+        try:
+            key, now = demo_code(username)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(now)
+        self.stderr.write(f"key for an authenticator app: {key}")
