@@ -3,7 +3,6 @@
 import os
 import secrets
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -287,7 +286,8 @@ TILLIT_IMAP_MAILBOX = os.environ.get("TILLIT_IMAP_MAILBOX", "INBOX")
 # Where people reach Tillit from outside, for links in emails sent by background tasks (requests use their own).
 TILLIT_PUBLIC_URL = os.environ.get("TILLIT_PUBLIC_URL", "http://127.0.0.1:8000")
 # Passkeys are bound to the site's host name (WebAuthn's relying party id) and the public address's origin.
-TILLIT_WEBAUTHN_RP_ID = os.environ.get("TILLIT_WEBAUTHN_RP_ID", "") or urlsplit(TILLIT_PUBLIC_URL).hostname
+# TILLIT_WEBAUTHN_RP_ID names a parent domain instead (passkeys then work on its other hosts too).
+TILLIT_WEBAUTHN_RP_ID = os.environ.get("TILLIT_WEBAUTHN_RP_ID", "")
 TILLIT_SMS_BACKEND = os.environ.get("TILLIT_SMS_BACKEND", "tillit.messaging.sms.ConsoleBackend")
 # Whether a message to a selection shows with its text on each recipient's person page (else subject only).
 TILLIT_MAILING_TEXT_ON_PERSON_PAGE = os.environ.get("TILLIT_MAILING_TEXT_ON_PERSON_PAGE", "1") == "1"

@@ -15,6 +15,7 @@ audit trail.
 
 import json
 import time
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model, login
@@ -221,10 +222,14 @@ def _origin() -> str:
     return settings.TILLIT_PUBLIC_URL.rstrip("/")
 
 
+def _rp_id() -> str:
+    return settings.TILLIT_WEBAUTHN_RP_ID or urlsplit(settings.TILLIT_PUBLIC_URL).hostname or "localhost"
+
+
 def passkey_registration(request, user) -> str:
     """The options for the browser's `navigator.credentials.create`, as JSON; the challenge stays in the session."""
     options = generate_registration_options(
-        rp_id=settings.TILLIT_WEBAUTHN_RP_ID, rp_name="Tillit", user_name=user.get_username(),
+        rp_id=_rp_id(), rp_name="Tillit", user_name=user.get_username(),
         user_id=str(user.pk).encode(), user_display_name=user.get_full_name() or user.get_username(),
         exclude_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(p.credential_id))
                              for p in Passkey.objects.filter(user=user)],
@@ -242,7 +247,7 @@ def add_passkey(request, user, credential: str, name: str) -> list[str] | None:
     try:
         verified = verify_registration_response(
             credential=_json(credential), expected_challenge=base64url_to_bytes(challenge),
-            expected_origin=_origin(), expected_rp_id=settings.TILLIT_WEBAUTHN_RP_ID)
+            expected_origin=_origin(), expected_rp_id=_rp_id())
     except (InvalidRegistrationResponse, ValueError, TypeError, KeyError) as exc:
         raise InvalidInput(_("The passkey could not be added: %(why)s") % {"why": exc},
                            field_errors={"credential": [_("Try again.")]}) from exc
@@ -257,7 +262,7 @@ def add_passkey(request, user, credential: str, name: str) -> list[str] | None:
 
 def passkey_authentication(request, user) -> str:
     options = generate_authentication_options(
-        rp_id=settings.TILLIT_WEBAUTHN_RP_ID, user_verification=UserVerificationRequirement.PREFERRED,
+        rp_id=_rp_id(), user_verification=UserVerificationRequirement.PREFERRED,
         allow_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(p.credential_id))
                            for p in Passkey.objects.filter(user=user)])
     request.session["tillit_passkey_challenge"] = bytes_to_base64url(options.challenge)
@@ -274,7 +279,7 @@ def verify_passkey(request, user, credential: str) -> bool:
     try:
         verified = verify_authentication_response(
             credential=data, expected_challenge=base64url_to_bytes(challenge), expected_origin=_origin(),
-            expected_rp_id=settings.TILLIT_WEBAUTHN_RP_ID, credential_public_key=bytes(passkey.public_key),
+            expected_rp_id=_rp_id(), credential_public_key=bytes(passkey.public_key),
             credential_current_sign_count=passkey.sign_count)
     except (InvalidAuthenticationResponse, ValueError, TypeError, KeyError):
         return False

@@ -1,0 +1,90 @@
+"""A rep who must show a second factor, in Chromium: enrolment with an authenticator app, then logins with a code,
+with a passkey (Chromium's virtual WebAuthn authenticator) and once with a recovery code."""
+
+import base64
+import time
+
+import pytest
+from django_otp.oath import TOTP
+
+from tests import factories
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def code_for(secret: str, at: float) -> str:
+    key = base64.b32decode(secret.replace(" ", "") + "=" * (-len(secret.replace(" ", "")) % 8))
+    clock = TOTP(key)
+    clock.time = at
+    return f"{clock.token():06d}"
+
+
+def password(page, base, user):
+    page.goto(f"{base}/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", factories.PASSWORD)
+    page.click("form.narrow button")
+
+
+def log_out(page, base):
+    page.context.clear_cookies()
+    page.goto(f"{base}/login/")
+
+
+def test_a_rep_enrols_then_logs_in_with_a_code_a_passkey_and_a_recovery_code(live_server, page, world, settings,
+                                                                              accessible):
+    settings.TILLIT_SECOND_FACTOR_ROLES = "grants"
+    settings.TILLIT_PUBLIC_URL = live_server.url  # the passkey's origin and relying party (localhost)
+    base, rep = live_server.url, world.a.rep
+    password(page, base, rep)
+    page.wait_for_url(f"{base}/login/enrol/")
+    accessible(page)
+    secret = page.locator(".totp-secret").inner_text()
+    page.fill("input[name=code]", code_for(secret, time.time()))
+    page.click("text=Set up the app")
+    codes = page.locator(".recovery-codes code").all_inner_texts()
+    assert len(codes) == 10
+    page.click("text=I have kept them: continue")
+    page.wait_for_url(f"{base}/reps/")
+
+    # A passkey, added on the rep's own page with Chromium's virtual authenticator.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True, "hasUserVerification": True,
+        "isUserVerified": True}})
+    page.goto(f"{base}/account/factor/")
+    page.fill("form[data-passkey] input[name=name]", "laptop")
+    page.click("text=Add a passkey")
+    page.wait_for_url(f"{base}/account/")
+    assert page.locator("tr[data-factor=passkey]").inner_text().startswith("Passkey")
+    accessible(page)
+
+    # The next login asks for the factor: a code from the app (the next time step: one code works once).
+    log_out(page, base)
+    password(page, base, rep)
+    page.wait_for_url(f"{base}/login/factor/")
+    accessible(page)
+    page.fill("input[name=code]", code_for(secret, time.time() + 30))
+    page.click("form:not([data-passkey]) button")
+    page.wait_for_url(f"{base}/reps/")
+
+    # With the passkey.
+    log_out(page, base)
+    password(page, base, rep)
+    page.wait_for_url(f"{base}/login/factor/")
+    page.click("text=Use a passkey or security key")
+    page.wait_for_url(f"{base}/reps/")
+
+    # With a recovery code, once; the same code again is refused.
+    for attempt in range(2):
+        log_out(page, base)
+        password(page, base, rep)
+        page.wait_for_url(f"{base}/login/factor/")
+        page.fill("input[name=code]", codes[0])
+        page.click("form:not([data-passkey]) button")
+        if attempt == 0:
+            page.wait_for_url(f"{base}/reps/")
+        else:
+            assert page.url == f"{base}/login/factor/"
+            assert page.locator("p.error[role=alert]").first.is_visible()
