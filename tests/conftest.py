@@ -132,10 +132,14 @@ def portal(world):
     world.members_users = []
     for person, _m in world.a.members[1:3]:
         user = factories.user(f"member{person.pk}", email=person.email)
+        user.set_unusable_password()  # as the portal makes them: they log in by link (or sign-on), not password
+        user.save(update_fields=["password"])
         services.link_user(person, user, actor=None, channel="system")
         world.members_users.append((user, person))
     citizen = factories.person(first_name="Kim", last_name="Citizen", email="kim@example.se")
     world.citizen = factories.user("kim", email=citizen.email)
+    world.citizen.set_unusable_password()
+    world.citizen.save(update_fields=["password"])
     services.link_user(citizen, world.citizen, actor=None, channel="system")
     world.citizen_person = citizen
     return world

@@ -35,7 +35,7 @@ NOT_PERSONAL = {"login", "logout", "healthz", "set_language", "home", "shared",
                 # the steps of one's own login and one's own factors and tokens (tests/core/test_logins.py)
                 "login_factor", "login_password", "login_enrol", "passkey_options", "account_factor",
                 "account_factor_remove", "account_recovery_codes", "account_password", "account_token",
-                "account_token_revoke", "access_login_rules", "sign_on", "sign_on_return"}
+                "account_token_revoke", "access_login_rules", "sign_on", "sign_on_return", "account_sign_on_remove"}
 
 
 def _person_ids(side):

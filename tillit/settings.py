@@ -177,6 +177,24 @@ OTP_TOTP_ISSUER = os.environ.get("TILLIT_TOTP_ISSUER", "Tillit")  # the name aut
 # The Django admin's own login form is a second door; it is off unless turned on, and then asks for the same
 # second factor through Tillit's login.
 TILLIT_ADMIN_SITE = os.environ.get("TILLIT_ADMIN_SITE", "") == "1"
+# Single sign-on (OpenID Connect), see docs/operations.md: TILLIT_OIDC_PROVIDERS names the providers
+# ("entra,bankid"), each configured by TILLIT_OIDC_<NAME>_<SETTING>.
+def _sign_on(names: str) -> dict:
+    providers = {}
+    for name in [n.strip() for n in names.split(",") if n.strip()]:
+        def get(setting, default="", name=name):
+            return os.environ.get(f"TILLIT_OIDC_{name.upper()}_{setting}", default)
+        key_file = get("PRIVATE_KEY_FILE")
+        providers[name] = {
+            "label": get("LABEL", name), "issuer": get("ISSUER"), "client_id": get("CLIENT_ID"),
+            "client_secret": get("CLIENT_SECRET"), "private_key": Path(key_file).read_text() if key_file else "",
+            "purpose": get("PURPOSE", "staff"), "unknown": get("UNKNOWN", "refuse"),
+            "national_id_claim": get("NATIONAL_ID_CLAIM", "pid"), "scope": get("SCOPE", "openid profile email"),
+            "acr_values": get("ACR_VALUES"), "strong_acr": tuple(v for v in get("STRONG_ACR").split(",") if v)}
+    return providers
+
+
+TILLIT_SIGN_ON = _sign_on(os.environ.get("TILLIT_OIDC_PROVIDERS", ""))
 # Personal API tokens: valid this many days unless their maker chooses otherwise, never longer than the most.
 TILLIT_TOKEN_DAYS = int(os.environ.get("TILLIT_TOKEN_DAYS", "90"))
 TILLIT_TOKEN_MAX_DAYS = int(os.environ.get("TILLIT_TOKEN_MAX_DAYS", "365"))

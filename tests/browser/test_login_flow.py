@@ -88,3 +88,47 @@ def test_a_rep_enrols_then_logs_in_with_a_code_a_passkey_and_a_recovery_code(liv
         else:
             assert page.url == f"{base}/login/factor/"
             assert page.locator("p.error[role=alert]").first.is_visible()
+
+
+@pytest.fixture(scope="module")
+def provider_url():
+    import oidc_provider_mock
+
+    with oidc_provider_mock.run_server_in_thread() as server:
+        yield f"http://127.0.0.1:{server.server_port}"
+
+
+def test_staff_and_a_member_log_in_through_the_organisations_openid_provider(live_server, page, world, settings,
+                                                                             provider_url, accessible):
+    import requests
+
+    from tillit.core.models import SignOnLink
+
+    settings.TILLIT_PUBLIC_URL = live_server.url
+    settings.TILLIT_SIGN_ON = {
+        "entra": {"label": "Entra ID", "issuer": provider_url, "client_id": "tillit", "client_secret": "s",
+                  "purpose": "staff"},
+        "bankid": {"label": "BankID", "issuer": provider_url, "client_id": "tillit-people", "client_secret": "s",
+                   "purpose": "people", "national_id_claim": "nin"}}
+    base = live_server.url
+    SignOnLink.objects.create(user=world.a.staff, issuer=provider_url, subject="oid-handler")
+    requests.put(f"{provider_url}/users/oid-handler", json={"amr": ["mfa"]}, timeout=5)
+    page.goto(f"{base}/login/")
+    accessible(page)
+    page.click("text=Log in with Entra ID")
+    page.fill("input[name=sub]", "oid-handler")
+    page.click("button:has-text('Authorize')")
+    page.wait_for_url(f"{base}/")
+    assert page.locator("header.top").inner_text()  # the staff workspace
+    page.context.clear_cookies()
+
+    member = next(p for p, _m in world.a.members if p.user_id is None and p.national_id)
+    requests.put(f"{provider_url}/users/bankid-member", json={"nin": member.national_id}, timeout=5)
+    page.goto(f"{base}/login/")
+    page.click("text=Log in with BankID")
+    page.fill("input[name=sub]", "bankid-member")
+    page.click("button:has-text('Authorize')")
+    page.wait_for_load_state()
+    assert member.first_name in page.locator("main").inner_text()
+    member.refresh_from_db()
+    assert member.user is not None

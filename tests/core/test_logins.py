@@ -328,3 +328,24 @@ def test_a_locked_out_login_is_told_whom_to_ask(client, world, settings):
     for _ in range(settings.AXES_FAILURE_LIMIT + 1):
         page = password_step(client, world.b.staff, "wrong password")
     assert page.status_code == 429 and "Member service, 815 00 000" in page.content.decode()
+
+
+def test_a_login_link_opens_only_a_login_without_a_password_and_the_old_address_hears_of_a_change(client, portal):
+    from tillit.messaging.models import Message
+    from tillit.portal.models import LoginLink
+    from tillit.portal.services import update_contact
+
+    user, person = portal.members_users[0]
+    user.set_password("a-password-of-their-own")  # this member chose a password: it logs in with it, not a link
+    user.save()
+    client.post(reverse("portal_login_link"), {"email": person.email})
+    assert not LoginLink.objects.filter(user=user).exists()
+    other, other_person = portal.members_users[1]
+    old = other_person.email
+    update_contact(other_person, {"email": "new-address@example.org"}, user=other,
+                   expected_version=other_person.version)
+    other.refresh_from_db()
+    assert other.email == "new-address@example.org"
+    told = Message.objects.filter(address=old).latest("pk")
+    assert "new-address@example.org" in told.body and "did not change it" in told.body
+    assert AuditEntry.objects.filter(action="core.user.email_changed", object_id=other.pk).exists()

@@ -87,7 +87,7 @@ def test_the_top_bar_fills_the_requests_values_into_its_frame(world):
     world.a.staff.save(update_fields=["username"])
     html = client.get("/people/?q=%3Ci%3EHansen").content.decode()
     bar = html[html.index('<header class="top">'):html.index("</header>")]
-    assert 'value="&lt;i&gt;Hansen"' in bar and "(&lt;b&gt;staff&lt;/b&gt;)" in bar
+    assert 'value="&lt;i&gt;Hansen"' in bar and ">&lt;b&gt;staff&lt;/b&gt;</a>" in bar
     assert 'name="next" value="/people/?q=%3Ci%3EHansen"' in bar
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', bar).group(1)
     response = client.post("/i18n/setlang/", {"language": "sv", "next": "/people/", "csrfmiddlewaretoken": token})

@@ -90,7 +90,7 @@ def test_a_renamed_user_shows_the_new_name_at_once(client, world):
     assert world.a.staff.username in client.get(reverse("cases")).content.decode()
     world.a.staff.username = "renamed-handler"
     world.a.staff.save(update_fields=["username"])
-    assert "(renamed-handler)" in client.get(reverse("cases")).content.decode()
+    assert ">renamed-handler</a>" in client.get(reverse("cases")).content.decode()
 
 
 def _unread(client) -> str:

@@ -9,11 +9,14 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tillit.core import audit, logins
+from tillit.core import sign_on as sign_on_flow
 from tillit.core.errors import DomainError
 from tillit.core.models import ApiToken
 from tillit.core.services import create_token, revoke_own_token
@@ -138,6 +141,7 @@ def _account_page(request, password_form=None, token_form=None, *, status=200):
         "factors": logins.factors_of(request.user), "required": logins.factor_required(request.user),
         "tokens": ApiToken.objects.filter(user=request.user).order_by("revoked_at", "-created_at"),
         "password_form": password_form or PasswordChangeForm(request.user),
+        "sign_on_links": sign_on_flow.links_of(request.user), "providers": sign_on_flow.providers().values(),
         "token_form": token_form or TokenForm()}, status=status)
 
 
@@ -250,6 +254,47 @@ def account_token_revoke(request, pk):
     try:
         revoke_own_token(request.user, pk)
         messages.success(request, _("The token is revoked: it opens nothing any more."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("account")
+
+
+# --- single sign-on (OpenID Connect) ----------------------------------------------------------------------------
+
+def sign_on(request, name):
+    """Off to the identity provider; `?link=1` from one's own page links the provider's account to this login."""
+    linking = request.GET.get("link") == "1"
+    if linking and not request.user.is_authenticated:
+        return redirect("login")
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = ""
+    try:
+        return HttpResponseRedirect(sign_on_flow.start(request, name, next_url=next_url, link=linking))
+    except DomainError as exc:
+        return render(request, "core/sign_on_refused.html", {"message": exc.message}, status=502)
+
+
+def sign_on_return(request):
+    """The provider sends the browser back here with a code (or an error)."""
+    try:
+        user, strong, next_url, linked = sign_on_flow.finish(request, request.GET)
+    except DomainError as exc:
+        return render(request, "core/sign_on_refused.html", {"message": exc.message}, status=403)
+    if linked:  # from one's own page
+        messages.success(request, _("Your account at the identity provider is linked: you can log in with it."))
+        return redirect("account")
+    step = logins.begin(request, user, next_url=next_url, factor_shown=strong, chose_password=False,
+                        method="sign-on")
+    return HttpResponseRedirect(step or next_url or reverse(settings.LOGIN_REDIRECT_URL))
+
+
+@require_POST
+@login_required
+def account_sign_on_remove(request, pk):
+    try:
+        sign_on_flow.unlink(request.user, pk)
+        messages.success(request, _("The link is removed."))
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("account")

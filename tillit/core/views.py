@@ -37,9 +37,14 @@ class LoginView(auth_views.LoginView):
     template_name = "core/login.html"
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs):
+        from tillit.core.sign_on import providers
+
+        return {**super().get_context_data(**kwargs), "providers": providers().values()}
+
     def post(self, request, *args, **kwargs):
         if over("login-client", client_of(request), settings.TILLIT_LOGIN_CLIENT_LIMIT):
-            return render(request, self.template_name, {"form": self.get_form(), "held_back": True}, status=429)
+            return render(request, self.template_name, self.get_context_data(held_back=True), status=429)
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):

@@ -50,12 +50,13 @@ def own_cases(user):
 
 def may_log_in_by_link(user, address: str) -> bool:
     """Whether proving `address` (a login link, a request's confirmation) may log in as `user`: only a self-service
-    login (no grant ever, not staff) and only at the address that login itself proved. A changed email on a
-    person (by a rep's correction, say) is not the login's address, and a login with access to other people's
-    data always needs its password."""
+    login (no grant ever, not staff, no password of its own) and only at the address that login itself proved. A
+    changed email on a person (by a rep's correction, say) is not the login's address, and a login with access to
+    other people's data always needs its password."""
     from tillit.core.models import Grant
 
     return bool(user is not None and user.is_active and not user.is_staff and not user.is_superuser
+                and not user.has_usable_password()
                 and (user.email or "").strip().lower() == (address or "").strip().lower()
                 and not Grant.objects.filter(user=user).exists())
 

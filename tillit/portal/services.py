@@ -314,8 +314,15 @@ def update_contact(person: Person, data: dict, *, user, expected_version) -> Per
     person = update_person(person, {k: data.get(k, "") for k in CONTACT_FIELDS if k in data}, actor=user,
                            channel="portal", expected_version=expected_version)
     if person.user_id == user.pk and user.email != person.email and may_log_in_by_link(user, user.email):
+        old = user.email
         user.email = person.email
         user.save(update_fields=["email"])
+        audit.record("core.user.email_changed", user, actor=user, channel="portal", person_id=person.pk)
+        if old:  # the old address is told: a change it did not make can be stopped there
+            queue_email(address=old, person=person, subject=_("Your login's email address is changed"),
+                        body=_("The email address of your Tillit login was changed to %(new)s. Login links go "
+                               "there from now on.\n\nIf you did not change it, contact member service at once.")
+                        % {"new": person.email or "–"})
     return person
 
 

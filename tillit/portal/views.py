@@ -4,7 +4,6 @@ catalogue and write the knowledge base. Every personal page reads through portal
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import F
@@ -17,6 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from tillit.core import logins
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
 from tillit.core.jobs import new_token
 from tillit.core.limits import client_of
@@ -26,8 +26,6 @@ from tillit.core.text import as_version
 from tillit.portal import booking, knowledge, services
 from tillit.portal.access import events_for, own_case, own_cases, own_person, require_person
 from tillit.portal.models import LANGUAGES, Article, Booking, Consent, Deflection, FormField, Rating, Service
-
-BACKEND = "tillit.core.backends.KeptUserBackend"
 
 
 def _lang() -> str:
@@ -320,12 +318,12 @@ def confirm(request, token):
                     messages.success(request, _("Your request is sent. Case number %(n)s. Log in with your "
                                                 "username and password to follow it.") % {"n": case.number})
                 return redirect("login")
-            login(request, user, backend=BACKEND)
             if case is not None:
                 messages.success(request, _("Your request is sent. Case number %(n)s.") % {"n": case.number})
-                return redirect("portal_case", case.pk)
-            messages.success(request, _("Your account is ready."))
-            return redirect("portal_home")
+            else:
+                messages.success(request, _("Your account is ready."))
+            goal = reverse("portal_case", args=[case.pk]) if case is not None else reverse("portal_home")
+            return redirect(logins.begin(request, user, next_url=goal, chose_password=False, method="link") or goal)
     return render(request, "portal/confirm.html", {"pending": pending, **context}, status=status)
 
 
@@ -354,8 +352,8 @@ def use_link(request, token):
         user = services.use_login_link(token)
         if user is None:
             return render(request, "portal/link.html", {"invalid": True}, status=404)
-        login(request, user, backend=BACKEND)
-        return redirect("home")
+        home = reverse("home")
+        return redirect(logins.begin(request, user, next_url=home, chose_password=False, method="link") or home)
     return render(request, "portal/link.html", {})
 
 
