@@ -132,3 +132,29 @@ def test_staff_and_a_member_log_in_through_the_organisations_openid_provider(liv
     assert member.first_name in page.locator("main").inner_text()
     member.refresh_from_db()
     assert member.user is not None
+
+
+def test_a_local_administrator_resets_a_reps_factor_and_not_a_case_handlers(live_server, page, world, settings):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tillit.core.models import LoginRule
+    from tillit.core.services import grant_access
+
+    settings.TILLIT_SECOND_FACTOR_ROLES = "grants"
+    admin = factories.user("local_admin_alfa")
+    grant_access(admin, "local_admin", "org", world.a.region, actor=None, channel="system")
+    grant_access(admin, "local_admin", "employer", world.a.company, actor=None, channel="system")
+    LoginRule.objects.create(role="local_admin", second_factor=False)  # this organisation's choice, for brevity
+    for user in (world.a.rep, world.a.staff):
+        TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    base = live_server.url
+    password(page, base, admin)
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/access/users/{world.a.rep.pk}/")
+    page.click("button[name=factors]")
+    assert "sets up a new one at the next login" in page.locator("p.flash").inner_text()
+    assert not TOTPDevice.objects.filter(user=world.a.rep).exists()
+    page.goto(f"{base}/access/users/{world.a.staff.pk}/")
+    assert page.locator("button[name=factors]").count() == 0
+    assert "looked after by an administrator over all of it" in page.locator("main").inner_text()
+    assert TOTPDevice.objects.filter(user=world.a.staff).exists()
