@@ -93,7 +93,6 @@ TEMPLATES = [
     },
 ]
 
-FORM_RENDERER = "tillit.core.forms.QuickRenderer"  # plain inputs written in Python, the same HTML
 
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'tillit.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}

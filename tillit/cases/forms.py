@@ -2,7 +2,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from tillit.cases.models import Case, CaseType
-from tillit.core.forms import QuickSelect
 
 
 class TypeChoiceField(forms.ModelChoiceField):
@@ -32,7 +31,7 @@ class NoteForm(forms.Form):
 
 
 class TransferForm(forms.Form):
-    unit = forms.ChoiceField(label=_("to unit"), widget=QuickSelect)
+    unit = forms.ChoiceField(label=_("to unit"))
     reason = forms.CharField(label=_("why"), max_length=500)
     version = forms.IntegerField(widget=forms.HiddenInput)
 

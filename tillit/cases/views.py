@@ -5,7 +5,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,12 +15,11 @@ from tillit.cases.forms import NewCaseForm, NoteForm, TransferForm
 from tillit.cases.models import Case, State
 from tillit.cases.panels import case_panels
 from tillit.cases.queues import QUEUES, configured_names, filter_cases
-from tillit.cases.timeline import timeline_html
 from tillit.core.audit import log_access_many
 from tillit.core.errors import DomainError
-from tillit.core.forms import PlainChoices, add_domain_errors
+from tillit.core.forms import add_domain_errors
 from tillit.core.notify import mark_read
-from tillit.core.present import Dates, capped_count, html_rows, options, url_maker
+from tillit.core.present import capped_count, url_maker
 from tillit.core.scopes import CONFIGURE, EDIT, VIEW, mark_shown, scope_for
 from tillit.core.text import as_id, as_page, as_version
 from tillit.registry.models import (
@@ -46,8 +44,6 @@ def get_case_for_user(request, pk, perm="view") -> Case:
     return case
 
 
-QUEUE_ROW = ('<tr{}>\n<td><input type="checkbox" name="case" value="{}" form="bulk" aria-label="{}"></td>'
-             '<td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td>\n<td>{}</td><td>{}</td><td>{}{}</td></tr>')
 @login_required
 def queue(request):
     from tillit.core.text import shown
@@ -74,40 +70,33 @@ def queue(request):
     found = list(cases.values_list("pk", "number", "title", "case_type_id", "state_id", "responsible_unit_id",
                                    "handler__username", "due_on", "closed_at")
                  [(page - 1) * PAGE:page * PAGE + 1])
-    case_url, dates = url_maker("case"), Dates()
+    case_url = url_maker("case")
     names = configured_names({row[3] for row in found}, {row[4] for row in found})
     unit_names = {pk: name for pk, name, _path in all_unit_options({row[5] for row in found})}
     type_names = {pk: shown(*names["types"][pk]) for pk in {row[3] for row in found} if pk in names["types"]}
     state_names = {pk: shown(*names["states"][pk]) for pk in {row[4] for row in found} if pk in names["states"]}
     rows = [{"pk": pk, "url": case_url(pk), "number": number, "title": title, "type": type_names.get(type_id, ""),
              "state": state_names.get(state_id, ""), "unit": unit_names.get(unit_id, ""), "handler": handler or "–",
-             "due": dates(due), "overdue": bool(due and due < today and not closed)}
+             "due": due, "overdue": bool(due and due < today and not closed)}
             for pk, number, title, type_id, state_id, unit_id, handler, due, closed in found[:PAGE]]
     query = request.GET.copy()
     query.pop("page", None)
-    overdue = mark_safe(' class="overdue"')  # noqa: S308 - a constant
-    badge = format_html(' <span class="badge overdue">{}</span>', _("overdue"))
-    rows_html = html_rows(QUEUE_ROW, ((overdue if r["overdue"] else "", r["pk"], r["number"], r["url"], r["number"],
-                                       r["title"], r["type"], r["state"], r["unit"], r["handler"], r["due"],
-                                       badge if r["overdue"] else "")
-                                      for r in rows))
     units = unit_options(request.user)
     same = scope_for(request.user, EDIT).covers_as_much_as(scope_for(request.user, VIEW))
     without_sort = query.copy()
     without_sort.pop("sort", None)
     chosen_workplace = picked_label(workplace, request.GET)
-    units_none_chosen = options(units, "")  # the share and transfer drop-downs, where they list the same units
     return render(request, "cases/queue.html", {
-        "rows": rows, "rows_html": rows_html, "has_next": len(found) > PAGE, "page": page, "queue": name,
+        "rows": rows, "has_next": len(found) > PAGE, "page": page, "queue": name,
         "queues": list(QUEUES), "total": total, "more": more,
-        "sort": sort, "unit_options": options(units, unit), "unit": unit,
+        "sort": sort, "units": units, "unit": unit,
         "query": query.urlencode(), "sort_base": without_sort.urlencode(), "workplace": chosen_workplace,
         "sort_prefix": f"{without_sort.urlencode()}&" if without_sort else "",
         "saved_views": views_for(request.user, "cases"), "current_view": as_id(request.GET.get("view")),
-        "share_options": units_none_chosen if same else options(unit_options(request.user, EDIT), ""),
+        "share_units": units if same else unit_options(request.user, EDIT),
         # a case goes to any unit: who sees all has them already
-        "transfer_options": units_none_chosen if scope_for(request.user, VIEW).everything else options([
-            (pk, name) for pk, name, _path in all_unit_options()], ""),
+        "transfer_units": units if scope_for(request.user, VIEW).everything else [
+            (pk, name) for pk, name, _path in all_unit_options()],
         "can_open": may_open_cases(request.user), "can_measure": may_open_cases(request.user, VIEW),
         "can_edit": not scope_for(request.user, EDIT).empty,
         "can_configure": not scope_for(request.user, CONFIGURE).empty})
@@ -142,8 +131,8 @@ def case_detail(request, pk):
     draft = request.session.pop(f"case_draft_{case.pk}", {})
     transfer = TransferForm(initial={"version": case.version, "reason": draft.get("reason", ""),
                                      "unit": draft.get("unit")})
-    transfer.fields["unit"].choices = PlainChoices((pk, name) for pk, name, _path in all_unit_options()
-                                                   if pk != case.responsible_unit_id)
+    transfer.fields["unit"].choices = [(pk, name) for pk, name, _path in all_unit_options()
+                                       if pk != case.responsible_unit_id]
     delivery = {}
     if hasattr(case, "messages"):  # the messaging app records delivery of messages to the subject
         delivery = dict(case.messages.values_list("pk", "status"))
@@ -160,7 +149,7 @@ def case_detail(request, pk):
             event.to_shown = states.get(event.data.get("to")) or event.data.get("to_name", "")
     mark_read(request.user, object_type="case", object_id=case.pk)  # opening the case reads its notifications
     return render(request, "cases/case.html", {
-        "case": case, "timeline": timeline_html(events),
+        "case": case, "timeline": events,
         "subjects": subjects, "related": list(case.related.values("pk", "number")),  # only what is shown
         "transitions": services.available_transitions(case, request.user) if can_edit else [],
         "can_edit": can_edit,

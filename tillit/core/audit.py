@@ -101,51 +101,38 @@ def access_log_for(person_id: int, *, limit: int = 200):
         "at", "channel", "action", "person_id", "detail", "user__username")[:limit]
 
 
-# --- the person page's history and access-log tables, as rows of one pattern (core.present.html_rows) ---
-
-HISTORY_ROW = "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\n<td>{}</td></tr>"
-LOOKED_ROW = "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"
-
+# --- the person page's history and access-log tables, as flat rows for the templates ---
 
 def _side(pair, i: int):
-    """pair.0 / pair.1 as the template engine looks them up (an index, else nothing)."""
+    """One side of a change's [old, new] (an index, else nothing)."""
     try:
         return pair[i] if isinstance(pair, (list, tuple, str)) else pair.get(str(i), "")
     except (IndexError, AttributeError):
         return ""
 
 
-def _changes_html(changes) -> str:
+def change_lines(changes) -> list[dict]:
+    """{field, old, new} of each change, the national id never shown."""
     from django.utils.formats import localize
 
-    from tillit.core.present import esc
-
-    parts = []
+    lines = []
     for field, pair in (changes or {}).items():
         if field == "national_id":
-            parts.append(f"<div><b>{esc(field)}</b>: ***</div>")
+            lines.append({"field": field, "hidden": True})
             continue
         old, new = (("–" if v is None else localize(v)) for v in (_side(pair, 0), _side(pair, 1)))
-        parts.append(f"<div><b>{esc(field)}</b>: {esc(old)} → {esc(new)}</div>")
-    return "".join(parts)
+        lines.append({"field": field, "old": old, "new": new})
+    return lines
 
 
-def history_rows(entries) -> str:
-    """The rows of a change history (entries with their actor), the national id never shown."""
-    from django.utils.safestring import mark_safe
-
-    from tillit.core.present import Dates, html_rows
-
-    moment = Dates("SHORT_DATETIME_FORMAT")
-    return html_rows(HISTORY_ROW, ((moment(a.at), (a.actor.username if a.actor_id else "") or "system",
-                                    a.get_channel_display(), a.action, mark_safe(_changes_html(a.changes)))  # noqa: S308
-                                   for a in entries))
+def history_rows(entries) -> list[dict]:
+    """The rows of a change history (entries with their actor)."""
+    return [{"at": a.at, "who": (a.actor.username if a.actor_id else "") or "system",
+             "channel": a.get_channel_display(), "action": a.action, "changes": change_lines(a.changes)}
+            for a in entries]
 
 
-def looked_rows(entries) -> str:
+def looked_rows(entries) -> list[dict]:
     """The rows of the access log's table of who looked (entries with their user)."""
-    from tillit.core.present import Dates, html_rows
-
-    moment = Dates("SHORT_DATETIME_FORMAT")
-    return html_rows(LOOKED_ROW, ((moment(e.at), (e.user.username if e.user_id else "") or "system",
-                                   e.get_channel_display(), e.action_label) for e in entries))
+    return [{"at": e.at, "who": (e.user.username if e.user_id else "") or "system",
+             "channel": e.get_channel_display(), "action": e.action_label} for e in entries]

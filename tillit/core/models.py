@@ -9,26 +9,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
 
-_LABELS: dict = {}
-
-
-class QuickChoices:
-    """`get_FOO_display` from a table kept per field and language. Django's own rebuilds the dict of every choice
-    on each call and translates each label to hash it: a person page's 35 labels cost 370 translations."""
-
-    def _get_FIELD_display(self, field):
-        from django.utils.translation import get_language
-
-        value = getattr(self, field.attname)
-        key = (field, get_language())
-        labels = _LABELS.get(key)
-        if labels is None:
-            labels = _LABELS[key] = {choice: str(label) for choice, label in field.flatchoices}
-        try:
-            return labels.get(value, value)
-        except TypeError:  # an unhashable value: Django's own answer
-            return super()._get_FIELD_display(field)
-
 
 class ScopedQuerySet(models.QuerySet):
     """A queryset of personal data. `visible_to` is the one rule of access; each model says in
@@ -103,7 +83,7 @@ class Channel(models.TextChoices):
     SYSTEM = "system", _("system")
 
 
-class AuditEntry(QuickChoices, models.Model):
+class AuditEntry(models.Model):
     """One change to registry or case data: who, when, through which channel, from → to."""
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -138,7 +118,7 @@ ACCESS_ACTIONS = {
 }
 
 
-class AccessLogEntry(QuickChoices, models.Model):
+class AccessLogEntry(models.Model):
     """One view or export of personal data by someone other than the person."""
 
     at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from tillit.core.present import Dates, url_maker
+from tillit.core.present import url_maker
 from tillit.core.scopes import EDIT, scope_for
 from tillit.documents.models import Document
 from tillit.registry.models import employers_in_scope
@@ -11,14 +11,14 @@ SHOWN = 100
 
 
 def _panel(request, filters: dict, new_query: str, can_add=None, documents=None, found=None):
-    document_url, dates = url_maker("document"), Dates()
+    document_url = url_maker("document")
     documents = Document.objects.visible_to(request.user).filter(**filters) if documents is None else documents
     rows = list(documents.order_by("-updated_at").values_list(
         "pk", "title", "checked_out_by__username", "category__name", "current__number", "updated_at")[:SHOWN + 1])
     if found is not None:
         found.extend(rows)
     docs = [{"url": document_url(pk), "title": title, "holder": holder, "category": category or "–",
-             "number": number, "changed": dates(timezone.localtime(changed).date())}
+             "number": number, "changed": timezone.localtime(changed).date()}
             for pk, title, holder, category, number, changed in rows[:SHOWN]]
     return "documents/_panel.html", {"documents": docs, "new_query": new_query,
                                      "can_add": not scope_for(request.user, EDIT).empty if can_add is None else can_add}

@@ -12,7 +12,6 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tillit.core.models import QuickChoices
 from tillit.core.scopes import DUES, SEND_RETURNS, VIEW_NOTICES, scope_for  # noqa: F401 - re-exported
 from tillit.registry.models import Employer, Membership, MembershipType, Person, unit_ids_in_scope
 
@@ -247,7 +246,7 @@ class PersonScopedQuerySet(models.QuerySet):
         return self.filter(person__in=Person.objects.visible_to(user, perm).values("pk"))
 
 
-class LedgerEntry(QuickChoices, models.Model):
+class LedgerEntry(models.Model):
     """One line of a member's dues account. Charges are positive, payments and credits negative."""
 
     class Kind(models.TextChoices):

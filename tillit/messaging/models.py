@@ -6,7 +6,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tillit.cases.models import Case, CaseType
-from tillit.core.models import QuickChoices
 from tillit.registry.models import Person
 
 
@@ -81,7 +80,7 @@ class Attachment(models.Model):
         return self.filename
 
 
-class Mailing(QuickChoices, models.Model):
+class Mailing(models.Model):
     """One message to a selection of people (a rep's or member service's member list): who sent what to whom, and
     how delivery went. The recipients are fixed when it is sent; their rows carry the status per person."""
 
@@ -119,7 +118,7 @@ class Mailing(QuickChoices, models.Model):
         return self.subject or (self.template.subject if self.template_id else "")
 
 
-class Recipient(QuickChoices, models.Model):
+class Recipient(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", _("queued")
         SENT = "sent", _("sent")

@@ -56,20 +56,19 @@ CLOSED_SHOWN = 50
 
 @login_required
 def home(request):
-    """The person's open cases, then the latest closed ones: flat rows prepared here (one reverse, each date
-    formatted once), the fields shown only."""
-    from tillit.core.present import Dates, url_maker
+    """The person's open cases, then the latest closed ones: flat rows, the fields shown only."""
+    from tillit.core.present import url_maker
 
     person = require_person(request.user)
     fields = ("pk", "number", "title", "state__name", "responsible_unit__name", "due_on", "closed_at")
     mine = own_cases(request.user).order_by("-opened_at", "-pk")
     open_rows = list(mine.filter(closed_at__isnull=True).values(*fields)[:200])
     closed_rows = list(mine.filter(closed_at__isnull=False).values(*fields)[:CLOSED_SHOWN + 1])
-    url, day = url_maker("portal_case"), Dates("DATE_FORMAT")
+    url = url_maker("portal_case")
     for row in open_rows + closed_rows:
         row["url"] = url(row["pk"])
-        row["due"] = day(row["due_on"]) if row["due_on"] else ""
-        row["closed"] = day(timezone.localdate(row["closed_at"])) if row["closed_at"] else ""
+        row["due"] = row["due_on"]
+        row["closed"] = timezone.localdate(row["closed_at"]) if row["closed_at"] else None
     return render(request, "portal/home.html", {
         "person": person, "open": open_rows, "closed": closed_rows[:CLOSED_SHOWN],
         "more_closed": len(closed_rows) > CLOSED_SHOWN})

@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tillit.core.models import QuickChoices, ScopedQuerySet, Translated, TreeNode
+from tillit.core.models import ScopedQuerySet, Translated, TreeNode
 from tillit.core.scopes import EDIT, VIEW, VIEW_NATIONAL_ID, mark_shown, scope_for, was_shown
 
 COUNTRIES = [("NO", _("Norway")), ("SE", _("Sweden"))]
@@ -288,7 +288,7 @@ class PersonQuerySet(ScopedQuerySet):
         return self.filter(merged_into__isnull=True)
 
 
-class Person(QuickChoices, models.Model):
+class Person(models.Model):
     """Anyone in the registry; a member is a Person with a Membership."""
 
     first_name = models.CharField(_("first name"), max_length=100)
@@ -392,7 +392,7 @@ class MembershipQuerySet(models.QuerySet):
         return self.filter(joined_on__gte=start, joined_on__lt=end)
 
 
-class Membership(QuickChoices, models.Model):
+class Membership(models.Model):
     """A person's membership; its status history is in MembershipPeriod."""
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="memberships")

@@ -16,7 +16,7 @@ from tillit.core.audit import access_log_for, history_rows, log_access, log_acce
 from tillit.core.errors import ConflictError, DomainError
 from tillit.core.forms import add_domain_errors
 from tillit.core.models import AuditEntry, Job
-from tillit.core.present import html_rows, options, url_maker
+from tillit.core.present import url_maker
 from tillit.core.scopes import EDIT, EXPORT, IMPORT, MERGE, VIEW, VIEW_ACCESS_LOG, channel_for, mark_shown, scope_for
 from tillit.core.text import as_id, as_page
 from tillit.registry import access, services
@@ -71,9 +71,6 @@ def latest_memberships(person_ids) -> dict[int, tuple]:
     return latest
 
 
-PEOPLE_ROW = '<tr><td><a href="{}">{}</a></td>\n<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>'
-
-
 @login_required
 def people(request):
     from tillit.registry.saved import views_for
@@ -98,22 +95,19 @@ def people(request):
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "registry/people.html", {
-        "rows": rows, "page": page, "rows_html": html_rows(PEOPLE_ROW, (
-            (r["url"], r["name"], r["number"], r["branch"], r["status"], r["email"]) for r in rows)),
+        "rows": rows, "page": page,
         "filters": {key: filters.get(key, "") for key in FILTERS},  # every key, so templates never miss
         "has_next": has_next, "query": query.urlencode(),
-        "unit_options": options(units, filters.get("unit")),
-        "status_options": options(MembershipStatus.choices, filters.get("status")),
-        "type_options": options([(t.code, t.shown_name) for t in MembershipType.objects.all()],
-                                filters.get("membership_type")),
+        "units": units, "statuses": MembershipStatus.choices,
+        "types": [(t.code, t.shown_name) for t in MembershipType.objects.all()],
         "can_export": not scope_for(request.user, EXPORT).empty,
         "can_create": not scope_for(request.user, EDIT).empty,
         "total": total, "more": more,
         "workplace": picked_label(as_id(filters.get("workplace")) or -1 if filters.get("workplace") else None,
                                   request.GET),
         "saved_views": views_for(request.user, "people"), "current_view": as_id(request.GET.get("view")),
-        "share_options": options(units if scope_for(request.user, EDIT).covers_as_much_as(scope_for(
-            request.user, VIEW)) else unit_options(request.user, EDIT), ""),
+        "share_units": units if scope_for(request.user, EDIT).covers_as_much_as(scope_for(
+            request.user, VIEW)) else unit_options(request.user, EDIT),
     })
 
 
@@ -168,11 +162,11 @@ def _person_context(request, person):
         "phone": format_phone(person.phone),
         "memberships": memberships, "employments": employments, "roles": roles,
         "history": history[:HISTORY_SHOWN], "more_history": len(history) > HISTORY_SHOWN,
-        "history_html": history_rows(history[:HISTORY_SHOWN]),
+        "history_rows": history_rows(history[:HISTORY_SHOWN]),
         "panels": person_panels(request, person),
         "can_edit": may(request.user, EDIT, person),
         "can_merge": may(request.user, MERGE, person),
-        "looked": looked, "looked_html": looked_rows(looked or []),
+        "looked": looked, "looked_rows": looked_rows(looked or []),
         "today": timezone.localdate(),
     }
 
@@ -190,7 +184,7 @@ def person_history(request, pk):
     if person.user_id != request.user.pk:
         log_access(request.user, "person.view", channel="ui", person_id=person.pk, detail={"history": page})
     return render(request, "registry/person_history.html", {
-        "person": person, "history": entries[:100], "history_html": history_rows(entries[:100]), "page": page,
+        "person": person, "history": entries[:100], "history_rows": history_rows(entries[:100]), "page": page,
         "has_next": len(entries) > 100, "query": ""})
 
 

@@ -1,13 +1,11 @@
-"""Template tags for parts every page repeats, written in Python (tillit.core.forms)."""
+"""`{% form_fields form %}`: what every form of the staff pages shows (templates/_form_fields.html)."""
 
 from django import template
-
-from tillit.core.forms import form_fields as _form_fields
 
 register = template.Library()
 
 
-@register.simple_tag
+@register.inclusion_tag("_form_fields.html")
 def form_fields(form):
-    """`{% form_fields form %}`: the form's errors and fields, each labelled (tillit.core.forms.form_fields)."""
-    return _form_fields(form) if hasattr(form, "visible_fields") else ""  # a form the page does not have: nothing
+    """The form's own errors, its hidden fields, then each visible field labelled, with its errors and help."""
+    return {"form": form if hasattr(form, "visible_fields") else None}  # a form the page does not have: nothing
