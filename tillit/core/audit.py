@@ -59,15 +59,14 @@ def log_access(user, action: str, *, channel: str, person_id=None, detail=None) 
 
 
 def own_person_id(user) -> int | None:
-    """The registry person who is `user` (kept on the user object for the request)."""
+    """The registry person who is `user` (kept for the request)."""
+    from tillit.core.memo import per_request
+    from tillit.registry.models import Person
+
     if not getattr(user, "pk", None):
         return None
-    if "_tillit_own_person" not in user.__dict__:
-        from tillit.registry.models import Person
-
-        user.__dict__["_tillit_own_person"] = Person.objects.filter(user_id=user.pk).values_list(
-            "pk", flat=True).first()
-    return user.__dict__["_tillit_own_person"]
+    return per_request(("own-person", user.pk), lambda: Person.objects.filter(user_id=user.pk).values_list(
+        "pk", flat=True).first())
 
 
 def log_access_many(user, action: str, person_ids, *, channel: str, detail=None, own_left_out=False) -> int:

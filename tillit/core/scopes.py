@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tillit.core.memo import forget_per_request, per_request
+
 VIEW = "view"
 EDIT = "edit"
 EXPORT = "export"
@@ -109,13 +111,10 @@ def _grants_key(user_id: int, today) -> str:
 
 
 def _grant_rows(user):
-    cache = getattr(user, "_tillit_grants", None)
-    if cache is None:
-        from tillit.core.kept import kept
+    from tillit.core.kept import kept
 
-        cache = kept(_grants_key(user.pk, timezone.localdate()), GRANTS_SECONDS, lambda: _read_grant_rows(user))
-        user._tillit_grants = cache
-    return cache
+    return per_request(("grants", user.pk), lambda: kept(_grants_key(user.pk, timezone.localdate()), GRANTS_SECONDS,
+                                                    lambda: _read_grant_rows(user)))
 
 
 def _read_grant_rows(user):
@@ -138,8 +137,7 @@ def _read_grant_rows(user):
 
 def forget_grants(user):
     """Drop what is remembered of the user's grants (this request's and the shared cache) after they change."""
-    for name in ("_tillit_grants", "_tillit_scope_cache", "_tillit_shown"):
-        user.__dict__.pop(name, None)
+    forget_per_request(*((name, user.pk) for name in ("grants", "scope-units", "shown", "rep-nodes")))
     forget_grants_of([user.pk])
 
 
@@ -153,13 +151,13 @@ def forget_grants_of(user_ids) -> None:
 
 
 def mark_shown(user, obj, perm: str = VIEW) -> None:
-    """Remember for this request (on the request's user object) that `obj` was found through
-    visible_to(user, perm): a section of the same page asking again needs no query."""
-    user.__dict__.setdefault("_tillit_shown", set()).add((obj._meta.label, obj.pk, perm))
+    """Remember for this request that `obj` was found through visible_to(user, perm): a section of the same page
+    asking again needs no query."""
+    per_request(("shown", user.pk), set).add((obj._meta.label, obj.pk, perm))
 
 
 def was_shown(user, obj, perm: str = VIEW) -> bool:
-    return (obj._meta.label, obj.pk, perm) in user.__dict__.get("_tillit_shown", ())
+    return (obj._meta.label, obj.pk, perm) in per_request(("shown", user.pk), set)
 
 
 def scope_for(user, perm: str = VIEW) -> Scope:

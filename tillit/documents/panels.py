@@ -2,6 +2,7 @@
 
 from django.utils import timezone
 
+from tillit.core.memo import per_request
 from tillit.core.present import url_maker
 from tillit.core.scopes import EDIT, scope_for
 from tillit.documents.models import Document
@@ -34,14 +35,14 @@ def case_documents(request, case):
     panel = _panel(request, {}, f"case={case.pk}", found=found,
                    documents=Document.objects.linked_to_visible(request.user, case=case))
     if len(found) <= SHOWN:  # every document of the case: other sections of the page need not ask again
-        request.__dict__.setdefault("_tillit_case_documents", {})[case.pk] = [(pk, title) for pk, title, *_ in found]
+        per_request(("case-documents", request.user.pk), dict)[case.pk] = [(pk, title) for pk, title, *_ in found]
     return panel
 
 
 def case_document_titles(request, case, limit: int = SHOWN) -> list[tuple[int, str]]:
     """(id, title) of the case's documents the user was shown, by title: from the documents section of the same
     page where it listed them all, else one query."""
-    known = request.__dict__.get("_tillit_case_documents", {}).get(case.pk)
+    known = per_request(("case-documents", request.user.pk), dict).get(case.pk)
     if known is not None:
         return sorted(known, key=lambda row: (row[1], row[0]))[:limit]
     return list(Document.objects.linked_to_visible(request.user, case=case).order_by("title", "pk")

@@ -19,18 +19,14 @@ def may_publish(user) -> bool:
 
     return organisation_wide(user, CONFIGURE)
 
-_UNSET = object()
-
-
 def own_person(user) -> Person | None:
-    """The person record linked to the login (kept on the user object for the request)."""
+    """The person record linked to the login (kept for the request)."""
+    from tillit.core.memo import per_request
+
     if not getattr(user, "is_authenticated", False):
         return None
-    found = getattr(user, "_tillit_portal_person", _UNSET)  # getattr: request.user is a lazy proxy
-    if found is _UNSET:
-        found = user._tillit_portal_person = Person.objects.current().filter(user=user,
-                                                                          anonymised_at__isnull=True).first()
-    return found
+    return per_request(("portal-person", user.pk), lambda: Person.objects.current().filter(
+        user_id=user.pk, anonymised_at__isnull=True).first())
 
 
 def require_person(user) -> Person:

@@ -205,14 +205,15 @@ def _is_large_scope(units: list[int]) -> bool:
 
 
 def _resolved_scope(user, scope) -> tuple[list[int], bool]:
-    """The org unit ids a scope covers, and whether it is large; kept for the request on the user
-    object, since one page asks visible_to several times (view, edit, national id, panels), and for
+    """The org unit ids a scope covers, and whether it is large; kept for the request (core.memo), since one
+    page asks visible_to several times (view, edit, national id, panels), and for
     a minute in the shared cache (units are added rarely, and a new one holds no one yet)."""
     from django.core.cache import cache as shared
 
     from tillit.core.kept import generation
+    from tillit.core.memo import per_request
 
-    cache = user.__dict__.setdefault("_tillit_scope_cache", {})
+    cache = per_request(("scope-units", user.pk), dict)
     key = tuple(sorted(scope.paths["org"]))
     if key not in cache:
         shared_key = f"tillit:units:{generation('units')}:" + ",".join(key)

@@ -5,6 +5,7 @@ import dataclasses
 
 from django.http import Http404
 
+from tillit.core.memo import per_request
 from tillit.core.scopes import REP_ROLES, active_grants, held_roles
 from tillit.registry.models import Employer, OrgUnit
 
@@ -31,15 +32,15 @@ class Node:
 
 def rep_nodes(user) -> list[Node]:
     """The nodes of the user's current rep grants (through an elected role or given), in tree order."""
-    cache = getattr(user, "_tillit_rep_nodes", None)  # getattr: request.user is a lazy proxy
-    if cache is not None:
-        return cache
+    return per_request(("rep-nodes", user.pk), lambda: _read_rep_nodes(user))
+
+
+def _read_rep_nodes(user) -> list[Node]:
     grants = list(active_grants(user).filter(role__in=REP_ROLES).values_list("tree", "node_id"))
     nodes = []
     for tree, model in TREES.items():
         ids = [pk for t, pk in grants if t == tree]
         nodes += [Node(tree, obj) for obj in model.objects.filter(pk__in=ids).order_by("path")]
-    user._tillit_rep_nodes = nodes
     return nodes
 
 
