@@ -6,6 +6,7 @@ read the old value back). A generation is a token in a key: a new one retires ev
 one at once, where the entries to forget cannot be listed.
 """
 
+import hashlib
 import uuid
 
 from django.core.cache import cache
@@ -14,8 +15,14 @@ from django.db import transaction
 _MISSING = object()
 
 
+def _short(key: str) -> str:
+    """A key as the cache takes it: one longer than 200 characters by its hash (a scope of many units)."""
+    return key if len(key) <= 200 else f"{key[:80]}#{hashlib.sha256(key.encode()).hexdigest()}"
+
+
 def kept(key: str, seconds: int, read):
     """The value under `key`, or `read()` kept there for `seconds` (None is kept too)."""
+    key = _short(key)
     found = cache.get(key, _MISSING)
     if found is _MISSING:
         found = read()
@@ -25,7 +32,7 @@ def kept(key: str, seconds: int, read):
 
 def forget(keys) -> None:
     """Delete the entries now and after the current transaction commits."""
-    keys = list(keys)
+    keys = [_short(key) for key in keys]
     if keys:
         cache.delete_many(keys)
         transaction.on_commit(lambda: cache.delete_many(keys))

@@ -137,7 +137,7 @@ def _read_grant_rows(user):
 
 def forget_grants(user):
     """Drop what is remembered of the user's grants (this request's and the shared cache) after they change."""
-    forget_per_request(*((name, user.pk) for name in ("grants", "scope-units", "shown", "rep-nodes")))
+    forget_per_request(*((name, user.pk) for name in ("grants", "shown", "rep-nodes")))
     forget_grants_of([user.pk])
 
 

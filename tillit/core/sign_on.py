@@ -25,7 +25,6 @@ from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -36,6 +35,7 @@ from joserfc.jwk import KeySet
 
 from tillit.core import audit
 from tillit.core.errors import DomainError
+from tillit.core.kept import kept
 from tillit.core.models import LoginRule, SignOnLink
 
 STATES = "tillit_sign_on"
@@ -77,19 +77,18 @@ def provider(name: str) -> Provider:
 
 def metadata(p: Provider) -> dict:
     """The provider's discovery document, kept for an hour; its issuer must be the configured one."""
-    key = f"tillit:oidc:{p.issuer}"
-    found = cache.get(key)
-    if found is None:
+    def read():
         try:
             response = requests.get(p.issuer.rstrip("/") + "/.well-known/openid-configuration", timeout=TIMEOUT)
             response.raise_for_status()
             found = response.json()
         except (requests.RequestException, ValueError) as exc:
             raise SignOnRefused(_("The identity provider does not answer. Try again later.")) from exc
-        if found.get("issuer") != p.issuer:
+        if not isinstance(found, dict) or found.get("issuer") != p.issuer:
             raise SignOnRefused(_("The identity provider names another issuer than the one configured."))
-        cache.set(key, found, 3600)
-    return found
+        return found
+
+    return kept(f"tillit:oidc:{p.issuer}", 3600, read)
 
 
 def _keys(meta: dict) -> KeySet:

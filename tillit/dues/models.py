@@ -52,19 +52,15 @@ POLICY_KEY = "tillit:dues:policy"
 
 def policy() -> DuesPolicy:
     """The dues settings, kept in the shared cache for a minute (every change forgets them)."""
-    from django.core.cache import cache
+    from tillit.core.kept import kept
 
-    found = cache.get(POLICY_KEY)
-    if found is None:
-        found = DuesPolicy.objects.order_by("pk").first() or DuesPolicy.objects.create()
-        cache.set(POLICY_KEY, found, 60)
-    return found
+    return kept(POLICY_KEY, 60, lambda: DuesPolicy.objects.order_by("pk").first() or DuesPolicy.objects.create())
 
 
 def forget_policy() -> None:
-    from django.core.cache import cache
+    from tillit.core.kept import forget
 
-    cache.delete(POLICY_KEY)
+    forget([POLICY_KEY])
 
 
 class FeeSchedule(models.Model):

@@ -4,7 +4,6 @@ Reads live here as QuerySet methods; every change goes through `services.py`.
 """
 
 import datetime
-import time
 
 from django.conf import settings
 from django.db import connection, models
@@ -184,47 +183,25 @@ class Employer(TreeNode):
 LARGE_SCOPE = 10_000
 
 
-_LARGE_SCOPE_SEEN: dict[tuple, tuple[float, bool]] = {}
-
-
 def _is_large_scope(units: list[int]) -> bool:
-    """Whether the org units hold at least LARGE_SCOPE memberships (counting stops there).
-
-    Only a query plan depends on it, and a unit's size changes slowly: the answer is kept for
-    a minute per process.
-    """
-    key = tuple(sorted(units))
-    now = time.monotonic()
-    seen = _LARGE_SCOPE_SEEN.get(key)
-    if seen is None or now - seen[0] > 60:
-        large = Membership.objects.filter(branch_id__in=units)[:LARGE_SCOPE].count() >= LARGE_SCOPE
-        if len(_LARGE_SCOPE_SEEN) > 10_000:
-            _LARGE_SCOPE_SEEN.clear()
-        seen = _LARGE_SCOPE_SEEN[key] = (now, large)
-    return seen[1]
+    """Whether the org units hold at least LARGE_SCOPE memberships (counting stops there). Only a query plan
+    depends on it: it is kept with the scope's units (_resolved_scope)."""
+    return Membership.objects.filter(branch_id__in=units)[:LARGE_SCOPE].count() >= LARGE_SCOPE
 
 
 def _resolved_scope(user, scope) -> tuple[list[int], bool]:
     """The org unit ids a scope covers, and whether it is large; kept for the request (core.memo), since one
     page asks visible_to several times (view, edit, national id, panels), and for
     a minute in the shared cache (units are added rarely, and a new one holds no one yet)."""
-    from django.core.cache import cache as shared
-
-    from tillit.core.kept import generation
+    from tillit.core.kept import kept_in
     from tillit.core.memo import per_request
 
-    cache = per_request(("scope-units", user.pk), dict)
+    def read():
+        units = list(OrgUnit.objects.filter(scope.tree_q("org", "")).values_list("pk", flat=True))
+        return units, _is_large_scope(units)
+
     key = tuple(sorted(scope.paths["org"]))
-    if key not in cache:
-        shared_key = f"tillit:units:{generation('units')}:" + ",".join(key)
-        found = shared.get(shared_key) if len(shared_key) < 200 else None
-        if found is None:
-            units = list(OrgUnit.objects.filter(scope.tree_q("org", "")).values_list("pk", flat=True))
-            found = (units, _is_large_scope(units))
-            if len(shared_key) < 200:
-                shared.set(shared_key, found, 60)
-        cache[key] = found
-    return cache[key]
+    return per_request(("scope-units", user.pk, key), lambda: kept_in("units", ",".join(key), 60, read))
 
 
 def forget_unit_scopes() -> None:
