@@ -32,6 +32,7 @@ def test_a_month_of_dues_is_run_and_its_deduction_notice_downloaded(live_server,
     admin.save()
 
     login(page, live_server, admin, "/")
+    page.click("nav >> summary:has-text('Work')")
     page.click("nav >> text=Dues")
     page.fill("#period", "2027-01")
     page.click("button:has-text('Dry run')")
@@ -46,6 +47,7 @@ def test_a_month_of_dues_is_run_and_its_deduction_notice_downloaded(live_server,
     page.click("button:has-text('Make the deduction notices')")
     assert "Deduction notices for 2027-01" in page.content()
 
+    page.click("nav >> summary:has-text('Work')")
     page.click("nav >> text=Dues")
     page.click("text=Deduction notices >> nth=0")
     notice = DeductionNotice.objects.get(payroll_unit=world.a.company)

@@ -149,7 +149,7 @@ def test_a_local_administrator_resets_a_reps_factor_and_not_a_case_handlers(live
         TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
     base = live_server.url
     password(page, base, admin)
-    page.wait_for_url(f"{base}/")
+    page.wait_for_url(f"{base}/access/")  # a local administrator starts on its users
     page.goto(f"{base}/access/users/{world.a.rep.pk}/")
     page.click("button[name=factors]")
     assert "sets up a new one at the next login" in page.locator("p.flash").inner_text()

@@ -161,3 +161,38 @@ def test_an_import_of_20000_rows_shows_its_progress_and_its_result(live_server, 
     with page.expect_download() as download:
         page.click("text=Download the rejected rows")
     assert "Uten" in open(download.value.path(), encoding="utf-8").read()
+
+
+@pytest.mark.parametrize("who", ["admin", "staff"])
+def test_the_top_bar_fits_a_wide_screen_and_a_phone_and_marks_where_one_is(live_server, page, world, who,
+                                                                           accessible):
+    """The system owner's menu (every group) and a case handler's fit 1,280 px and 360 px without scrolling
+    sideways; each group opens to links that lead to pages; the current page's item and group are marked."""
+    user = world.admin if who == "admin" else world.a.staff
+    user.set_password(factories.PASSWORD)
+    user.save()
+    base = live_server.url
+    login(page, base, user)
+    for width in (1280, 360):
+        page.set_viewport_size({"width": width, "height": 800})
+        for path in ("/", "/cases/", "/people/", "/account/"):
+            page.goto(f"{base}{path}")
+            wide = page.evaluate("() => document.documentElement.scrollWidth")
+            assert wide <= width, f"{path} at {width} px is {wide} px wide"
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{base}/people/")
+    groups = page.locator("details.menu-group")
+    assert groups.count() >= (4 if who == "admin" else 3)
+    assert page.locator("nav.menu a[aria-current=page]").text_content() == "People"
+    assert page.locator("details.menu-group.current > summary").inner_text() == "People"
+    for i in range(groups.count()):
+        groups.nth(i).locator("summary").click()
+        links = groups.nth(i).locator("a")
+        assert links.count() >= 1 and links.first.is_visible()
+        box = groups.nth(i).locator("div").bounding_box()
+        assert box["x"] + box["width"] <= 1280
+    accessible(page)
+    page.locator("details.menu-group").first.locator("summary").click()
+    page.locator("details.menu-group").first.locator("a").first.click()
+    page.wait_for_load_state()
+    assert page.locator("nav.menu a[aria-current=page]").count() == 1

@@ -349,3 +349,11 @@ def test_a_login_link_opens_only_a_login_without_a_password_and_the_old_address_
     told = Message.objects.filter(address=old).latest("pk")
     assert "new-address@example.org" in told.body and "did not change it" in told.body
     assert AuditEntry.objects.filter(action="core.user.email_changed", object_id=other.pk).exists()
+
+
+def test_a_local_administrator_lands_on_its_users(client, world, local_admin, settings):
+    settings.TILLIT_SECOND_FACTOR_ROLES = "none"
+    assert password_step(client, local_admin).url == reverse("home")
+    assert client.get(reverse("home")).url == reverse("access_users")
+    client.force_login(world.a.staff)
+    assert client.get(reverse("home")).status_code == 200  # a case handler's own work

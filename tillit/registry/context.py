@@ -16,7 +16,7 @@ def navigation(request):
         from tillit.core.notify import unread_count
 
         unread = unread_count(user)
-    return {"unread_notifications": unread, "can_edit_anything": not edit.empty,
+    flags = {"unread_notifications": unread, "can_edit_anything": not edit.empty,
             "can_manage_access": manages_anyone(user), "can_import": not scope_for(user, IMPORT).empty,
             "can_review_duplicates": not scope_for(user, MERGE).empty,
             "can_see_registry": not view.empty,
@@ -27,3 +27,6 @@ def navigation(request):
             # member service (an edit grant not only a rep's): the reps' corrections queue, messages to a list
             "has_portal": has_portal,
             "member_service": not edit.empty and not edit.via_rep_only}
+    from tillit.workspace.menu import menu
+
+    return {**flags, "menu": menu(flags, request.path)}

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from tillit.cases.models import Case
 from tillit.core.models import Job, Notification
 from tillit.core.notify import email_kinds, mark_read, set_email_kinds
-from tillit.core.scopes import EDIT, VIEW, VIEW_NOTICES, scope_for
+from tillit.core.scopes import EDIT, VIEW, VIEW_NOTICES, held_roles, scope_for
 from tillit.registry import saved
 from tillit.registry.listing import log_people_shown
 from tillit.workspace.home import home_for
@@ -21,7 +21,8 @@ from tillit.workspace.search import KINDS, kinds_for, search_all
 @login_required
 def home(request):
     """Where a user starts: member service and case handlers on their own work; a representative on their
-    portal, a payroll office on its notices, a member or a citizen on their own page."""
+    portal, a payroll office on its notices, a local administrator on its users, a member or a citizen on their
+    own page."""
     from tillit.reps.access import is_rep
 
     view = scope_for(request.user, VIEW)
@@ -33,6 +34,8 @@ def home(request):
         return redirect("portal_home" if request.session.get("tillit_person") else "portal_services")
     if scope_for(request.user, EDIT).empty and not view.everything and request.user.is_active:
         return redirect("people")  # read-only users: the register is their work
+    if held_roles(request.user) == {"local_admin"} and not request.user.is_superuser:
+        return redirect("access_users")  # a local administrator's work is the support of its users
     return render(request, "workspace/home.html", home_for(request.user))
 
 

@@ -200,3 +200,21 @@ document.addEventListener("keydown", function (event) {
     });
   });
 }());
+
+// The top bar's menu groups: opening one closes the others, and a click elsewhere or Escape closes them.
+(function () {
+  var groups = document.querySelectorAll("details.menu-group");
+  if (!groups.length) { return; }
+  function closeAll(except) {
+    groups.forEach(function (group) { if (group !== except) { group.open = false; } });
+  }
+  groups.forEach(function (group) {
+    group.addEventListener("toggle", function () { if (group.open) { closeAll(group); } });
+  });
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest("details.menu-group")) { closeAll(null); }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { closeAll(null); }
+  });
+}());
