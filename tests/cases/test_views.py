@@ -152,3 +152,45 @@ def test_a_related_case_is_linked_by_its_number_within_scope(client, world):
     refused = client.post(reverse("case_link", args=[case.pk]), {"number": theirs.number}, follow=True)
     assert f"No case {theirs.number} that you may change." in refused.content.decode()
     assert not theirs.related.exists() and not theirs.events.filter(kind="link").exists()
+
+
+def test_a_case_is_assigned_to_a_colleague_who_works_on_the_unit_only(client, world):
+    from tillit.core.services import grant_access
+
+    case = factories.case(world.a)
+    colleague = factories.user("colleague_alfa")
+    grant_access(colleague, "case_handler", "org", world.a.region, actor=None, channel="system")
+    client.force_login(world.a.staff)
+    page = client.get(reverse("case", args=[case.pk])).content.decode()
+    offered = page[page.index('<select name="to"'):].split("</select>")[0]
+    assert f'<option value="{colleague.pk}">colleague_alfa</option>' in offered
+    assert world.b.staff.username not in offered and world.a.rep.username not in offered  # no rep, no B
+    client.post(reverse("case_assign", args=[case.pk]), {"to": colleague.pk, "version": case.version})
+    case.refresh_from_db()
+    assert case.handler == colleague
+    # Someone of the other side, or a rep, is refused by page and service alike.
+    for outsider in (world.b.staff, world.a.rep):
+        response = client.post(reverse("case_assign", args=[case.pk]), {"to": outsider.pk, "version": case.version},
+                               follow=True)
+        assert b"Choose a colleague" in response.content
+        case.refresh_from_db()
+        assert case.handler == colleague
+
+
+def test_priority_and_deadline_change_on_the_case_page_with_a_reason(client, world):
+    case = factories.case(world.a)
+    client.force_login(world.a.staff)
+    no_reason = client.post(reverse("case_edit", args=[case.pk]), {
+        "priority": Case.Priority.HIGH, "due_on": "2030-01-31", "reason": "", "version": case.version}, follow=True)
+    assert b"Say why the deadline changes" in no_reason.content
+    case.refresh_from_db()
+    assert case.priority != Case.Priority.HIGH and str(case.due_on) != "2030-01-31"  # nothing half-saved
+    client.post(reverse("case_edit", args=[case.pk]), {
+        "priority": Case.Priority.HIGH, "due_on": "2030-01-31", "reason": "waiting for the employer",
+        "version": case.version})
+    case.refresh_from_db()
+    assert case.priority == Case.Priority.HIGH and str(case.due_on) == "2030-01-31"
+    assert case.events.filter(kind="deadline", body="waiting for the employer").exists()
+    bad = client.post(reverse("case_edit", args=[case.pk]), {"due_on": "31.01.2030", "version": case.version},
+                      follow=True)
+    assert b"YYYY-MM-DD" in bad.content

@@ -59,3 +59,23 @@ def may_edit_case(user, case) -> bool:
 
 def may_configure(user) -> bool:
     return not scope_for(user, CONFIGURE).empty
+
+
+def colleagues_for(case) -> list:
+    """The logins a case may be assigned to: those whose own grant (not a rep's) lets them work on cases of the
+    case's unit, from the unit up the tree, and who are active; by username."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from tillit.core.models import Grant
+    from tillit.core.scopes import REP_ROLES, ROLES
+    from tillit.registry.models import OrgUnit
+
+    unit = case.responsible_unit
+    ancestors = [unit.path[:end] for end in range(OrgUnit.steplen, len(unit.path) + 1, OrgUnit.steplen)]
+    today = timezone.localdate()
+    roles = [code for code, (_label, perms) in ROLES.items() if EDIT in perms and code not in REP_ROLES]
+    grants = Grant.objects.filter(tree="org", role__in=roles, node_id__in=OrgUnit.objects.filter(
+        path__in=ancestors).values("pk")).exclude(valid_from__gt=today).exclude(valid_to__lt=today)
+    return list(get_user_model().objects.filter(is_active=True, pk__in=grants.values("user_id"))
+                .order_by("username").only("pk", "username", "first_name", "last_name"))

@@ -1,5 +1,7 @@
 """Staff UI for cases: queues, the case page with its timeline, and the actions on it."""
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -10,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tillit.cases import services
-from tillit.cases.access import may_edit_case, may_open_cases
+from tillit.cases.access import colleagues_for, may_edit_case, may_open_cases
 from tillit.cases.forms import NewCaseForm, NoteForm, TransferForm
 from tillit.cases.models import Case, State
 from tillit.cases.panels import case_panels
@@ -152,7 +154,8 @@ def case_detail(request, pk):
         "case": case, "timeline": events,
         "subjects": subjects, "related": list(case.related.values("pk", "number")),  # only what is shown
         "transitions": services.available_transitions(case, request.user) if can_edit else [],
-        "can_edit": can_edit,
+        "can_edit": can_edit, "colleagues": colleagues_for(case) if can_edit else [],
+        "priorities": Case.Priority.choices,
         "note_form": NoteForm(initial={"body": draft.get("body", "")} if draft.get("action") == "case_note" else None),
         "transfer_form": transfer, "draft": draft, "today": timezone.localdate(),
         "panels": case_panels(request, case)})
@@ -169,8 +172,8 @@ def _act(request, pk, action):
         if raw_version and expected is None:
             raise DomainError(_("The form is out of date. Reload the page."))
         action(case, expected)
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    except DomainError as exc:  # the message and what each field at fault needs, in words (no field keys)
+        messages.error(request, " ".join([exc.message, *(m for ms in exc.field_errors.values() for m in ms)]))
         # What the user wrote comes back in the forms of the reloaded page: nothing typed is lost.
         draft = {k: request.POST[k] for k in DRAFT_FIELDS if request.POST.get(k)}
         request.session[f"case_draft_{case.pk}"] = {**draft, "action": request.resolver_match.url_name}
@@ -212,11 +215,37 @@ def case_transition(request, pk):
 @login_required
 def case_assign(request, pk):
     def assign(case, v):
-        handler = None
-        if request.POST.get("to") == "me":
+        to = request.POST.get("to", "")
+        if to == "me":
             handler = request.user
+        elif to in ("", "none"):
+            handler = None
+        else:  # a colleague who may work on the unit's cases (the service checks it again)
+            handler = next((u for u in colleagues_for(case) if str(u.pk) == to), None)
+            if handler is None:
+                raise DomainError(_("Choose a colleague who works on this unit's cases."))
         services.assign_case(case, handler, actor=request.user, expected_version=v)
     return _act(request, pk, assign)
+
+
+@require_POST
+@login_required
+def case_edit(request, pk):
+    """Priority and deadline from the case page's side column (a changed deadline says why)."""
+    def edit(case, v):
+        data = {}
+        if request.POST.get("priority"):
+            raw = request.POST["priority"]
+            data["priority"] = int(raw) if raw.isdigit() else raw  # the service names a wrong value
+        if "due_on" in request.POST:
+            raw = request.POST["due_on"].strip()
+            try:
+                data["due_on"] = datetime.date.fromisoformat(raw) if raw else None
+            except ValueError:
+                raise DomainError(_("Dates are written YYYY-MM-DD.")) from None
+            data["reason"] = request.POST.get("reason", "")
+        services.update_case(case, data, actor=request.user, expected_version=v)
+    return _act(request, pk, edit)
 
 
 @require_POST
