@@ -69,13 +69,13 @@ def test_the_case_queue_takes_a_fixed_number_of_queries(client, world, django_as
     for i in range(3):
         factories.case(world.a, case_type=ctype, title=f"C{i}")
     client.force_login(world.a.staff)
-    # 12: the session, the user's scope, the total, the page, the units, saved views, units to transfer to,
-    # the unread notifications
-    with django_assert_max_num_queries(12):
+    # 14: the session, the user's scope, the total, the page, whom the cases are about and the access-log entry,
+    # the units, saved views, units to transfer to, the unread notifications
+    with django_assert_max_num_queries(14):
         client.get(reverse("cases"))
     for i in range(10):
         factories.case(world.a, case_type=ctype, title=f"D{i}")
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         client.get(reverse("cases"))
 
 
@@ -194,3 +194,15 @@ def test_priority_and_deadline_change_on_the_case_page_with_a_reason(client, wor
     bad = client.post(reverse("case_edit", args=[case.pk]), {"due_on": "31.01.2030", "version": case.version},
                       follow=True)
     assert b"YYYY-MM-DD" in bad.content
+
+
+def test_the_queue_shows_whom_each_case_is_about_and_logs_it(client, world):
+    from tillit.core.models import AccessLogEntry
+
+    person = world.a.members[2][0]
+    case = factories.case(world.a, subjects=[person])
+    client.force_login(world.a.staff)
+    page = client.get(reverse("cases")).content.decode()
+    row = page[page.index(f'value="{case.pk}" form="bulk"'):].split("</tr>")[0]
+    assert f"{person.first_name} {person.last_name}" in row
+    assert AccessLogEntry.objects.filter(user=world.a.staff, action="case.list", person_id=person.pk).exists()

@@ -77,9 +77,20 @@ def queue(request):
     unit_names = {pk: name for pk, name, _path in all_unit_options({row[5] for row in found})}
     type_names = {pk: shown(*names["types"][pk]) for pk in {row[3] for row in found} if pk in names["types"]}
     state_names = {pk: shown(*names["states"][pk]) for pk in {row[4] for row in found} if pk in names["states"]}
+    about = {}  # whom each case is about: one query for the page, each person shown in the access log
+    shown = []
+    for case_id, person_id, first, last, login in Case.subjects.through.objects.filter(
+            case_id__in=[row[0] for row in found[:PAGE]]).values_list(
+            "case_id", "person_id", "person__first_name", "person__last_name", "person__user_id").order_by(
+            "person__last_name"):
+        about.setdefault(case_id, []).append(f"{first} {last}")
+        if login != request.user.pk:  # the user's own record is not logged
+            shown.append(person_id)
+    log_access_many(request.user, "case.list", shown, channel="ui", detail={"queue": name}, own_left_out=True)
     rows = [{"pk": pk, "url": case_url(pk), "number": number, "title": title, "type": type_names.get(type_id, ""),
              "state": state_names.get(state_id, ""), "unit": unit_names.get(unit_id, ""), "handler": handler or "–",
-             "due": due, "overdue": bool(due and due < today and not closed)}
+             "about": ", ".join(about.get(pk, [])), "due": due,
+             "overdue": bool(due and due < today and not closed)}
             for pk, number, title, type_id, state_id, unit_id, handler, due, closed in found[:PAGE]]
     query = request.GET.copy()
     query.pop("page", None)
