@@ -390,3 +390,29 @@ def test_links_in_mail_point_to_the_configured_site_whatever_host_the_request_na
     for message in sent:
         links = re.findall(r"https?://[^\s]+", message.body)
         assert links and all(link.startswith("https://tillit.example.org/") for link in links), message.body
+
+
+def test_an_answer_moves_a_case_out_of_waiting_by_portal_and_by_email(client, portal, settings):
+    from tillit.cases.models import Case
+    from tillit.messaging.services import ingest_email
+
+    user, person = portal.members_users[0]
+    for how in ("portal", "email"):
+        case = _open_for(portal, person)
+        for code in ("start", "wait"):
+            case = case_services.transition_case(case, code, actor=portal.a.staff)
+        assert case.state.category == "waiting"
+        if how == "portal":
+            client.force_login(user)
+            client.post(reverse("portal_case", args=[case.pk]), {"action": "reply", "body": "Here it is"})
+        else:
+            ingest_email(f"From: {person.email}\r\nTo: {settings.DEFAULT_FROM_EMAIL}\r\nSubject: Re: [{case.number}]"
+                         f" question\r\n\r\nHere it is\r\n".encode())
+        case = Case.objects.get(pk=case.pk)
+        assert case.state.code == "open", how
+        moved = case.events.filter(kind="state").latest("pk")
+        assert moved.actor is None and moved.data["transition"] == "resume"
+    # A case that is not waiting stays where it is.
+    case = case_services.transition_case(_open_for(portal, person), "start", actor=portal.a.staff)
+    client.post(reverse("portal_case", args=[case.pk]), {"action": "reply", "body": "More"})
+    assert Case.objects.get(pk=case.pk).state.code == "open"

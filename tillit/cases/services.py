@@ -257,7 +257,12 @@ def transition_case(case: Case, code: str, *, actor, channel: str = "ui", note: 
     if code not in allowed:
         raise CaseError(_("“%(t)s” is not possible from “%(s)s”, or not for you.") % {"t": code, "s": case.state.name},
                         field_errors={"transition": [_("Not possible now.")]})
-    t = allowed[code]
+    return _move(case, allowed[code], actor=actor, channel=channel, note=note, expected_version=expected_version,
+                 now=now)
+
+
+def _move(case: Case, t: Transition, *, actor, channel: str, note: str = "", expected_version=None, now=None) -> Case:
+    """Take transition `t` (already allowed): counts, state, deadline, timeline and audit."""
     now = now or timezone.now()
     old = case.state
     daycounts.count_state(case.responsible_unit_id, now, old.name, (now - case.state_since).total_seconds())
@@ -279,10 +284,25 @@ def transition_case(case: Case, code: str, *, actor, channel: str = "ui", note: 
         fields.append("closed_at")
     save_versioned(case, {f: 1 for f in fields}, expected_version)
     record_event(case, CaseEvent.Kind.STATE, actor=actor, body=note, public=case.case_type.subject_can_see,
-            data={"from": old.code, "to": t.to_state.code, "transition": code,
+            data={"from": old.code, "to": t.to_state.code, "transition": t.code,
                   "from_name": old.name, "to_name": t.to_state.name}, at=now)
     _audit(case, "state_changed", actor=actor, channel=channel, changes=changes)
     return case
+
+
+@transaction.atomic
+def answered(case: Case) -> Case:
+    """The person answered a case waiting for them: it moves on by the process's first transition from its state
+    to a state of work (in progress), so it is no longer counted as waiting; a process without one leaves it."""
+    case = Case.objects.select_for_update().select_related("state", "case_type", "responsible_unit").get(pk=case.pk)
+    if case.closed_at or case.state.category != State.Category.WAITING:
+        return case
+    onward = Transition.objects.filter(process_id=case.process_id, from_state_id=case.state_id,
+                                       to_state__category=State.Category.IN_PROGRESS).select_related(
+        "to_state").order_by("pk").first()
+    if onward is None:
+        return case
+    return _move(case, onward, actor=None, channel="system", note=_("The person answered."))
 
 
 @transaction.atomic

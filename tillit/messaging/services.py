@@ -334,6 +334,7 @@ def ingest_email(raw: bytes) -> Message:
     refused = _attachments_to_documents(message, case, person)
     if refused:
         CaseEvent.objects.filter(pk=event.pk).update(data={**event.data, "refused": refused})
+    case_services.answered(case)
     return message
 
 

@@ -379,7 +379,8 @@ def set_consents(person: Person, wanted: dict[str, bool], *, user) -> list[str]:
 @transaction.atomic
 def reply(case: Case, *, person: Person, user, body: str, upload=None) -> CaseEvent:
     """The person's answer on their case: a message in on the public timeline, files as documents; the handler
-    is notified (cases.notify), by email too if they chose so (without the text)."""
+    is notified (cases.notify), by email too if they chose so (without the text); a case waiting for the person
+    moves on to work."""
     from tillit.documents.services import create_document
 
     body = (body or "").replace("\r\n", "\n").strip()
@@ -398,6 +399,7 @@ def reply(case: Case, *, person: Person, user, body: str, upload=None) -> CaseEv
                                    description=_("Added by the person the case is about."))
         event = case_services.record_event(case, CaseEvent.Kind.DOCUMENT, actor=user, public=True,
                                            body=document.title, data={"document": document.pk, "from_subject": True})
+    case_services.answered(case)  # a case waiting for the person moves on
     return event
 
 
