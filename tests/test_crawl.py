@@ -143,7 +143,7 @@ ROUTES = {
 POST_ROUTES = {
     "case_transition": {"transition": "start"},
     "case_assign": {"to": "me"},
-    "case_edit": {"priority": "3", "due_on": "2030-01-01", "reason": "probe"},
+    "case_edit": {"priority": "3", "due_on": "2030-01-01", "due_reason": "probe"},
     "case_note": {"body": "probe"},
     "case_transfer": {"unit": "{unit}", "reason": "probe"},
     "case_message": {"body": "probe"},

@@ -31,7 +31,7 @@ def test_a_case_from_email_to_closing_across_two_departments(live_server, page, 
     page.click(f"text={case.number}")
     assert "Jeg har ikke fått lønn." in page.locator("ol.case-timeline").inner_text()
     page.click("button:has-text('Take it')")
-    assert page.locator("dd[data-field=handler]").inner_text() == world.a.staff.username
+    assert page.locator("dd[data-field=handler] select").input_value() == str(world.a.staff.pk)
 
     page.fill("#msg-body", "Vi ser på saken.")
     page.click("button:has-text('Send')")
@@ -54,8 +54,12 @@ def test_a_case_from_email_to_closing_across_two_departments(live_server, page, 
     timeline = page.locator("ol.case-timeline").inner_text()
     for text in ["Jeg har ikke fått lønn.", "Vi ser på saken.", "Arbeidsstedet hører til Beta", world.b.branch.name]:
         assert text in timeline
+    page.select_option("select[name=outcome]", "resolved")
+    page.once("dialog", lambda dialog: dialog.accept())  # "Close case …?"
     page.click("button:has-text('Close')")
     assert page.locator("[data-field=state]").inner_text() == "Closed"
+    assert page.locator("[data-field=outcome]").inner_text() == "resolved"
+    assert "(resolved)" in page.locator("ol.case-timeline").inner_text()
 
     page.goto(f"{live_server.url}/cases/measure/?unit={world.b.branch.pk}")
     assert page.locator("svg.chart").count() == 1

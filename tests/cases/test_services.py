@@ -129,3 +129,16 @@ def test_assigning_needs_a_handler_who_can_see_the_case(world):
     services.share_case(case, world.b.staff, actor=world.a.staff)
     services.assign_case(case, world.b.staff, actor=world.a.staff)
     assert Case.objects.visible_to(world.b.staff).filter(pk=case.pk).exists()
+
+
+def test_the_text_indexes_triggers_survive_every_migration(db):
+    """SQLite rebuilds a table to add a column, dropping its triggers: the migrations that do so make the text
+    indexes' triggers again (a case's title must stay findable)."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the triggers are SQLite's; PostgreSQL indexes the titles without them")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        triggers = {row[0] for row in cursor.fetchall()}
+    assert {"cases_case_fts_insert", "cases_case_fts_update", "cases_case_fts_delete"} <= triggers, triggers

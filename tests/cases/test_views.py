@@ -181,12 +181,12 @@ def test_priority_and_deadline_change_on_the_case_page_with_a_reason(client, wor
     case = factories.case(world.a)
     client.force_login(world.a.staff)
     no_reason = client.post(reverse("case_edit", args=[case.pk]), {
-        "priority": Case.Priority.HIGH, "due_on": "2030-01-31", "reason": "", "version": case.version}, follow=True)
+        "priority": Case.Priority.HIGH, "due_on": "2030-01-31", "due_reason": "", "version": case.version}, follow=True)
     assert b"Say why the deadline changes" in no_reason.content
     case.refresh_from_db()
     assert case.priority != Case.Priority.HIGH and str(case.due_on) != "2030-01-31"  # nothing half-saved
     client.post(reverse("case_edit", args=[case.pk]), {
-        "priority": Case.Priority.HIGH, "due_on": "2030-01-31", "reason": "waiting for the employer",
+        "priority": Case.Priority.HIGH, "due_on": "2030-01-31", "due_reason": "waiting for the employer",
         "version": case.version})
     case.refresh_from_db()
     assert case.priority == Case.Priority.HIGH and str(case.due_on) == "2030-01-31"
@@ -206,3 +206,26 @@ def test_the_queue_shows_whom_each_case_is_about_and_logs_it(client, world):
     row = page[page.index(f'value="{case.pk}" form="bulk"'):].split("</tr>")[0]
     assert f"{person.first_name} {person.last_name}" in row
     assert AccessLogEntry.objects.filter(user=world.a.staff, action="case.list", person_id=person.pk).exists()
+
+
+def test_a_case_is_closed_with_its_outcome_and_reopening_clears_it(client, world):
+    case = factories.case(world.a)
+    client.force_login(world.a.staff)
+    client.post(reverse("case_transition", args=[case.pk]), {"transition": "start", "version": case.version})
+    case.refresh_from_db()
+    page = client.get(reverse("case", args=[case.pk])).content.decode()
+    assert 'data-confirm="Close case' in page and '<select name="outcome" required' in page
+    wrong = client.post(reverse("case_transition", args=[case.pk]), {
+        "transition": "close", "outcome": "won-the-lottery", "version": case.version}, follow=True)
+    assert b"Choose how the case ended" in wrong.content
+    case.refresh_from_db()
+    assert case.closed_at is None
+    client.post(reverse("case_transition", args=[case.pk]), {
+        "transition": "close", "outcome": "withdrawn", "version": case.version})
+    case.refresh_from_db()
+    assert case.closed_at and case.outcome == "withdrawn"
+    assert case.events.filter(kind="state").latest("pk").data["outcome"] == "withdrawn"
+    client.force_login(world.admin)  # reopening is the administrator's in this process
+    client.post(reverse("case_transition", args=[case.pk]), {"transition": "reopen", "version": case.version})
+    case.refresh_from_db()
+    assert case.closed_at is None and case.outcome == ""

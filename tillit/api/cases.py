@@ -97,6 +97,7 @@ class CaseOut(Schema):
     tags: list[str]
     opened_at: datetime.datetime
     closed_at: datetime.datetime | None
+    outcome: str = ""
     due_on: datetime.date | None
     version: int
 
@@ -104,7 +105,7 @@ class CaseOut(Schema):
 def _case_out(case: Case) -> dict:
     return {**{f: getattr(case, f) for f in ["id", "number", "title", "case_type_id", "responsible_unit_id",
                                              "handler_id", "employer_id", "priority", "tags", "opened_at",
-                                             "closed_at", "due_on", "version"]},
+                                             "closed_at", "outcome", "due_on", "version"]},
             "state": case.state.code, "state_name": case.state.name,
             "subject_ids": [p.pk for p in case.subjects.all()],
             "related_ids": [c.pk for c in case.related.all()]}
@@ -252,14 +253,15 @@ def add_event(request, case_id: Id, payload: EventIn):
 class TransitionIn(In):
     transition: Annotated[Line, Field(max_length=60)]
     note: Text = ""
+    outcome: Annotated[Line, Field(max_length=20)] = ""  # when closing: resolved, partly, not_resolved, …
     version: Version
 
 
 @router.post("/cases/{case_id}/transitions", response={200: CaseOut, 409: Message, 422: Message})
 def take_transition(request, case_id: Id, payload: TransitionIn):
     case = _visible(request, case_id, EDIT)
-    services.transition_case(case, payload.transition, note=payload.note, actor=request.user, channel="api",
-                             expected_version=payload.version)
+    services.transition_case(case, payload.transition, note=payload.note, outcome=payload.outcome,
+                             actor=request.user, channel="api", expected_version=payload.version)
     return Status(200, _case_out(case))
 
 

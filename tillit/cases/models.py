@@ -131,6 +131,13 @@ class Case(models.Model):
         HIGH = 3, _("high")
         URGENT = 4, _("urgent")
 
+    class Outcome(models.TextChoices):
+        RESOLVED = "resolved", _("resolved")
+        PARTLY = "partly", _("partly resolved")
+        NOT_RESOLVED = "not_resolved", _("not resolved")
+        WITHDRAWN = "withdrawn", _("withdrawn by the person")
+        REFERRED = "referred", _("referred elsewhere")
+
     number = models.CharField(_("case number"), max_length=12, unique=True)
     title = models.CharField(_("title"), max_length=200)
     case_type = models.ForeignKey(CaseType, verbose_name=_("case type"), on_delete=models.PROTECT)
@@ -149,6 +156,7 @@ class Case(models.Model):
     related = models.ManyToManyField("self", verbose_name=_("related cases"), blank=True, symmetrical=True)
     opened_at = models.DateTimeField(_("opened"), default=timezone.now)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)  # set on closing
     due_on = models.DateField(_("due"), null=True, blank=True)
     state_due_on = models.DateField(_("state due"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)

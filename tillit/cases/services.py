@@ -248,20 +248,25 @@ def available_transitions(case: Case, user) -> list[Transition]:
 
 
 @transaction.atomic
-def transition_case(case: Case, code: str, *, actor, channel: str = "ui", note: str = "",
+def transition_case(case: Case, code: str, *, actor, channel: str = "ui", note: str = "", outcome: str = "",
                     expected_version: int | None = None, now=None) -> Case:
-    """Move the case along one of its process's transitions; closing sets closed_at."""
+    """Move the case along one of its process's transitions; closing sets closed_at and the outcome (how it
+    ended, if said), reopening clears them."""
     _require_work(case, actor, channel)
     _check_version(case, expected_version)
     allowed = {t.code: t for t in available_transitions(case, actor)}
     if code not in allowed:
         raise CaseError(_("“%(t)s” is not possible from “%(s)s”, or not for you.") % {"t": code, "s": case.state.name},
                         field_errors={"transition": [_("Not possible now.")]})
-    return _move(case, allowed[code], actor=actor, channel=channel, note=note, expected_version=expected_version,
-                 now=now)
+    if outcome and (outcome not in Case.Outcome.values or allowed[code].to_state.category != State.Category.CLOSED):
+        raise CaseError(_("Choose how the case ended, and only when closing it."),
+                        field_errors={"outcome": [_("Not an outcome of closing.")]})
+    return _move(case, allowed[code], actor=actor, channel=channel, note=note, outcome=outcome,
+                 expected_version=expected_version, now=now)
 
 
-def _move(case: Case, t: Transition, *, actor, channel: str, note: str = "", expected_version=None, now=None) -> Case:
+def _move(case: Case, t: Transition, *, actor, channel: str, note: str = "", outcome: str = "", expected_version=None,
+          now=None) -> Case:
     """Take transition `t` (already allowed): counts, state, deadline, timeline and audit."""
     now = now or timezone.now()
     old = case.state
@@ -276,6 +281,10 @@ def _move(case: Case, t: Transition, *, actor, channel: str, note: str = "", exp
     case.state_due_on = _due(timezone.localtime(now).date(), t.to_state.deadline_days, case.responsible_unit)
     changes = {"state": [old.code, t.to_state.code]}
     fields = ["state", "state_since", "state_due_on", "reminded_at"]
+    if outcome != case.outcome:
+        changes["outcome"] = [case.outcome, outcome]
+    case.outcome = outcome  # how it ended when closing; nothing while open
+    fields.append("outcome")
     if t.to_state.category == State.Category.CLOSED:
         case.closed_at = now
         fields.append("closed_at")
@@ -285,7 +294,8 @@ def _move(case: Case, t: Transition, *, actor, channel: str, note: str = "", exp
     save_versioned(case, {f: 1 for f in fields}, expected_version)
     record_event(case, CaseEvent.Kind.STATE, actor=actor, body=note, public=case.case_type.subject_can_see,
             data={"from": old.code, "to": t.to_state.code, "transition": t.code,
-                  "from_name": old.name, "to_name": t.to_state.name}, at=now)
+                  "from_name": old.name, "to_name": t.to_state.name,
+                  **({"outcome": outcome} if outcome else {})}, at=now)
     _audit(case, "state_changed", actor=actor, channel=channel, changes=changes)
     return case
 

@@ -160,19 +160,20 @@ def case_detail(request, pk):
         if event.kind == "state":  # the state's name in the reader's language, as it was named then otherwise
             event.from_shown = states.get(event.data.get("from")) or event.data.get("from_name", "")
             event.to_shown = states.get(event.data.get("to")) or event.data.get("to_name", "")
+            event.outcome_shown = dict(Case.Outcome.choices).get(event.data.get("outcome"), "")
     mark_read(request.user, object_type="case", object_id=case.pk)  # opening the case reads its notifications
     return render(request, "cases/case.html", {
         "case": case, "timeline": events,
         "subjects": subjects, "related": list(case.related.values("pk", "number")),  # only what is shown
         "transitions": services.available_transitions(case, request.user) if can_edit else [],
-        "can_edit": can_edit, "colleagues": colleagues_for(case) if can_edit else [],
-        "priorities": Case.Priority.choices,
+        "can_edit": can_edit, "colleagues": _colleagues(case) if can_edit else [],
+        "priorities": Case.Priority.choices, "outcomes": Case.Outcome.choices,
         "note_form": NoteForm(initial={"body": draft.get("body", "")} if draft.get("action") == "case_note" else None),
         "transfer_form": transfer, "draft": draft, "today": timezone.localdate(),
         "panels": case_panels(request, case)})
 
 
-DRAFT_FIELDS = ("reason", "unit", "body", "subject", "public")
+DRAFT_FIELDS = ("reason", "due_reason", "unit", "body", "subject", "public")
 
 
 def _act(request, pk, action):
@@ -218,8 +219,8 @@ def bulk_action(request):
 @login_required
 def case_transition(request, pk):
     return _act(request, pk, lambda case, v: services.transition_case(
-        case, request.POST.get("transition", ""), note=request.POST.get("note", ""), actor=request.user,
-        expected_version=v))
+        case, request.POST.get("transition", ""), note=request.POST.get("note", ""),
+        outcome=request.POST.get("outcome", ""), actor=request.user, expected_version=v))
 
 
 @require_POST
@@ -239,6 +240,14 @@ def case_assign(request, pk):
     return _act(request, pk, assign)
 
 
+def _colleagues(case) -> list:
+    """Whom the case may be given to, with its present handler shown even when their grant is elsewhere."""
+    found = colleagues_for(case)
+    if case.handler_id and all(c.pk != case.handler_id for c in found):
+        found.append(case.handler)
+    return found
+
+
 @require_POST
 @login_required
 def case_edit(request, pk):
@@ -254,7 +263,7 @@ def case_edit(request, pk):
                 data["due_on"] = datetime.date.fromisoformat(raw) if raw else None
             except ValueError:
                 raise DomainError(_("Dates are written YYYY-MM-DD.")) from None
-            data["reason"] = request.POST.get("reason", "")
+            data["reason"] = request.POST.get("due_reason", "")
         services.update_case(case, data, actor=request.user, expected_version=v)
     return _act(request, pk, edit)
 

@@ -218,3 +218,11 @@ document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") { closeAll(null); }
   });
 }());
+
+// A form marked data-confirm asks before it is sent (closing a case, say).
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+  }
+});
