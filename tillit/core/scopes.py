@@ -179,6 +179,15 @@ def scope_for(user, perm: str = VIEW) -> Scope:
     return scope
 
 
+def organisation_wide(user, perm: str) -> bool:
+    """Whether `user` holds `perm` over the whole organisation: a grant on a root org unit (or a superuser). Dues
+    runs, bank files, the organisation's settings and texts concern every member."""
+    from tillit.core.models import TreeNode
+
+    scope = scope_for(user, perm)
+    return scope.everything or any(len(p) == TreeNode.steplen for p in scope.paths["org"])
+
+
 def held_roles(user) -> set[str]:
     """The roles of the user's current grants (read from the grants kept for the request: no query)."""
     if not user or not user.is_authenticated or not user.is_active:

@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy
 
 from tillit.core.audit import log_access_many
 from tillit.core.policy import declare, require
-from tillit.core.scopes import CONFIGURE, DUES, SEND_RETURNS, VIEW_NOTICES, scope_for
-from tillit.registry.models import Membership, OrgUnit, Person
+from tillit.core.scopes import CONFIGURE, DUES, SEND_RETURNS, VIEW_NOTICES, organisation_wide, scope_for
+from tillit.registry.models import Membership, Person
 
 WHOLE = gettext_lazy("a grant over the whole organisation")
 RUN = declare("dues.run", gettext_lazy("Run the month's dues, make notices and bank files, read bank files"), DUES,
@@ -17,12 +17,6 @@ ACCOUNTS = declare("dues.accounts", gettext_lazy("Correct a member's account, re
                    DUES, tree="org/employer")
 RETURNS = declare("dues.returns", gettext_lazy("Send what an employer deducted (a return)"), SEND_RETURNS,
                   tree="org/employer", note=gettext_lazy("for payroll offices the actor reaches"))
-
-
-def organisation_wide(user, perm: str) -> bool:
-    """Runs, bank files and settings concern every member: a grant for `perm` on a root org unit (or a superuser)."""
-    scope = scope_for(user, perm)
-    return scope.everything or any(len(p) == OrgUnit.steplen for p in scope.paths["org"])
 
 
 def visible_member_numbers(user, numbers) -> set[str]:

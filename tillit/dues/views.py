@@ -13,13 +13,13 @@ from django.views.decorators.http import require_POST
 
 from tillit.core import audit
 from tillit.core.errors import DomainError
-from tillit.core.scopes import CONFIGURE, DUES, SEND_RETURNS, VIEW_NOTICES, scope_for
+from tillit.core.scopes import CONFIGURE, DUES, SEND_RETURNS, VIEW_NOTICES, organisation_wide, scope_for
 from tillit.core.tasks import enqueue_on_commit
 from tillit.core.text import as_id, as_page, as_version
 from tillit.dues import deviations as deviation_service
 from tillit.dues import giro, invoices, ledger, notices, returns
 from tillit.dues import run as runs
-from tillit.dues.access import lines_for, log_lines_shown, may_run, organisation_wide
+from tillit.dues.access import lines_for, log_lines_shown, may_run
 from tillit.dues.models import (
     DeductionNotice,
     Deviation,

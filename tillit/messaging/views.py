@@ -16,9 +16,8 @@ from django.views.decorators.http import require_http_methods
 
 from tillit.core import audit
 from tillit.core.errors import DomainError, InvalidInput
-from tillit.core.scopes import CONFIGURE, EDIT
+from tillit.core.scopes import CONFIGURE, EDIT, organisation_wide
 from tillit.core.text import as_page
-from tillit.dues.access import organisation_wide
 from tillit.messaging import mailings
 from tillit.messaging.access import may_message_people
 from tillit.messaging.models import Mailing, MessageTemplate, Recipient

@@ -15,7 +15,7 @@ PUBLISH = declare("portal.publish", gettext_lazy("Publish the service catalogue 
 
 def may_publish(user) -> bool:
     """What the public reads (services, help articles) is the organisation's: a configure grant over it all."""
-    from tillit.dues.access import organisation_wide
+    from tillit.core.scopes import organisation_wide
 
     return organisation_wide(user, CONFIGURE)
 

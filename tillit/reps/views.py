@@ -20,10 +20,10 @@ from django.views.decorators.http import require_POST
 from tillit.core import audit
 from tillit.core.charts import line_chart
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
-from tillit.core.scopes import CONFIGURE, CORRECT, EDIT
+from tillit.core.scopes import CONFIGURE, CORRECT, EDIT, organisation_wide
 from tillit.core.tables import FORMATS, table_bytes
 from tillit.core.text import as_page, as_version
-from tillit.dues.access import log_lines_shown, organisation_wide
+from tillit.dues.access import log_lines_shown
 from tillit.registry.access import may_correct_anyone
 from tillit.registry.models import Employment, MembershipStatus, MembershipType, Person, may
 from tillit.registry.validation import Errors

@@ -1,7 +1,7 @@
 """The top bar's menu: what the user may open, grouped (work, people, organisation, settings) so it fits a
 1,280 px screen for the system owner and a phone for everyone, the current page's item and group marked.
 
-Each item names the flag of the navigation context (registry.context.navigation) that shows it; the flags come
+Each item names the flag of the navigation context (workspace.context.navigation) that shows it; the flags come
 from the same policy the pages check, so the menu never offers a page that answers 403 or 404."""
 
 from django.urls import reverse
