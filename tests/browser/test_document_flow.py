@@ -17,7 +17,8 @@ def _download_sha(page, selector) -> str:
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
 
-def test_check_out_lock_refusal_check_in_and_both_versions_downloaded(live_server, page, world):
+def test_check_out_lock_refusal_check_in_and_both_versions_downloaded(live_server, page, world, settings):
+    settings.TILLIT_PUBLIC_URL = live_server.url  # share links are made for the public address
     first_user = world.a.staff
     second_user = factories.user("second_handler")
     grant_access(second_user, "case_handler", "org", world.a.region, actor=None, channel="system")
@@ -66,7 +67,13 @@ def test_check_out_lock_refusal_check_in_and_both_versions_downloaded(live_serve
     # An external link for one download: it works once, then says it is used up.
     page.fill("#share input[name=max_downloads]", "1")
     page.click("button[name=share]")
+    assert page.url.endswith("#share")  # back where it was made
     link = page.locator("input.new-link").input_value()
+    assert link.startswith(live_server.url + "/shared/")  # the configured public address
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.click("button[data-copy]")
+    page.wait_for_selector("button[data-copy]:has-text('Copied')")
+    assert page.evaluate("() => navigator.clipboard.readText()") == link
     with page.expect_download() as info:
         page.evaluate("url => { const a = document.createElement('a'); a.href = url; a.click(); }", link)
     assert open(info.value.path(), "rb").read() == b"Arbeidsavtale, signert"

@@ -79,14 +79,15 @@ def test_editing_with_a_stale_form_is_refused(client, world):
     assert doc.title == "First"
 
 
-def test_a_share_link_is_shown_once_and_can_be_revoked(client, world):
+def test_a_share_link_is_shown_once_and_can_be_revoked(client, world, settings):
+    settings.TILLIT_PUBLIC_URL = "https://tillit.example.org"  # the address people outside reach, whatever the Host
     doc = factories.document(world.a)
     client.force_login(world.a.staff)
     page = client.post(reverse("document_share", args=[doc.pk]), {"max_downloads": "3", "note": "Advokat"},
                        follow=True).content.decode()
     link = ShareLink.objects.get()
-    assert "http://testserver/shared/" in page and link.prefix in page
-    assert "http://testserver/shared/" not in client.get(reverse("document", args=[doc.pk])).content.decode()
+    assert "https://tillit.example.org/shared/" in page and link.prefix in page and "testserver/shared" not in page
+    assert "/shared/" not in client.get(reverse("document", args=[doc.pk])).content.decode()
     client.post(reverse("document_share_revoke", args=[doc.pk, link.pk]))
     link.refresh_from_db()
     assert link.state() == "revoked"

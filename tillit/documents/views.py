@@ -163,8 +163,9 @@ def document_download(request, pk, number=None):
     return access.file_response(version, inline=request.GET.get("inline") == "1")
 
 
-def _act(request, pk, action, perm=EDIT):
-    """Run one action on a document the user may change; a refusal is shown on the document page."""
+def _act(request, pk, action, perm=EDIT, anchor=""):
+    """Run one action on a document the user may change; a refusal is shown on the document page (at `anchor`,
+    the section the action was taken in)."""
     document = access.document_for(request.user, pk, perm)
     try:
         if request.method == "POST" and _too_large(request):
@@ -174,7 +175,7 @@ def _act(request, pk, action, perm=EDIT):
             messages.success(request, message)
     except DomainError as exc:
         messages.error(request, exc.message)
-    return redirect("document", pk=document.pk)
+    return redirect(reverse("document", args=[document.pk]) + (f"#{anchor}" if anchor else ""))
 
 
 def _cleaned(form) -> dict:
@@ -260,10 +261,12 @@ def document_share(request, pk):
         link, raw = services.create_share_link(document, actor=request.user, expires=d["expires"],
                                                max_downloads=d["max_downloads"], note=d["note"],
                                                version=document.current if d["pin"] else None)
-        # Shown once on the next page: only the token's hash is kept.
-        request.session[f"document_share_{document.pk}"] = request.build_absolute_uri(reverse("shared", args=[raw]))
+        # Shown once on the next page, where it was made: only the token's hash is kept. The address is the one
+        # people outside reach Tillit at (TILLIT_PUBLIC_URL), never the Host this request named.
+        request.session[f"document_share_{document.pk}"] = (settings.TILLIT_PUBLIC_URL.rstrip("/")
+                                                             + reverse("shared", args=[raw]))
         return _("The link is made. Copy it now: it is shown only once.")
-    return _act(request, pk, share)
+    return _act(request, pk, share, anchor="share")
 
 
 @require_POST

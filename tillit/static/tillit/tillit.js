@@ -226,3 +226,19 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 });
+
+// A button marked data-copy="<id>" copies that field's text (a new share link) and says so.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("button[data-copy]");
+  if (!button) { return; }
+  var field = document.getElementById(button.dataset.copy);
+  if (!field) { return; }
+  field.select();
+  var done = function () { button.textContent = button.dataset.copied || button.textContent; };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(field.value).then(done);
+  } else {
+    document.execCommand("copy");
+    done();
+  }
+});
