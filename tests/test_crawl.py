@@ -144,6 +144,7 @@ POST_ROUTES = {
     "case_transition": {"transition": "start"},
     "case_assign": {"to": "me"},
     "case_edit": {"priority": "3", "due_on": "2030-01-01", "due_reason": "probe"},
+    "case_subjects": {"person": "{member_number}"},  # one of A's own members onto B's case
     "case_note": {"body": "probe"},
     "case_transfer": {"unit": "{unit}", "reason": "probe"},
     "case_message": {"body": "probe"},
@@ -368,7 +369,8 @@ def test_no_action_reaches_a_case_of_another_scope(client, world: World, who):
     before = CaseEvent.objects.filter(case=world.b.case).count()
     mine = world.a.case
     for name, data in POST_ROUTES.items():
-        data = {k: v.format(unit=world.a.branch.pk, number=mine.number) for k, v in data.items()}
+        data = {k: v.format(unit=world.a.branch.pk, number=mine.number,
+                            member_number=world.a.members[0][1].member_number) for k, v in data.items()}
         response = client.post(reverse(name, kwargs={"pk": world.b.case.pk}), data)
         assert response.status_code == 404, f"{name} on scope B answered {response.status_code}"
     for name, data in BULK_ROUTES.items():

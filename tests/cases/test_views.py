@@ -229,3 +229,34 @@ def test_a_case_is_closed_with_its_outcome_and_reopening_clears_it(client, world
     client.post(reverse("case_transition", args=[case.pk]), {"transition": "reopen", "version": case.version})
     case.refresh_from_db()
     assert case.closed_at is None and case.outcome == ""
+
+
+def test_the_person_a_case_is_about_is_added_and_removed_within_the_register(client, world):
+    from tillit.core.models import AuditEntry
+
+    case = factories.case(world.a, subjects=[])
+    person, membership = world.a.members[2]
+    client.force_login(world.a.staff)
+    client.post(reverse("case_subjects", args=[case.pk]), {"person": membership.member_number,
+                                                             "version": case.version})
+    case.refresh_from_db()
+    assert list(case.subjects.all()) == [person]
+    assert case.events.filter(kind="subjects").exists()
+    assert AuditEntry.objects.filter(action="cases.case.subjects_changed", object_id=case.pk).exists()
+    page = client.get(reverse("case", args=[case.pk])).content.decode()
+    assert person.full_name in page and 'name="remove"' in page
+    # Someone of the other side is not found, and nothing changes.
+    other_number = world.b.members[0][1].member_number
+    refused = client.post(reverse("case_subjects", args=[case.pk]), {"person": other_number,
+                                                                       "version": case.version}, follow=True)
+    assert b"No one in your part of the register" in refused.content
+    assert list(case.subjects.all()) == [person]
+    client.post(reverse("case_subjects", args=[case.pk]), {"remove": person.pk, "version": case.version})
+    assert not case.subjects.exists()
+    # The service itself refuses a person the actor cannot see.
+    from tillit.cases import services
+    from tillit.core.errors import InvalidInput
+
+    case.refresh_from_db()
+    with pytest.raises(InvalidInput):
+        services.set_subjects(case, [world.b.members[0][0]], actor=world.a.staff)

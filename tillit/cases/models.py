@@ -213,6 +213,7 @@ class CaseEvent(models.Model):
         LINK = "link", _("link")
         REMINDER = "reminder", _("reminder")
         DOCUMENT = "document", _("document")
+        SUBJECTS = "subjects", _("whom the case is about")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(default=timezone.now)

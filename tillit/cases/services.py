@@ -14,7 +14,7 @@ from tillit.core.errors import ConflictError, DomainError, InvalidInput
 from tillit.core.policy import require
 from tillit.core.scopes import EDIT, roles_over
 from tillit.core.services import next_numbers, save_versioned
-from tillit.registry.models import COUNTRIES, OrgUnit
+from tillit.registry.models import COUNTRIES, OrgUnit, Person
 from tillit.registry.validation import Errors
 
 
@@ -313,6 +313,33 @@ def answered(case: Case) -> Case:
     if onward is None:
         return case
     return _move(case, onward, actor=None, channel="system", note=_("The person answered."))
+
+
+@transaction.atomic
+def set_subjects(case: Case, people, *, actor, channel: str = "ui", expected_version: int | None = None) -> Case:
+    """Whom the case is about (an intake case's sender found in the register, a second person added). Each person
+    must be one the actor may see; the change is on the timeline (internal) and in the audit trail."""
+    _require_work(case, actor, channel)
+    _check_version(case, expected_version)
+    people = list({p.pk: p for p in people}.values())
+    if getattr(actor, "pk", None):
+        visible = set(Person.objects.visible_to(actor).filter(pk__in=[p.pk for p in people]).values_list(
+            "pk", flat=True))
+        if any(p.pk not in visible for p in people):
+            raise InvalidInput(_("No such person in your part of the register."),
+                               field_errors={"person": [_("Not found.")]})
+    if len(people) > 20:
+        raise InvalidInput(_("A case is about at most %(n)s people.") % {"n": 20},
+                           field_errors={"person": [_("Too many.")]})
+    old = sorted(case.subjects.values_list("pk", flat=True))
+    new = sorted(p.pk for p in people)
+    save_versioned(case, {}, expected_version)  # the version guards the list too: a concurrent change is refused
+    if old != new:
+        case.subjects.set(people)
+        record_event(case, CaseEvent.Kind.SUBJECTS, actor=actor, data={"from": old, "to": new, "names": [
+            p.full_name for p in sorted(people, key=lambda p: p.pk)]})
+        _audit(case, "subjects_changed", actor=actor, channel=channel, changes={"subject_ids": [old, new]})
+    return case
 
 
 @transaction.atomic

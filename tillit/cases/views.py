@@ -250,6 +250,31 @@ def _colleagues(case) -> list:
 
 @require_POST
 @login_required
+def case_subjects(request, pk):
+    """Add a person the case is about (by member number or national id, within the user's register), or remove
+    one."""
+    from tillit.registry.identity import parse_national_id
+
+    def change(case, v):
+        people = list(case.subjects.all())
+        if request.POST.get("remove"):
+            people = [p for p in people if str(p.pk) != request.POST["remove"]]
+        else:
+            text = request.POST.get("person", "").strip()
+            visible = Person.objects.visible_to(request.user).current()
+            try:
+                found = visible.filter(national_id=parse_national_id(text)[0]).first()
+            except ValueError:
+                found = visible.filter(memberships__member_number=text).first() if text else None
+            if found is None:
+                raise DomainError(_("No one in your part of the register has this member number or national id."))
+            people.append(found)
+        services.set_subjects(case, people, actor=request.user, expected_version=v)
+    return _act(request, pk, change)
+
+
+@require_POST
+@login_required
 def case_edit(request, pk):
     """Priority and deadline from the case page's side column (a changed deadline says why)."""
     def edit(case, v):
