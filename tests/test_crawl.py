@@ -145,6 +145,7 @@ POST_ROUTES = {
     "case_assign": {"to": "me"},
     "case_edit": {"priority": "3", "due_on": "2030-01-01", "due_reason": "probe"},
     "case_subjects": {"person": "{member_number}"},  # one of A's own members onto B's case
+    "case_reclassify": {"case_type": "1", "reason": "probe"},
     "case_note": {"body": "probe"},
     "case_transfer": {"unit": "{unit}", "reason": "probe"},
     "case_message": {"body": "probe"},

@@ -260,3 +260,32 @@ def test_the_person_a_case_is_about_is_added_and_removed_within_the_register(cli
     case.refresh_from_db()
     with pytest.raises(InvalidInput):
         services.set_subjects(case, [world.b.members[0][0]], actor=world.a.staff)
+
+
+def test_an_intake_case_becomes_a_case_of_another_type_the_handler_may_open(client, world):
+    from tillit.cases import services
+    from tillit.core.models import AuditEntry
+    from tillit.core.policy import Refused
+
+    intake = factories.case_type(world.a.branch, name="Innkommende e-post")
+    wage = factories.case_type(world.a.branch, name="Lønnskrav")
+    elsewhere = factories.case_type(world.b.branch, name="Sweden's own")
+    elsewhere.countries = ["SE"]  # offered only in Swedish units; A's are Norwegian
+    elsewhere.save(update_fields=["countries"])
+    case = factories.case(world.a, case_type=intake)
+    client.force_login(world.a.staff)
+    page = client.get(reverse("case", args=[case.pk])).content.decode()
+    offered = page[page.index('name="case_type"'):].split("</select>")[0]
+    assert "Lønnskrav" in offered and "Innkommende" not in offered
+    client.post(reverse("case_reclassify", args=[case.pk]), {"case_type": wage.pk, "reason": "a wage claim",
+                                                               "version": case.version})
+    case.refresh_from_db()
+    assert case.case_type == wage and case.process.case_type == wage and case.state.code == "new"
+    event = case.events.get(kind="case_type")
+    assert event.body == "a wage claim" and event.data["from_name"] == "Innkommende e-post"
+    assert AuditEntry.objects.filter(action="cases.case.reclassified", object_id=case.pk).exists()
+    # A type the handler cannot open in this unit is refused by the service.
+    with pytest.raises(Refused):
+        services.reclassify(case, elsewhere, actor=world.a.staff)
+    case.refresh_from_db()
+    assert case.case_type == wage

@@ -10,8 +10,8 @@ from tillit.core.scopes import CONFIGURE, EDIT, VIEW, mark_shown, scope_for, was
 OPEN = declare("cases.open", _("Open a case in a unit"), EDIT,
                note=_("in the case type's default unit when covered, else the first unit covered; the case type "
                       "offered in the unit's country"))
-WORK = declare("cases.work", _("Work on a case: assign, take a step, transfer, write a note, change the deadline "
-                                "and whom it is about"),
+WORK = declare("cases.work", _("Work on a case: assign, take a step, transfer, write a note, change the deadline, "
+                                "whom it is about and its case type"),
                EDIT, note=_("also the case's handler and those it is shared with"))
 CONFIGURE_TYPES = declare("cases.configure", _("Define case types and their processes"), CONFIGURE)
 

@@ -214,6 +214,7 @@ class CaseEvent(models.Model):
         REMINDER = "reminder", _("reminder")
         DOCUMENT = "document", _("document")
         SUBJECTS = "subjects", _("whom the case is about")
+        CASE_TYPE = "case_type", _("case type change")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(default=timezone.now)

@@ -316,6 +316,43 @@ def answered(case: Case) -> Case:
 
 
 @transaction.atomic
+def reclassify(case: Case, case_type: CaseType, *, actor, reason: str = "", channel: str = "ui",
+               expected_version: int | None = None) -> Case:
+    """Give the case another case type (an intake case found to be a wage claim, say). It continues in the new
+    type's current process: in the state of the same code, else the first of the same kind (new, in progress,
+    waiting), else the first state; its deadlines follow the new state. The actor must be able to open cases of
+    the new type in the case's unit."""
+    _require_work(case, actor, channel)
+    _check_version(case, expected_version)
+    if case.closed_at:
+        raise CaseError(_("Reopen the case before giving it another case type."))
+    if case_type.pk == case.case_type_id:
+        raise InvalidInput(_("The case already has this case type."), field_errors={"case_type": [_("The same.")]})
+    if getattr(actor, "pk", None):
+        require(access.may_open_case(actor, case_type, case.responsible_unit),
+                _("This case type is not one you can give a case of this unit."))
+    elif not (case_type.active and case_type.offered_in(case.responsible_unit.country)):
+        raise InvalidInput(_("This case type is not offered here."), field_errors={"case_type": [_("Not here.")]})
+    process = case_type.process
+    states = list(process.states.exclude(category=State.Category.CLOSED))
+    state = (next((s for s in states if s.code == case.state.code), None)
+             or next((s for s in states if s.category == case.state.category), None) or process.initial_state())
+    now = timezone.now()
+    old_type, old_state = case.case_type, case.state
+    daycounts.count_state(case.responsible_unit_id, now, old_state.name, (now - case.state_since).total_seconds())
+    case.case_type, case.process, case.state, case.state_since = case_type, process, state, now
+    case.state_due_on = _due(timezone.localtime(now).date(), state.deadline_days, case.responsible_unit)
+    save_versioned(case, {"case_type": 1, "process": 1, "state": 1, "state_since": 1, "state_due_on": 1},
+                   expected_version)
+    record_event(case, CaseEvent.Kind.CASE_TYPE, actor=actor, body=str(reason or "").strip()[:2000], data={
+        "from": old_type.pk, "to": case_type.pk, "from_name": old_type.name, "to_name": case_type.name,
+        "state_from": old_state.code, "state_to": state.code}, at=now)
+    _audit(case, "reclassified", actor=actor, channel=channel, changes={
+        "case_type_id": [old_type.pk, case_type.pk], "state": [old_state.code, state.code]})
+    return case
+
+
+@transaction.atomic
 def set_subjects(case: Case, people, *, actor, channel: str = "ui", expected_version: int | None = None) -> Case:
     """Whom the case is about (an intake case's sender found in the register, a second person added). Each person
     must be one the actor may see; the change is on the timeline (internal) and in the audit trail."""

@@ -16,6 +16,7 @@ urlpatterns = [
     path("cases/<int:pk>/assign/", views.case_assign, name="case_assign"),
     path("cases/<int:pk>/edit/", views.case_edit, name="case_edit"),
     path("cases/<int:pk>/subjects/", views.case_subjects, name="case_subjects"),
+    path("cases/<int:pk>/case-type/", views.case_reclassify, name="case_reclassify"),
     path("cases/<int:pk>/note/", views.case_note, name="case_note"),
     path("cases/<int:pk>/transfer/", views.case_transfer, name="case_transfer"),
     path("cases/<int:pk>/message/", views.case_message, name="case_message"),

@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tillit.cases import services
-from tillit.cases.access import colleagues_for, may_edit_case, may_open_cases
+from tillit.cases.access import colleagues_for, may_edit_case, may_open_case, may_open_cases
 from tillit.cases.forms import NewCaseForm, NoteForm, TransferForm
-from tillit.cases.models import Case, State
+from tillit.cases.models import Case, CaseType, State
 from tillit.cases.panels import case_panels
 from tillit.cases.queues import QUEUES, configured_names, filter_cases
 from tillit.core.audit import log_access_many
@@ -168,6 +168,7 @@ def case_detail(request, pk):
         "transitions": services.available_transitions(case, request.user) if can_edit else [],
         "can_edit": can_edit, "colleagues": _colleagues(case) if can_edit else [],
         "priorities": Case.Priority.choices, "outcomes": Case.Outcome.choices,
+        "other_types": _other_types(request.user, case) if can_edit and not case.closed_at else [],
         "note_form": NoteForm(initial={"body": draft.get("body", "")} if draft.get("action") == "case_note" else None),
         "transfer_form": transfer, "draft": draft, "today": timezone.localdate(),
         "panels": case_panels(request, case)})
@@ -246,6 +247,25 @@ def _colleagues(case) -> list:
     if case.handler_id and all(c.pk != case.handler_id for c in found):
         found.append(case.handler)
     return found
+
+
+@require_POST
+@login_required
+def case_reclassify(request, pk):
+    """Another case type for the case (an intake case becomes a real one)."""
+    def reclassify(case, v):
+        case_type = CaseType.objects.filter(pk=as_id(request.POST.get("case_type")) or 0).first()
+        if case_type is None:
+            raise DomainError(_("Choose a case type."))
+        services.reclassify(case, case_type, reason=request.POST.get("reason", ""), actor=request.user,
+                            expected_version=v)
+    return _act(request, pk, reclassify)
+
+
+def _other_types(user, case) -> list[tuple[int, str]]:
+    """The case types the case may become: those the user may open in its unit."""
+    return [(ct.pk, ct.shown_name) for ct in CaseType.objects.filter(active=True).exclude(pk=case.case_type_id)
+            if may_open_case(user, ct, case.responsible_unit)]
 
 
 @require_POST
