@@ -287,6 +287,8 @@ EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = os.environ.get("TILLIT_MAIL_FROM", "tillit@localhost")
 TILLIT_MAIL_DOMAIN = DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1]
 TILLIT_MAIL_MAX_ATTEMPTS = int(os.environ.get("TILLIT_MAIL_MAX_ATTEMPTS", "5"))
+# Case documents sent with a message to the person: at most this much together (most mail servers take 20-25 MB).
+TILLIT_MAIL_ATTACHMENTS_MAX_BYTES = int(os.environ.get("TILLIT_MAIL_ATTACHMENTS_MAX_BYTES", str(15_000_000)))
 # The reps' portal: the fields a rep's member export may hold, and how many members make a workplace that
 # should have a rep (the coverage view).
 TILLIT_REP_EXPORT_FIELDS = os.environ.get(

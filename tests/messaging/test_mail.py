@@ -198,3 +198,36 @@ def test_mail_in_with_a_nul_byte_is_kept_and_filed(world, where):
     assert stored.case_id == case.pk and "Hei" in stored.body
     with default_storage.open(stored.raw_name, "rb") as fh:
         assert fh.read() == raw
+
+
+def test_case_documents_go_out_attached_and_only_the_cases_own(client, smtp, world, settings,
+                                                               django_capture_on_commit_callbacks):
+    import email as email_lib
+    import email.policy
+
+    from django.urls import reverse
+
+    case = factories.case(world.a)
+    agreement = factories.document(world.a, content=b"The signed agreement", title="Agreement",
+                                   cases=[case])
+    theirs = factories.document(world.b, content=b"B's own", title="Theirs")
+    client.force_login(world.a.staff)
+    page = client.get(reverse("case", args=[case.pk])).content.decode()
+    assert f'name="document" value="{agreement.pk}"' in page and f'name="document" value="{theirs.pk}"' not in page
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(reverse("case_message", args=[case.pk]), {"subject": "Signed", "body": "Here it is.",
+                                                                "document": [agreement.pk]})
+    _deliver_queued()
+    sent = email_lib.message_from_bytes(smtp.envelopes[-1].content, policy=email.policy.default)
+    files = [(part.get_filename(), part.get_content()) for part in sent.iter_attachments()]
+    assert len(files) == 1 and files[0][1] in (b"The signed agreement", "The signed agreement")
+    assert case.events.filter(kind="message_out").latest("pk").data["attachments"] == [files[0][0]]
+    # Another side's document, or too much together, is refused and nothing is sent.
+    before = Message.objects.count()
+    refused = client.post(reverse("case_message", args=[case.pk]), {"body": "x", "document": [theirs.pk]},
+                          follow=True)
+    assert b"own documents can be sent with it" in refused.content and Message.objects.count() == before
+    settings.TILLIT_MAIL_ATTACHMENTS_MAX_BYTES = 10
+    large = client.post(reverse("case_message", args=[case.pk]), {"body": "x", "document": [agreement.pk]},
+                        follow=True)
+    assert b"too large to send by email" in large.content and Message.objects.count() == before

@@ -169,6 +169,7 @@ def case_detail(request, pk):
         "can_edit": can_edit, "colleagues": _colleagues(case) if can_edit else [],
         "priorities": Case.Priority.choices, "outcomes": Case.Outcome.choices,
         "other_types": _other_types(request.user, case) if can_edit and not case.closed_at else [],
+        "attachable": _attachable(request, case) if can_edit else [],
         "note_form": NoteForm(initial={"body": draft.get("body", "")} if draft.get("action") == "case_note" else None),
         "transfer_form": transfer, "draft": draft, "today": timezone.localdate(),
         "panels": case_panels(request, case)})
@@ -262,6 +263,13 @@ def case_reclassify(request, pk):
     return _act(request, pk, reclassify)
 
 
+def _attachable(request, case) -> list[tuple[int, str]]:
+    """(id, title) of the case's documents the user sees: what a message to the person may carry."""
+    from tillit.documents.panels import case_document_titles
+
+    return case_document_titles(request, case)
+
+
 def _other_types(user, case) -> list[tuple[int, str]]:
     """The case types the case may become: those the user may open in its unit."""
     return [(ct.pk, ct.shown_name) for ct in CaseType.objects.filter(active=True).exclude(pk=case.case_type_id)
@@ -328,11 +336,13 @@ def case_note(request, pk):
 @require_POST
 @login_required
 def case_message(request, pk):
+    from tillit.documents.models import Document
     from tillit.messaging.services import send_case_message
 
     def send(case, v):
+        chosen = [Document(pk=pk) for pk in map(as_id, request.POST.getlist("document")) if pk]
         services_result = send_case_message(case, subject=request.POST.get("subject", ""),
-                                            body=request.POST.get("body", ""), actor=request.user)
+                                            body=request.POST.get("body", ""), actor=request.user, documents=chosen)
         messages.success(request, _("The message is on its way to %(to)s.") % {"to": services_result.address})
     return _act(request, pk, send)
 

@@ -55,10 +55,12 @@ def template_for(case: Case, code: str, language: str) -> MessageTemplate | None
 
 @transaction.atomic
 def send_case_message(case: Case, *, body: str = "", subject: str = "", actor, channel: str = "ui",
-                      to: Person | None = None, template_code: str = "") -> Message:
+                      to: Person | None = None, template_code: str = "", documents=()) -> Message:
     """Write to the person the case is about; on the timeline now, delivered in the background. The actor works
-    on the case (cases.work)."""
+    on the case (cases.work). `documents`: case documents the actor may see, sent along as their current
+    versions (at most TILLIT_MAIL_ATTACHMENTS_MAX_BYTES together)."""
     _require_work(case, actor, channel)
+    versions = _attachable(case, documents, actor)
     person = to or case.subjects.exclude(email="").first()
     if person is None or not person.email:
         raise InvalidInput(_("The person has no email address."), field_errors={"to": [_("No email address.")]})
@@ -74,10 +76,37 @@ def send_case_message(case: Case, *, body: str = "", subject: str = "", actor, c
     message = Message.objects.create(direction=Message.Direction.OUT, status=Message.Status.QUEUED, case=case,
                                      person=person, address=person.email, subject=f"[{case.number}] {subject}",
                                      body=body, message_id=email.utils.make_msgid(domain=settings.TILLIT_MAIL_DOMAIN))
+    for version in versions:  # the stored file itself, by name: nothing is copied
+        Attachment.objects.create(message=message, filename=version.filename, content_type=version.blob.media_type,
+                                  size=version.blob.size, sha256=version.blob.sha256,
+                                  stored_name=version.blob.stored_name)
     case_services.record_event(case, CaseEvent.Kind.MESSAGE_OUT, actor=actor, body=body, public=True,
-                               data={"message": message.pk, "subject": subject, "status": message.status})
+                               data={"message": message.pk, "subject": subject, "status": message.status,
+                                     **({"attachments": [v.filename for v in versions]} if versions else {})})
     enqueue_on_commit(deliver_message, message.pk)
     return message
+
+
+def _attachable(case: Case, documents, actor) -> list:
+    """The current versions of `documents`, each linked to the case and visible to the actor; refused otherwise,
+    or when together they are larger than mail should carry."""
+    from tillit.documents.models import Document
+
+    documents = list(documents)
+    if not documents:
+        return []
+    linked = Document.objects.linked_to_visible(actor, case=case) if getattr(actor, "pk", None) else \
+        Document.objects.filter(cases=case)
+    found = {d.pk: d for d in linked.filter(pk__in=[d.pk for d in documents]).select_related("current__blob")}
+    if len(found) != len({d.pk for d in documents}) or any(d.current is None for d in found.values()):
+        raise InvalidInput(_("Only the case's own documents can be sent with it."),
+                           field_errors={"documents": [_("Not a document of this case.")]})
+    versions = [found[pk].current for pk in sorted(found)]
+    if sum(v.blob.size for v in versions) > settings.TILLIT_MAIL_ATTACHMENTS_MAX_BYTES:
+        raise InvalidInput(_("The files are too large to send by email together (at most %(mb)s MB); send a link "
+                             "instead.") % {"mb": settings.TILLIT_MAIL_ATTACHMENTS_MAX_BYTES // 1_000_000},
+                           field_errors={"documents": [_("Too large.")]})
+    return versions
 
 
 def _backoff(attempts: int) -> datetime.timedelta:
