@@ -65,3 +65,49 @@ def test_a_case_from_email_to_closing_across_two_departments(live_server, page, 
     assert page.locator("svg.chart").count() == 1
     assert page.locator("dd[data-kpi=closed]").inner_text() == "1"
     assert page.locator("dd[data-kpi=open]").inner_text() == "0"
+
+
+def test_a_handler_reclassifies_an_intake_case_assigns_it_writes_with_a_file_and_closes_it(
+        live_server, page, world, smtp, accessible):
+    from tillit.cases.models import Case
+    from tillit.core.services import grant_access
+    from tillit.messaging.models import Message
+    from tillit.messaging.services import deliver_message
+
+    factories.case_type(world.a.branch, name="Intake", is_intake=True)
+    factories.case_type(world.a.branch, name="Wage claim")
+    member = world.a.members[1][0]
+    case = ingest_email(_mail("Lønn mangler", sender=member.email, body="Jeg har ikke fått lønn.")).case
+    factories.document(world.a, content=b"The employer's pay slip", title="Pay slip", cases=[case])
+    colleague = factories.user("colleague_alfa")
+    grant_access(colleague, "case_handler", "org", world.a.region, actor=None, channel="system")
+
+    login(page, live_server, world.a.staff)
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    accessible(page)
+    page.select_option("#case-type", label="Wage claim")
+    page.fill("#case-type-reason", "It is a wage claim")
+    page.click("button:has-text('Change the case type')")
+    assert "Intake → Wage claim" in page.locator("ol.case-timeline").inner_text()
+
+    page.select_option("#assign-colleague select[name=to]", str(colleague.pk))
+    page.click("#assign-colleague button")
+    assert page.locator("#assign-colleague select[name=to]").input_value() == str(colleague.pk)
+
+    page.fill("#msg-body", "Vi har fått lønnsslippen.")
+    page.check("fieldset.attach input[type=checkbox]")
+    page.click(".reply-out button:has-text('Send')")
+    assert "Attachments" in page.locator("ol.case-timeline").inner_text()
+    for queued in Message.objects.filter(status="queued"):
+        deliver_message.call(queued.pk)
+    sent = email.message_from_bytes(smtp.envelopes[-1].content, policy=email.policy.default)
+    assert [part.get_content() for part in sent.iter_attachments()] in ([b"The employer's pay slip"],
+                                                                        ["The employer's pay slip"])
+
+    page.click("button:has-text('Start')")
+    page.select_option("select[name=outcome]", "resolved")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button:has-text('Close')")
+    assert page.locator("[data-field=outcome]").inner_text() == "resolved"
+    case = Case.objects.get(pk=case.pk)
+    assert case.case_type.name == "Wage claim" and case.handler == colleague and case.outcome == "resolved"
