@@ -24,3 +24,14 @@ def test_the_top_bar_writes_each_requests_own_values_escaped(world):
     response = client.post("/i18n/setlang/", {"language": "sv", "next": "/people/", "csrfmiddlewaretoken": token})
     assert response.status_code == 302
     assert '<html lang="sv">' in client.get("/people/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_languages_are_named_in_their_own_language_whatever_the_page_speaks(client, world):
+    client.force_login(world.a.staff)
+    for language in ("nb", "sv", "en"):
+        client.cookies["django_language"] = language
+        bar = client.get("/people/").content.decode()
+        chooser = bar[bar.index('<select name="language"'):].split("</select>")[0]
+        assert ">Norsk (bokmål)</option>" in chooser and ">Svenska</option>" in chooser
+        assert ">English</option>" in chooser and "Engelsk" not in chooser and "Svensk<" not in chooser
