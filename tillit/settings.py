@@ -227,6 +227,7 @@ X_FRAME_OPTIONS = "DENY"
 LANGUAGE_CODE = "nb"
 LANGUAGES = [("nb", "Norsk bokmål"), ("sv", "Svenska"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["tillit.formats"]  # English dates as read here: day first, 24-hour clock
 TIME_ZONE = os.environ.get("TILLIT_TIME_ZONE", "Europe/Oslo")
 USE_I18N = True
 USE_TZ = True

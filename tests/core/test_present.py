@@ -35,3 +35,17 @@ def test_the_languages_are_named_in_their_own_language_whatever_the_page_speaks(
         chooser = bar[bar.index('<select name="language"'):].split("</select>")[0]
         assert ">Norsk (bokmål)</option>" in chooser and ">Svenska</option>" in chooser
         assert ">English</option>" in chooser and "Engelsk" not in chooser and "Svensk<" not in chooser
+
+
+def test_english_dates_are_day_first_on_the_24_hour_clock():
+    import datetime
+
+    from django.template.defaultfilters import date
+    from django.utils import translation
+
+    moment = datetime.datetime(2026, 12, 7, 16, 8)
+    with translation.override("en"):
+        assert date(moment, "SHORT_DATETIME_FORMAT") == "07/12/2026 16:08"
+        assert date(moment.date(), "DATE_FORMAT") == "7 December 2026"
+    with translation.override("nb"):
+        assert date(moment, "SHORT_DATETIME_FORMAT") == "07.12.2026 16:08"
