@@ -278,7 +278,10 @@ TILLIT_IMPORT_MAX_BYTES = int(os.environ.get("TILLIT_IMPORT_MAX_BYTES", str(200 
 # An export of more people than this is made in the background (a job with progress and a download).
 TILLIT_EXPORT_INLINE_ROWS = int(os.environ.get("TILLIT_EXPORT_INLINE_ROWS", "5000"))
 
-EMAIL_BACKEND = os.environ.get("TILLIT_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Until SMTP is configured, mail is written to files in var/mail (one per sending), not to the console: the demo's
+# reminders would flood it.
+EMAIL_BACKEND = os.environ.get("TILLIT_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = os.environ.get("TILLIT_MAIL_FILE_PATH", str(VAR_DIR / "mail"))
 EMAIL_HOST = os.environ.get("TILLIT_SMTP_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("TILLIT_SMTP_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("TILLIT_SMTP_USER", "")

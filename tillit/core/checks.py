@@ -15,8 +15,8 @@ def production_settings(app_configs, **kwargs):
     if set(settings.ALLOWED_HOSTS) <= {"127.0.0.1", "localhost"}:
         problems.append(Error("Only localhost may reach Tillit.", hint="Set TILLIT_ALLOWED_HOSTS to the public host "
                                                                        "name.", id="tillit.E003"))
-    if settings.EMAIL_BACKEND.endswith("console.EmailBackend"):
-        problems.append(Warning("Mail is written to the console, not sent.",
+    if settings.EMAIL_BACKEND.endswith(("console.EmailBackend", "filebased.EmailBackend")):
+        problems.append(Warning("Mail is written to the console or to files, not sent.",
                                 hint="Set TILLIT_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and "
                                      "TILLIT_SMTP_HOST.", id="tillit.W001"))
     if settings.SESSION_COOKIE_AGE > 24 * 3600:
