@@ -361,6 +361,5 @@ def done(request, user, step: str) -> str:
 
 def finish(request, user, method: str) -> None:
     request.session.pop(PENDING, None)
-    login(request, user, backend=BACKEND)
-    request.session["tillit_login_at"] = int(time.time())
+    login(request, user, backend=BACKEND)  # starts the session's clocks (core.middleware.start_idle_clock)
     request.session["tillit_login_method"] = method

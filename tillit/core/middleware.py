@@ -93,7 +93,8 @@ class IdleSessionMiddleware:
         session = getattr(request, "session", None)
         if session is not None and getattr(request, "user", None) is not None and request.user.is_authenticated:
             now = int(time.time())
-            if now - int(session.get("_login_at", now)) > settings.TILLIT_SESSION_MAX_HOURS * 3600:
+            session.setdefault("_login_at", now)  # a session from before the absolute lifetime: counted from now
+            if now - int(session["_login_at"]) > settings.TILLIT_SESSION_MAX_HOURS * 3600:
                 logout(request)  # the absolute lifetime: however busy, log in again
                 return redirect_to_login(request.get_full_path())
             if now - int(session.get("_touched", 0)) >= SESSION_TOUCH_SECONDS:
