@@ -68,9 +68,9 @@ def test_list_and_detail_pages_take_the_same_queries_for_more_rows(client, world
         # After a first request the user, unread count, saved views, unit list and configured names are kept
         # (tillit.core.kept): a list is its count and its rows, a detail page its record and its sections.
         "case queue": (reverse("cases"), 5),  # its count, its rows, whom they are about, that in the access log
-        # 11: the case and its subjects, access log, events, states, transitions, deliveries, documents, what
-        # the person sees, related cases
-        "case page": (reverse("case", args=[case.pk]), 11),
+        # 12: the case and its subjects, access log, events, states, transitions, deliveries, documents, what
+        # the person sees, related cases, the colleagues it may be given to and the case types it may become
+        "case page": (reverse("case", args=[case.pk]), 12),
         "people list": (reverse("people"), 7),
         "person search": (reverse("people") + f"?q={person.last_name}", 7),
         "person page": (reverse("person", args=[person.pk]), 14),  # its sections: dues, messages, cases, …

@@ -162,6 +162,7 @@ def case_detail(request, pk):
             event.to_shown = states.get(event.data.get("to")) or event.data.get("to_name", "")
             event.outcome_shown = dict(Case.Outcome.choices).get(event.data.get("outcome"), "")
     mark_read(request.user, object_type="case", object_id=case.pk)  # opening the case reads its notifications
+    panels = case_panels(request, case)  # first: the documents section lists what a message may carry
     return render(request, "cases/case.html", {
         "case": case, "timeline": events,
         "subjects": subjects, "related": list(case.related.values("pk", "number")),  # only what is shown
@@ -171,8 +172,7 @@ def case_detail(request, pk):
         "other_types": _other_types(request.user, case) if can_edit and not case.closed_at else [],
         "attachable": _attachable(request, case) if can_edit else [],
         "note_form": NoteForm(initial={"body": draft.get("body", "")} if draft.get("action") == "case_note" else None),
-        "transfer_form": transfer, "draft": draft, "today": timezone.localdate(),
-        "panels": case_panels(request, case)})
+        "transfer_form": transfer, "draft": draft, "today": timezone.localdate(), "panels": panels})
 
 
 DRAFT_FIELDS = ("reason", "due_reason", "unit", "body", "subject", "public")
