@@ -357,3 +357,25 @@ def test_a_local_administrator_lands_on_its_users(client, world, local_admin, se
     assert client.get(reverse("home")).url == reverse("access_users")
     client.force_login(world.a.staff)
     assert client.get(reverse("home")).status_code == 200  # a case handler's own work
+
+
+def test_a_malformed_passkey_answer_is_a_refusal_not_an_error(client, world):
+    from tillit.core.models import Passkey
+
+    rep = world.a.rep
+    enrol(client, rep)
+    client.logout()
+    Passkey.objects.create(user=rep, name="key", credential_id="abc", public_key=b"x")
+    password_step(client, rep)
+    for answer in ("not json", "[1, 2]", '{"id": "abc", "response": {}}'):
+        response = client.post(reverse("login_factor"), {"credential": answer})
+        assert response.status_code == 400, answer
+    assert client.get(reverse("account")).status_code == 302  # nobody logged in
+
+
+def test_a_malformed_passkey_to_add_is_a_message_not_an_error(client, world):
+    client.force_login(world.a.staff)
+    client.get(reverse("account_factor"))
+    for answer in ("not json", '{"id": "abc"}', '{"id": "abc", "rawId": "abc", "response": {}, "type": "x"}'):
+        response = client.post(reverse("account_factor"), {"credential": answer, "name": "key"})
+        assert response.status_code == 400 and b"could not be" in response.content, answer

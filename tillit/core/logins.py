@@ -32,7 +32,7 @@ from webauthn import (
     verify_registration_response,
 )
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
     PublicKeyCredentialDescriptor,
@@ -248,7 +248,7 @@ def add_passkey(request, user, credential: str, name: str) -> list[str] | None:
         verified = verify_registration_response(
             credential=_json(credential), expected_challenge=base64url_to_bytes(challenge),
             expected_origin=_origin(), expected_rp_id=_rp_id())
-    except (InvalidRegistrationResponse, ValueError, TypeError, KeyError) as exc:
+    except (WebAuthnException, ValueError, TypeError, KeyError) as exc:  # any malformed or wrong answer
         raise InvalidInput(_("The passkey could not be added: %(why)s") % {"why": exc},
                            field_errors={"credential": [_("Try again.")]}) from exc
     credential_id = bytes_to_base64url(verified.credential_id)
@@ -272,7 +272,10 @@ def passkey_authentication(request, user) -> str:
 @transaction.atomic
 def verify_passkey(request, user, credential: str) -> bool:
     challenge = request.session.pop("tillit_passkey_challenge", "")
-    data = _json(credential)
+    try:
+        data = _json(credential)
+    except InvalidInput:  # not the browser's answer: no passkey shown
+        return False
     passkey = Passkey.objects.select_for_update().filter(user=user, credential_id=str(data.get("id", ""))).first()
     if passkey is None or not challenge:
         return False
@@ -281,7 +284,7 @@ def verify_passkey(request, user, credential: str) -> bool:
             credential=data, expected_challenge=base64url_to_bytes(challenge), expected_origin=_origin(),
             expected_rp_id=_rp_id(), credential_public_key=bytes(passkey.public_key),
             credential_current_sign_count=passkey.sign_count)
-    except (InvalidAuthenticationResponse, ValueError, TypeError, KeyError):
+    except (WebAuthnException, ValueError, TypeError, KeyError):  # any malformed or wrong answer
         return False
     passkey.sign_count, passkey.last_used_at = verified.new_sign_count, timezone.now()
     passkey.save(update_fields=["sign_count", "last_used_at"])
