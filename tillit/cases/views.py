@@ -95,7 +95,6 @@ def queue(request):
     query = request.GET.copy()
     query.pop("page", None)
     units = unit_options(request.user)
-    same = scope_for(request.user, EDIT).covers_as_much_as(scope_for(request.user, VIEW))
     without_sort = query.copy()
     without_sort.pop("sort", None)
     chosen_workplace = picked_label(workplace, request.GET)
@@ -106,10 +105,8 @@ def queue(request):
         "query": query.urlencode(), "sort_base": without_sort.urlencode(), "workplace": chosen_workplace,
         "sort_prefix": f"{without_sort.urlencode()}&" if without_sort else "",
         "saved_views": views_for(request.user, "cases"), "current_view": as_id(request.GET.get("view")),
-        "share_units": units if same else unit_options(request.user, EDIT),
-        # a case goes to any unit: who sees all has them already
-        "transfer_units": units if scope_for(request.user, VIEW).everything else [
-            (pk, name) for pk, name, _path in all_unit_options()],
+        "share_units": unit_options(request.user, EDIT),  # a saved view is shared with units the user edits in
+        "transfer_units": [(pk, name) for pk, name, _path in all_unit_options()],  # a case goes to any unit
         "can_open": may_open_cases(request.user), "can_measure": may_open_cases(request.user, VIEW),
         "can_edit": not scope_for(request.user, EDIT).empty,
         "can_configure": not scope_for(request.user, CONFIGURE).empty})

@@ -40,6 +40,7 @@ from tillit.core.scopes import (
     TREES,
     VIEW,
     active_grants,
+    held_roles,
     roles_over,
     scope_for,
 )
@@ -329,3 +330,8 @@ def support_contact_for(username: str) -> str:
         if nearest:
             return nearest
     return settings.TILLIT_SUPPORT_CONTACT
+
+
+def supports_users_only(user) -> bool:
+    """A login whose only role is local administrator: its work is the support of its users (where it starts)."""
+    return not user.is_superuser and held_roles(user) == {"local_admin"}

@@ -106,8 +106,7 @@ def people(request):
         "workplace": picked_label(as_id(filters.get("workplace")) or -1 if filters.get("workplace") else None,
                                   request.GET),
         "saved_views": views_for(request.user, "people"), "current_view": as_id(request.GET.get("view")),
-        "share_units": units if scope_for(request.user, EDIT).covers_as_much_as(scope_for(
-            request.user, VIEW)) else unit_options(request.user, EDIT),
+        "share_units": unit_options(request.user, EDIT),  # a saved view is shared with units the user edits in
     })
 
 

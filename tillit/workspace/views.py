@@ -11,8 +11,9 @@ from django.views.decorators.http import require_POST
 from tillit.cases.models import Case
 from tillit.core.models import Job, Notification
 from tillit.core.notify import email_kinds, mark_read, set_email_kinds
-from tillit.core.scopes import EDIT, VIEW, VIEW_NOTICES, held_roles, scope_for
+from tillit.core.scopes import EDIT, VIEW, VIEW_NOTICES, scope_for
 from tillit.registry import saved
+from tillit.registry.access import supports_users_only
 from tillit.registry.listing import log_people_shown
 from tillit.workspace.home import home_for
 from tillit.workspace.search import KINDS, kinds_for, search_all
@@ -34,7 +35,7 @@ def home(request):
         return redirect("portal_home" if request.session.get("tillit_person") else "portal_services")
     if scope_for(request.user, EDIT).empty and not view.everything and request.user.is_active:
         return redirect("people")  # read-only users: the register is their work
-    if held_roles(request.user) == {"local_admin"} and not request.user.is_superuser:
+    if supports_users_only(request.user):
         return redirect("access_users")  # a local administrator's work is the support of its users
     return render(request, "workspace/home.html", home_for(request.user))
 
