@@ -190,7 +190,7 @@ class Server:
         env = {**os.environ, "DATABASE_URL": database, "TILLIT_LOG_LEVEL": "WARNING", "TILLIT_MEDIA_ROOT": str(media),
                "TILLIT_DOCUMENT_MAX_BYTES": str(2 * 1024 * MB)}
         self.port = port
-        self.log = open(media.parent / "bench-server.log", "ab")  # noqa: SIM115 - closed in stop()
+        self.log = open(media.parent / "bench-server.log", "ab")  # closed in stop()
         self.process = subprocess.Popen([sys.executable, "-m", "tillit.cli", "serve", "--port", str(port)], env=env,
                                         stdout=self.log, stderr=self.log)
         for _ in range(300):

@@ -29,7 +29,7 @@ class Count:
     def __init__(self):
         self.received = 0
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
         self.received += len(envelope.rcpt_tos)
         return "250 OK"
 

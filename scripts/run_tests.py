@@ -14,7 +14,7 @@ def postgres_reachable() -> bool:
 
         with psycopg.connect(PG_URL, connect_timeout=3):
             return True
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+    except Exception as exc:  # any failure means "not reachable"
         print(f"PostgreSQL at {PG_URL} not reachable: {type(exc).__name__}: {exc}")
         return False
 

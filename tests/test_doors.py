@@ -186,7 +186,7 @@ def test_two_confirmations_of_one_new_address_at_once_make_one_person(portal):
         try:
             barrier.wait()
             services.confirm(token, base_url="http://testserver/")
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:  # reported below
             errors.append(exc)
         finally:
             connection.close()

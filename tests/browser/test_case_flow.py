@@ -20,7 +20,7 @@ def login(page, live_server, user):
     page.wait_for_url(f"{live_server.url}/")
 
 
-def test_a_case_from_email_to_closing_across_two_departments(live_server, page, world, smtp):  # noqa: F811
+def test_a_case_from_email_to_closing_across_two_departments(live_server, page, world, smtp):
     factories.case_type(world.a.branch, name="Intake", is_intake=True)
     member = world.a.members[1][0]
     message = ingest_email(_mail("Lønn mangler", sender=member.email, body="Jeg har ikke fått lønn."))

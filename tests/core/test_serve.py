@@ -147,7 +147,7 @@ class _Proxy:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = _forward  # noqa: N815 - http.server's names
+            do_GET = do_POST = _forward  # http.server's names
 
             def log_message(self, *args):
                 pass

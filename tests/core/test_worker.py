@@ -45,7 +45,7 @@ class SlowInbox:
         self.got = threading.Event()
         self.release = threading.Event()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
         self.received.append(envelope.content)
         self.got.set()
         while not self.release.is_set():

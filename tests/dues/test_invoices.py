@@ -22,7 +22,7 @@ def _sent(inbox):
     return [email.message_from_bytes(e.content, policy=email.policy.default) for e in inbox.envelopes]
 
 
-def test_invoices_go_out_once_in_the_members_language_with_the_pdf(dues, smtp,  # noqa: F811
+def test_invoices_go_out_once_in_the_members_language_with_the_pdf(dues, smtp,
                                                                     django_capture_on_commit_callbacks):
     a_person, b_person = dues.a.members[2][0], dues.b.members[2][0]
     Person.objects.filter(pk=a_person.pk).update(preferred_language="nb")
@@ -42,7 +42,7 @@ def test_invoices_go_out_once_in_the_members_language_with_the_pdf(dues, smtp,  
     assert "Faktura for medlemskontingent 2027-01" in text and kid in text and "400,00" in text
 
 
-def test_reminders_come_after_the_days_set_and_only_once(dues, smtp,  # noqa: F811
+def test_reminders_come_after_the_days_set_and_only_once(dues, smtp,
                                                          django_capture_on_commit_callbacks):
     runs.run_period(PERIOD)
     invoice = Invoice.objects.get(person=dues.a.members[2][0])

@@ -89,10 +89,10 @@ def test_fetch_email_files_every_unseen_message_once(imap_server, world):
     box.login("tillit", "secret-pass")
     box.append("INBOX", None, None, _mail(f"Re: [{case.number}] svar", body="Svaret mitt"))
     box.append("INBOX", None, None, _mail("Nytt spørsmål"))
-    call_command("fetch_email", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("fetch_email", stdout=open(os.devnull, "w"))
     assert case.events.filter(kind="message_in", body__contains="Svaret mitt").exists()
     assert Case.objects.filter(title="Nytt spørsmål").count() == 1
-    call_command("fetch_email", stdout=open(os.devnull, "w"))  # noqa: SIM115 - nothing new the second time
+    call_command("fetch_email", stdout=open(os.devnull, "w"))  # nothing new the second time
     assert Case.objects.filter(title="Nytt spørsmål").count() == 1
     box.select("INBOX")
     assert box.search(None, "UNSEEN")[1] == [b""]

@@ -234,7 +234,7 @@ def test_a_person_registered_elsewhere_during_the_import_is_a_clear_error_and_no
                         threading.Event().wait(0.05)
                     else:
                         failures.append("the import never waited on the other session's row")
-        except Exception as exc:  # noqa: BLE001 - reported by the test below
+        except Exception as exc:  # reported by the test below
             failures.append(repr(exc))
             inserted.set()
         finally:

@@ -124,7 +124,7 @@ def test_several_workers_counting_at_once_keep_one_row_per_node_and_day(world):
         try:
             barrier.wait()
             recount(day)
-        except Exception as exc:  # noqa: BLE001 - the test reports what went wrong in a thread
+        except Exception as exc:  # the test reports what went wrong in a thread
             errors.append(exc)
         finally:
             connection.close()

@@ -48,7 +48,7 @@ def rebuild(progress=None, *, models=None) -> None:
     of open cases are right whatever the history (see measure: the backlog starts from today's count).
     """
     # `models`: (Case, CaseEvent, UnitDay, UnitDayState) as a migration sees them
-    Case, CaseEvent, UnitDay, UnitDayState = models or (_Case, _CaseEvent, _UnitDay, _UnitDayState)  # noqa: N806
+    Case, CaseEvent, UnitDay, UnitDayState = models or (_Case, _CaseEvent, _UnitDay, _UnitDayState)
     UnitDayState.objects.all().delete()
     UnitDay.objects.all().delete()
     tz = timezone.get_current_timezone()

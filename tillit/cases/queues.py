@@ -79,7 +79,7 @@ def title_q(text: str) -> Q:
     q = Q()
     if long and connection.vendor == "postgresql":
         where = " AND ".join(["title ILIKE %s"] * len(long))
-        q &= Q(pk__in=RawSQL(f"SELECT id FROM cases_case WHERE {where}",  # noqa: S611 - placeholders only
+        q &= Q(pk__in=RawSQL(f"SELECT id FROM cases_case WHERE {where}",  # placeholders only
                              [_escaped_like(w) for w in long]))
     elif long:
         q &= Q(pk__in=RawSQL("SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s", [_fts_phrase(long)]))
@@ -102,7 +102,7 @@ def case_ids_by_text(visible, text: str, limit: int) -> list[int]:
     entries = CaseEvent.objects.filter(case__in=visible.values("pk"))
     if connection.vendor == "postgresql":
         where = " AND ".join(["body ILIKE %s"] * len(words))
-        entries = entries.filter(pk__in=RawSQL(f"SELECT id FROM cases_caseevent WHERE {where}",  # noqa: S611
+        entries = entries.filter(pk__in=RawSQL(f"SELECT id FROM cases_caseevent WHERE {where}",
                                                [_escaped_like(w) for w in words]))
     else:
         entries = entries.filter(pk__in=RawSQL("SELECT rowid FROM cases_event_fts WHERE cases_event_fts MATCH %s",

@@ -89,7 +89,7 @@ def log_access_many(user, action: str, person_ids, *, channel: str, detail=None,
         values.append("(%s, %s, %s, %s, %s, %s)")
         params.extend(row)
     with connection.cursor() as cursor:
-        cursor.execute(f'INSERT INTO "{table}" ("at", "user_id", "channel", "action", "person_id", "detail") '  # noqa: S608
+        cursor.execute(f'INSERT INTO "{table}" ("at", "user_id", "channel", "action", "person_id", "detail") '
                        f"VALUES {', '.join(values)}", params)
     return len(ids)
 

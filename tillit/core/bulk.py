@@ -25,7 +25,7 @@ def reserve_ids(model, count: int) -> list[int]:
                            [table, count])
             return [row[0] for row in cursor.fetchall()]
         # SQLite: the IMMEDIATE transaction holds the write lock, so nobody else takes these.
-        cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')  # noqa: S608 - our own table name
+        cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')  # our own table name
         start = cursor.fetchone()[0] + 1
         return list(range(start, start + count))
 
@@ -75,7 +75,7 @@ def _write(table: str, columns: str, width: int, rows) -> None:
             return
         marks = ", ".join(["%s"] * width)
         if not _has_triggers(cursor, table):
-            cursor.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', list(rows))  # noqa: S608
+            cursor.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', list(rows))
             return
         # A table with triggers (the people's full-text index): row by row, SQLite runs the trigger as a
         # statement of its own each time, and an FTS5 index costs three times as much that way (2.8 s against
@@ -83,9 +83,9 @@ def _write(table: str, columns: str, width: int, rows) -> None:
         # moved in one INSERT … SELECT, one statement: the same rows, the same triggers, the same transaction.
         stage = f"bulk_stage_{table}"
         cursor.execute(f'DROP TABLE IF EXISTS temp."{stage}"')
-        cursor.execute(f'CREATE TEMP TABLE "{stage}" AS SELECT {columns} FROM "{table}" WHERE 0')  # noqa: S608
-        cursor.executemany(f'INSERT INTO temp."{stage}" VALUES ({marks})', list(rows))  # noqa: S608
-        cursor.execute(f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM temp."{stage}"')  # noqa: S608
+        cursor.execute(f'CREATE TEMP TABLE "{stage}" AS SELECT {columns} FROM "{table}" WHERE 0')
+        cursor.executemany(f'INSERT INTO temp."{stage}" VALUES ({marks})', list(rows))
+        cursor.execute(f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM temp."{stage}"')
         cursor.execute(f'DROP TABLE temp."{stage}"')
 
 

@@ -123,7 +123,7 @@ def run(job_id: int, work, *, known=()) -> Job | None:
         job.status, job.result = Job.Status.DONE, result or {}
     except (DomainError, *known) as exc:
         job.status, job.error = Job.Status.FAILED, str(getattr(exc, "message", None) or exc)[:2000]
-    except Exception:  # noqa: BLE001 - any failure is the job's result, shown to its user
+    except Exception:  # any failure is the job's result, shown to its user
         log.exception("job %s failed", job.pk)
         job.status, job.error = Job.Status.FAILED, _("The work stopped on an unexpected error. The administrators "
                                                      "can read why in the log.")

@@ -129,7 +129,7 @@ def exchange(p: Provider, meta: dict, code: str, verifier: str) -> dict:
     try:
         return session.fetch_token(endpoint, grant_type="authorization_code", code=code, redirect_uri=redirect_uri(),
                                    code_verifier=verifier, timeout=TIMEOUT)
-    except Exception as exc:  # noqa: BLE001 - the provider refused the code or did not answer: the same to the user
+    except Exception as exc:  # the provider refused the code or did not answer: the same to the user
         raise SignOnRefused(_("The identity provider did not accept the login. Try again.")) from exc
 
 

@@ -17,14 +17,14 @@ def healthz(request):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         status["database"] = "ok"
-    except Exception:  # noqa: BLE001 - any driver failure means unhealthy
+    except Exception:  # any driver failure means unhealthy
         return JsonResponse({"database": "unreachable", "queue": "unknown"}, status=503)
     try:
         from django_tasks_db.models import DBTaskResult
 
         DBTaskResult.objects.filter(status="READY").exists()
         status["queue"] = "ok"
-    except Exception:  # noqa: BLE001
+    except Exception:
         status["queue"] = "unreachable"
     return JsonResponse(status, status=200 if status["queue"] == "ok" else 503)
 

@@ -118,7 +118,7 @@ class LeasedWorker(Worker):
             try:
                 self._beat()
                 reclaim_abandoned()
-            except Exception:  # noqa: BLE001 - a missed beat is retried; the lease allows for a few
+            except Exception:  # a missed beat is retried; the lease allows for a few
                 log.exception("worker %s: beat failed", self.worker_id)
             finally:
                 close_old_connections()

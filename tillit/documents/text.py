@@ -155,7 +155,7 @@ def _read_limited(sender, stored_name: str, kind: str, cpu_seconds: int, memory_
                 check_archive(fh)
             text = READERS[kind](fh)
         sender.send(("done", text[:TEXT_LIMIT * 2]))
-    except BaseException as exc:  # noqa: BLE001 - any failure of the parser is reported, not raised
+    except BaseException as exc:  # any failure of the parser is reported, not raised
         sender.send(("failed", type(exc).__name__))
 
 
@@ -206,7 +206,7 @@ def extract_text(version_id: int) -> str:
         return "gone"  # the document was deleted meanwhile: nothing to read
     try:
         text, status = extract(version.blob)
-    except Exception as exc:  # noqa: BLE001 - a damaged file is marked, not retried for ever
+    except Exception as exc:  # a damaged file is marked, not retried for ever
         log.warning("text of document version %s could not be read: %s %s", version.pk, type(exc).__name__,
                     str(exc)[:200] if isinstance(exc, TooCostly) else "")
         text, status = "", DocumentVersion.Text.FAILED

@@ -55,7 +55,7 @@ def save_accounts(figures: dict[int, tuple[int, datetime.date | None]]) -> None:
     table = DuesAccount._meta.db_table
     with connection.cursor() as cursor:
         cursor.executemany(
-            f'INSERT INTO "{table}" (person_id, balance, uncovered_due_on) VALUES (%s, %s, %s) '  # noqa: S608
+            f'INSERT INTO "{table}" (person_id, balance, uncovered_due_on) VALUES (%s, %s, %s) '
             "ON CONFLICT (person_id) DO UPDATE SET balance = excluded.balance, "
             "uncovered_due_on = excluded.uncovered_due_on", rows)
 

@@ -52,7 +52,7 @@ def _rows(data: bytes, filename: str) -> list[list[str]]:
                 rows.append(["" if c is None else str(c).strip() for c in values[:len(COLUMNS) + 20]])
             book.close()
             return rows
-        except Exception as exc:  # noqa: BLE001 - any damaged workbook is one answer
+        except Exception as exc:  # any damaged workbook is one answer
             raise InvalidInput(_("The file is not a readable XLSX workbook."),
                                field_errors={"file": [str(exc)[:200]]}) from None
     try:

@@ -11,7 +11,6 @@ import logging
 from collections import defaultdict
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
@@ -47,8 +46,7 @@ def month_end(period: datetime.date) -> datetime.date:
 
 
 def in_force(period: datetime.date):
-    return Membership.objects.filter(joined_on__lte=month_end(period)).filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gte=period))
+    return Membership.objects.member_during(period, month_end(period))
 
 
 class PayrollUnits:
@@ -85,14 +83,13 @@ def compute_chunk(memberships: list[dict], period: datetime.date, *, schedules, 
     last = month_end(period)
     ids = [m["pk"] for m in memberships]
     periods = defaultdict(list)
-    for mid, status, valid_from, valid_to, reason in MembershipPeriod.objects.filter(
-            membership_id__in=ids, valid_from__lte=last).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=period)) \
-            .order_by("valid_from", "pk").values_list("membership_id", "status", "valid_from", "valid_to", "reason"):
+    for mid, status, valid_from, valid_to, reason in MembershipPeriod.objects.overlapping(period, last).filter(
+            membership_id__in=ids).order_by("valid_from", "pk").values_list(
+            "membership_id", "status", "valid_from", "valid_to", "reason"):
         periods[mid].append((status, valid_from, valid_to, reason))
     jobs = defaultdict(list)
-    for person_id, workplace_id, path, deduct, salary in Employment.objects.filter(
-            person_id__in=[m["person_id"] for m in memberships], starts_on__lte=last).filter(
-            Q(ends_on__isnull=True) | Q(ends_on__gte=period)).order_by("starts_on", "pk").values_list(
+    for person_id, workplace_id, path, deduct, salary in Employment.objects.current_during(period, last).filter(
+            person_id__in=[m["person_id"] for m in memberships]).order_by("starts_on", "pk").values_list(
             "person_id", "workplace_id", "workplace__path", "payroll_deduction", "monthly_salary"):
         jobs[person_id].append((workplace_id, path, deduct, salary))
     out = []

@@ -55,7 +55,7 @@ def send_reminders(now: datetime.datetime) -> int:
                                   body=_("We are still waiting for your answer in case %(n)s.") % {"n": case.number},
                                   actor=None, channel="system")
                 record_event(case, CaseEvent.Kind.REMINDER, actor=None, public=True, body=_("Reminder sent."))
-            except Exception as exc:  # noqa: BLE001 - no address: note it and go on
+            except Exception as exc:  # no address: note it and go on
                 record_event(case, CaseEvent.Kind.REMINDER, actor=None,
                              body=_("No reminder could be sent: %(e)s") % {"e": exc})
         count += 1

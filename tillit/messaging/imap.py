@@ -37,7 +37,7 @@ def fetch_email(*, host: str | None = None, port: int | None = None, user: str |
                 continue
             try:
                 ingest_email(raw)
-            except Exception:  # noqa: BLE001 - leave it unseen; the next poll tries again
+            except Exception:  # leave it unseen; the next poll tries again
                 log.exception("message uid %s not filed; it stays unseen", uid.decode())
                 continue
             conn.uid("STORE", uid, "+FLAGS", "(\\Seen)")

@@ -223,7 +223,7 @@ def _send_sms_chunk(mailing: Mailing, draft: dict, chunk: list[Recipient], total
                                 base_url=mailing.base_url, is_statutory=True)
         try:
             reference, status, reason = send_sms(r.address, text), Recipient.Status.SENT, ""
-        except Exception as exc:  # noqa: BLE001 - the provider's failure is this recipient's outcome
+        except Exception as exc:  # the provider's failure is this recipient's outcome
             reference, status, reason = "", Recipient.Status.FAILED, f"{type(exc).__name__}: {exc}"
         Recipient.objects.filter(pk=r.pk).update(status=status, reason=reason[:300], reference=str(reference)[:100],
                                                  updated_at=timezone.now())

@@ -49,7 +49,7 @@ def text_of(message) -> str:
     try:
         part = message.get_body(preferencelist=("plain", "html"))
         return part_text(part) if part is not None else ""
-    except Exception:  # noqa: BLE001 - a broken part must not lose the message
+    except Exception:  # a broken part must not lose the message
         return ""
 
 
@@ -67,6 +67,6 @@ def attachments_of(message):
             else:
                 data = part.get_payload(decode=True) or b""
                 name = part.get_filename() or "attachment"
-        except Exception:  # noqa: BLE001 - an unreadable part is skipped; the raw message is kept
+        except Exception:  # an unreadable part is skipped; the raw message is kept
             continue
         yield name, kind, data

@@ -212,7 +212,7 @@ def _send(message: Message, connection) -> str:
             mail.attach(attachment.filename, f.read(), attachment.content_type)
     try:
         mail.send()
-    except Exception as exc:  # noqa: BLE001 - any transport failure is retried the same way
+    except Exception as exc:  # any transport failure is retried the same way
         error = f"{type(exc).__name__}: {exc}"[:300]
         refused = isinstance(exc, smtplib.SMTPRecipientsRefused) and all(
             isinstance(code, int) and code >= 500 for code, _text in exc.recipients.values())
@@ -314,7 +314,7 @@ def ingest_email(raw: bytes) -> Message:
     try:
         display, address = email.utils.parseaddr(header_text(raw[:64 * 1024], "From"))
         subject = header_text(raw[:64 * 1024], "Subject")[:300]
-    except Exception:  # noqa: BLE001 - unreadable headers still keep the message
+    except Exception:  # unreadable headers still keep the message
         display, address, subject = "", "", ""
         problem = problem or "unreadable headers"
     body = "" if problem == "too large" else text_of(msg)

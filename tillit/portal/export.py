@@ -12,6 +12,7 @@ from tillit.core import audit
 from tillit.core.models import AccessLogEntry, AuditEntry
 from tillit.portal.access import events_for, own_cases
 from tillit.portal.models import Booking, Consent, Rating
+from tillit.registry import fields as person_fields
 
 
 def _plain(value):
@@ -33,9 +34,7 @@ def data_of(user, person) -> dict:
     timelines = {c.pk: events_for(user, c) for c in cases}  # what the case page shows them, nothing more
     out = {
         "exported_at": timezone.now(),
-        "person": {f: getattr(person, f) for f in ("first_name", "last_name", "birth_date", "national_id", "email",
-                                                   "phone", "address_line", "postal_code", "city",
-                                                   "preferred_language")},
+        "person": {f: getattr(person, f) for f in person_fields.SHOWN},
         "memberships": [{"member_number": m.member_number, "type": m.membership_type.name, "branch": m.branch.name,
                          "joined_on": m.joined_on, "ends_on": m.ends_on, "status": m.get_status_display(),
                          "history": [{"status": p.get_status_display(), "from": p.valid_from, "to": p.valid_to,

@@ -22,6 +22,7 @@ from tillit.core.services import hold
 from tillit.messaging.services import queue_email
 from tillit.portal.access import may_log_in_by_link
 from tillit.portal.models import Answer, Consent, FormField, LoginLink, PendingRequest, Rating, Service, in_language
+from tillit.registry import fields as person_fields
 from tillit.registry.identity import parse_national_id
 from tillit.registry.models import Person
 from tillit.registry.validation import Errors, clean_line, parse_date
@@ -302,7 +303,7 @@ def use_login_link(token: str):
 
 # --- own data ------------------------------------------------------------------------------------------------
 
-CONTACT_FIELDS = ("email", "phone", "address_line", "postal_code", "city", "preferred_language")
+CONTACT_FIELDS = person_fields.CONTACT
 
 
 @transaction.atomic

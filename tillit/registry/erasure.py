@@ -12,9 +12,8 @@ import re
 from django.contrib.auth import get_user_model
 
 from tillit.core.models import AuditEntry
+from tillit.registry.fields import IDENTIFYING
 
-PERSON_FIELDS = ("first_name", "last_name", "birth_date", "national_id", "email", "phone", "address_line",
-                 "postal_code", "city")
 # Values this short name too much else (a postal code, an initial) to be replaced in free text.
 SHORTEST = 4
 REPLACEMENT = "[…]"
@@ -56,14 +55,14 @@ def values_of(person) -> list[str]:
     from tillit.registry.identity import format_national_id
 
     values = []
-    for field in PERSON_FIELDS:
+    for field in IDENTIFYING:
         value = getattr(person, field)
         if value:
             values.append(value.isoformat() if hasattr(value, "isoformat") else str(value))
     values.append(f"{person.first_name} {person.last_name}")
     for changes in AuditEntry.objects.filter(person_id=person.pk, object_type="registry.person").values_list(
             "changes", flat=True):
-        for field in PERSON_FIELDS:
+        for field in IDENTIFYING:
             pair = changes.get(field)
             if isinstance(pair, list):
                 values += [str(v) for v in pair if v]
@@ -82,7 +81,7 @@ def erase_history(person, scrub: Scrub) -> None:
     for entry in AuditEntry.objects.filter(person_id=person.pk).only("pk", "changes"):
         changes = {}
         for key, value in entry.changes.items():
-            if key in PERSON_FIELDS or key in ("search_name",):
+            if key in IDENTIFYING or key in ("search_name",):
                 changes[key] = [None, None] if isinstance(value, list) else None
             else:
                 changes[key] = scrub.data(value)

@@ -120,7 +120,7 @@ def _read_csv(path: Path):
     if not sample.strip():
         raise ImportFileError(_("The file is empty."))
     delimiter = max([",", ";", "\t"], key=lambda d: sample.splitlines()[0].count(d))
-    fh = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed when the iterator ends
+    fh = open(path, encoding="utf-8-sig", newline="")  # closed when the iterator ends
     reader = csv.reader(fh, delimiter=delimiter)
     header = [h.strip() for h in next(reader)]
 
@@ -143,7 +143,7 @@ def _read_xlsx(path: Path):
 
     try:
         book = open_workbook(path)
-    except Exception:  # noqa: BLE001 - any parse failure means the same to the user
+    except Exception:  # any parse failure means the same to the user
         raise ImportFileError(_("The file could not be read as an XLSX workbook.")) from None
     it = rows_present(book.worksheets[0])
     try:
@@ -408,7 +408,7 @@ def count_rows(path: Path, filename: str = "") -> int:
                 rows = max((book.worksheets[0].max_row or 1) - 1, 0)
                 book.close()
                 return min(rows, path.stat().st_size // 10)
-            except Exception:  # noqa: BLE001 - read_rows reports an unreadable file properly
+            except Exception:  # read_rows reports an unreadable file properly
                 return 0
         fh.seek(0)
         lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))

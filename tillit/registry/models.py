@@ -45,6 +45,13 @@ class OrgUnit(TreeNode):
         verbose_name_plural = _("org units")
 
 
+def on_day(first: datetime.date, last: datetime.date | None = None, *, start: str = "starts_on",
+           end: str = "ends_on") -> Q:
+    """Dated rows — from `start` to `end`, both days included, `end` empty while open — in force on the day
+    `first`, or with `last` on some day from `first` to `last`. The named QuerySet methods below use it."""
+    return Q(**{f"{start}__lte": last or first}) & (Q(**{f"{end}__isnull": True}) | Q(**{f"{end}__gte": first}))
+
+
 def units_in_scope(user, perm: str = VIEW) -> list["OrgUnit"]:
     """Org units the user covers for `perm`, in tree order."""
     scope = scope_for(user, perm)
@@ -354,7 +361,11 @@ class MembershipQuerySet(models.QuerySet):
 
     def member_on(self, day: datetime.date):
         """Memberships in force on `day` (active, exempt or resigning; `ends_on` is the last day)."""
-        return self.filter(joined_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+        return self.filter(on_day(day, start="joined_on"))
+
+    def member_during(self, first: datetime.date, last: datetime.date):
+        """Memberships in force on some day from `first` to `last`."""
+        return self.filter(on_day(first, last, start="joined_on"))
 
     def exempt_on(self, day: datetime.date):
         return self.filter(pk__in=MembershipPeriod.objects.covering(day).filter(
@@ -400,7 +411,11 @@ class Membership(models.Model):
 
 class PeriodQuerySet(models.QuerySet):
     def covering(self, day: datetime.date):
-        return self.filter(valid_from__lte=day).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+        return self.overlapping(day, day)
+
+    def overlapping(self, first: datetime.date, last: datetime.date):
+        """Periods in force on some day from `first` to `last` (a period's `valid_to` is its first day after)."""
+        return self.filter(valid_from__lte=last).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
 
 
 class MembershipPeriod(models.Model):
@@ -428,13 +443,19 @@ class EmploymentQuerySet(models.QuerySet):
         return self.filter(person__in=Person.objects.visible_to(user, perm).values("pk"))
 
     def current_on(self, day: datetime.date):
-        return self.filter(starts_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+        return self.filter(on_day(day))
+
+    def current_during(self, first: datetime.date, last: datetime.date):
+        return self.filter(on_day(first, last))
 
     def in_work_on(self, day: datetime.date):
         """Employed on `day` and not on leave."""
-        return self.current_on(day).exclude(
-            pk__in=LeavePeriod.objects.filter(starts_on__lte=day).filter(
-                Q(ends_on__isnull=True) | Q(ends_on__gte=day)).values("employment_id"))
+        return self.current_on(day).exclude(pk__in=LeavePeriod.objects.current_on(day).values("employment_id"))
+
+
+class LeavePeriodQuerySet(models.QuerySet):
+    def current_on(self, day: datetime.date):
+        return self.filter(on_day(day))
 
 
 class Employment(models.Model):
@@ -466,6 +487,8 @@ class LeavePeriod(models.Model):
     ends_on = models.DateField(_("to"), null=True, blank=True)
     reason = models.CharField(_("reason"), max_length=100, blank=True)
 
+    objects = LeavePeriodQuerySet.as_manager()
+
     def __str__(self):
         return f"{self.starts_on}–{self.ends_on or ''}"
 
@@ -490,7 +513,7 @@ class RoleQuerySet(models.QuerySet):
         return self.filter(Exists(Person.objects.visible_to(user, perm).filter(pk=OuterRef("person_id"))))
 
     def current_on(self, day: datetime.date):
-        return self.filter(starts_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+        return self.filter(on_day(day))
 
 
 class Role(models.Model):

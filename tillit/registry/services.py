@@ -13,6 +13,7 @@ from tillit.core.models import Grant
 from tillit.core.scopes import VIEW, forget_grants_of, scope_for
 from tillit.core.services import grant_access, next_numbers, save_versioned
 from tillit.registry import access
+from tillit.registry import fields as person_fields
 from tillit.registry.identity import parse_org_number
 from tillit.registry.models import (
     DuplicateReview,
@@ -30,9 +31,7 @@ from tillit.registry.models import (
 )
 from tillit.registry.validation import Errors, clean_line, clean_person, parse_bool, parse_date, parse_decimal
 
-PERSON_AUDIT_FIELDS = ["first_name", "last_name", "birth_date", "national_id", "email", "phone", "address_line",
-                       "postal_code", "city", "country", "preferred_language", "unit_id", "registered_at_id",
-                       "provisional"]
+PERSON_AUDIT_FIELDS = person_fields.AUDITED
 
 
 def _person_values(cleaned: dict) -> dict:
@@ -269,18 +268,13 @@ def merge_persons(survivor: Person, duplicate: Person, *, actor, channel: str = 
     Membership.objects.filter(person=duplicate).update(person=survivor)
     Employment.objects.filter(person=duplicate).update(person=survivor)
     Role.objects.filter(person=duplicate).update(person=survivor)
-    fill = {}
-    for field in ["birth_date", "email", "phone", "address_line", "postal_code", "city", "unit_id"]:
-        if getattr(survivor, field) in (None, "") and getattr(duplicate, field) not in (None, ""):
-            fill[field] = getattr(duplicate, field)
-    national_id = duplicate.national_id
-    user_id = duplicate.user_id
+    fill = {field: getattr(duplicate, field) for field in person_fields.MERGED
+            if getattr(survivor, field) in (None, "") and getattr(duplicate, field) not in (None, "")}
+    if duplicate.user_id and not survivor.user_id:
+        fill["user_id"] = duplicate.user_id
+    # The national id and the login are unique: the duplicate lets go of them before the survivor takes them.
     Person.objects.filter(pk=duplicate.pk).update(merged_into=survivor, national_id=None, user=None,
                                                   version=duplicate.version + 1)
-    if national_id and not survivor.national_id:
-        fill["national_id"] = national_id
-    if user_id and not survivor.user_id:
-        fill["user_id"] = user_id
     changes = audit.diff(survivor, fill)
     if changes:
         save_versioned(survivor, changes, None)
@@ -313,8 +307,7 @@ def anonymise_person(person: Person, *, actor, channel: str = "ui", reason: str)
     erasure.erase_login(person)
     for erase in erasure.ERASERS:
         erase(person, scrub)
-    values = {"first_name": "—", "last_name": f"#{person.pk}", "birth_date": None, "national_id": None, "email": "",
-              "phone": "", "address_line": "", "postal_code": "", "city": ""}
+    values = person_fields.erased_values(person)
     changes = {k: [None, None] for k in audit.diff(person, values)}  # no personal data in the trail either
     person.search_name = ""
     person.anonymised_at = timezone.now()

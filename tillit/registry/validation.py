@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 
 from tillit.core.errors import InvalidInput
 from tillit.core.text import control_character_problem
+from tillit.registry.fields import ENTERED
 from tillit.registry.identity import parse_national_id, parse_phone
 
-PERSON_FIELDS = ["first_name", "last_name", "birth_date", "national_id", "email", "phone", "address_line",
-                 "postal_code", "city", "country", "preferred_language", "unit", "registered_at"]
+PERSON_FIELDS = ENTERED
 MAX_LENGTHS = {"first_name": 100, "last_name": 100, "address_line": 200, "postal_code": 10, "city": 100,
                "position": 100, "reason": 200}
 

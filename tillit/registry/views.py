@@ -20,6 +20,7 @@ from tillit.core.present import url_maker
 from tillit.core.scopes import EDIT, EXPORT, IMPORT, MERGE, VIEW, VIEW_ACCESS_LOG, channel_for, mark_shown, scope_for
 from tillit.core.text import as_id, as_page
 from tillit.registry import access, services
+from tillit.registry import fields as person_fields
 from tillit.registry.forms import EmploymentForm, ImportForm, MembershipForm, PersonForm, RoleForm, StatusForm
 from tillit.registry.identity import format_national_id, format_phone
 from tillit.registry.importer import ImportFileError, parse_mapping
@@ -203,8 +204,8 @@ def person_detail(request, pk):
 
 
 def _initial(person):
-    return {f: getattr(person, f) or "" for f in ["first_name", "last_name", "email", "address_line", "postal_code",
-                                                  "city", "country", "preferred_language"]} | {
+    entered = [f for f in person_fields.ENTERED if f not in person_fields.FOREIGN_KEYS]
+    return {f: getattr(person, f) or "" for f in entered} | {
         "birth_date": person.birth_date.isoformat() if person.birth_date else "",
         "national_id": format_national_id(person.national_id or ""), "phone": person.phone,
         "version": person.version}

@@ -11,7 +11,7 @@ import datetime
 from collections import defaultdict
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
@@ -40,29 +40,22 @@ def month_range(day: datetime.date, offset: int = 0) -> tuple[datetime.date, dat
     return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
-def _current(day):
-    return Q(starts_on__lte=day) & (Q(ends_on__isnull=True) | Q(ends_on__gte=day))
-
-
 def members(tree: str, node, day: datetime.date, kpi: str = "members"):
     """The memberships behind one figure for the node on the day (the list a KPI links to)."""
-    job_on_day = _current(day)
-    in_force = Q(joined_on__lte=day) & (Q(ends_on__isnull=True) | Q(ends_on__gte=day))
     # The subtree's node ids first (a prefix scan of a small table), then the memberships by them.
     if tree == "org":
-        base = Membership.objects.filter(in_force, branch_id__in=OrgUnit.objects.filter(
+        base = Membership.objects.member_on(day).filter(branch_id__in=OrgUnit.objects.filter(
             path__startswith=node.path).values("pk"))
-        jobs = Employment.objects.filter(job_on_day, person_id=OuterRef("person_id"))
+        jobs = Employment.objects.current_on(day).filter(person_id=OuterRef("person_id"))
     else:
-        here = Employment.objects.filter(job_on_day, workplace_id__in=Employer.objects.filter(
+        here = Employment.objects.current_on(day).filter(workplace_id__in=Employer.objects.filter(
             path__startswith=node.path).values("pk"))
         jobs = here.filter(person_id=OuterRef("person_id"))
-        base = Membership.objects.filter(in_force, person_id__in=here.values("person_id"))
+        base = Membership.objects.member_on(day).filter(person_id__in=here.values("person_id"))
     if kpi == "members":
         return base
     if kpi == "in_work":
-        on_leave = LeavePeriod.objects.filter(employment_id=OuterRef("pk"), starts_on__lte=day).filter(
-            Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+        on_leave = LeavePeriod.objects.current_on(day).filter(employment_id=OuterRef("pk"))
         return base.filter(Exists(jobs.filter(~Exists(on_leave))))
     if kpi == "exempt":
         return base.filter(Exists(MembershipPeriod.objects.covering(day).filter(
@@ -98,7 +91,7 @@ def count_day(day: datetime.date, *, progress=None) -> dict[tuple[str, str], dic
     counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(KPI_NAMES, 0))
     org_step, emp_step = OrgUnit.steplen, Employer.steplen
     cursor, done = 0, 0
-    in_force = Membership.objects.filter(joined_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+    in_force = Membership.objects.member_on(day)
     while True:
         batch = list(in_force.filter(pk__gt=cursor).order_by("pk").values_list(
             "pk", "person_id", "branch_id", "joined_on", "notice_on", "ends_on")[:CHUNK])
@@ -109,12 +102,11 @@ def count_day(day: datetime.date, *, progress=None) -> dict[tuple[str, str], dic
         exempt = set(MembershipPeriod.objects.covering(day).filter(
             membership_id__in=ids, status=MembershipStatus.EXEMPT).values_list("membership_id", flat=True))
         jobs = defaultdict(list)
-        for pk, person_id, path in Employment.objects.filter(_current(day), person_id__in=people).values_list(
+        for pk, person_id, path in Employment.objects.current_on(day).filter(person_id__in=people).values_list(
                 "pk", "person_id", "workplace__path"):
             jobs[person_id].append((pk, path))
-        leave = set(LeavePeriod.objects.filter(employment_id__in=[j for js in jobs.values() for j, _p in js],
-                                               starts_on__lte=day).filter(
-            Q(ends_on__isnull=True) | Q(ends_on__gte=day)).values_list("employment_id", flat=True))
+        leave = set(LeavePeriod.objects.current_on(day).filter(
+            employment_id__in=[j for js in jobs.values() for j, _p in js]).values_list("employment_id", flat=True))
         owing = set(Membership.objects.filter(pk__in=ids, person__dues_account__uncovered_due_on__lt=day)
                     .values_list("pk", flat=True))
         for pk, person_id, branch_id, joined_on, notice_on, ends_on in batch:

@@ -178,7 +178,7 @@ def job_file(request, pk):
     path = export_path(job, fmt) if fmt in ("csv", "xlsx") else None
     if path is None or not path.exists():
         raise Http404
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=job.result.get("filename", path.name),  # noqa: SIM115
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=job.result.get("filename", path.name),
                         content_type=FORMATS[fmt])
 
 

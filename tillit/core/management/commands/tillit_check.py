@@ -14,7 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, deploy=False, **options):
         try:
             connection.ensure_connection()
-        except Exception as exc:  # noqa: BLE001 - report any driver error the same way
+        except Exception as exc:  # report any driver error the same way
             raise CommandError(f"database unreachable: {type(exc).__name__}") from exc
         if deploy:  # with the database: no login may still take the demo's password
             call_command("check", deploy=True, fail_level="WARNING", databases=["default"], stdout=self.stdout,
