@@ -111,3 +111,43 @@ def test_a_handler_reclassifies_an_intake_case_assigns_it_writes_with_a_file_and
     assert page.locator("[data-field=outcome]").inner_text() == "resolved"
     case = Case.objects.get(pk=case.pk)
     assert case.case_type.name == "Wage claim" and case.handler == colleague and case.outcome == "resolved"
+
+
+def test_the_owner_edits_the_process_as_a_table_and_sees_the_real_flow_on_its_map(live_server, page, world,
+                                                                                   accessible):
+    from tillit.cases.services import transition_case
+
+    ctype = factories.case_type(world.a.branch, name="Found cat")
+    cases = [factories.case(world.a, case_type=ctype) for _i in range(4)]
+    for case in cases:
+        transition_case(case, "start", actor=world.admin)
+    for case in cases[:2]:
+        transition_case(case, "wait", actor=world.admin)
+    transition_case(cases[0], "resume", actor=world.admin)
+
+    login(page, live_server, world.admin)
+    page.goto(f"{live_server.url}/cases/types/{ctype.pk}/")
+    counts = {row.get_attribute("data-move"): row.locator("[data-count]").inner_text()
+              for row in page.locator("tr[data-move]").all()}
+    assert counts == {"start": "4", "wait": "2", "resume": "1", "close": "0", "reopen": "0"}
+    assert page.locator("figure.process-map svg g.state").count() == 4
+    assert page.locator("figure.process-map g.move.never").count() == 2  # close and reopen: never taken
+    assert "Close · 0" in page.locator("figure.process-map").inner_text()
+    accessible(page)
+
+    page.click("text=Change the process")
+    row = page.locator("table.rows").first.locator("tbody tr").nth(4)  # the first empty row of the states
+    row.locator("input[name$=code]").fill("lost")
+    row.locator("input[name$=-name]").fill("Lost for good")
+    row.locator("select[name$=category]").select_option("closed")
+    move = page.locator("table.rows").nth(1).locator("tbody tr").nth(5)
+    move.locator("input[name$=code]").fill("give_up")
+    move.locator("input[name$=-label]").fill("Give up")
+    move.locator("input[name$=from_state]").fill("waiting")
+    move.locator("input[name$=to_state]").fill("lost")
+    accessible(page)
+    page.click("button:has-text('Publish a new version')")
+    page.wait_for_url(f"{live_server.url}/cases/types/{ctype.pk}/")
+    assert "process version 2" in page.locator("h1").inner_text()
+    assert page.locator("figure.process-map svg g.state").count() == 5
+    assert page.locator("tr[data-move=give_up] [data-count]").inner_text() == "0"

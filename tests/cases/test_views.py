@@ -1,8 +1,11 @@
+import re
+
 import pytest
 from django.urls import reverse
 
 from tests import factories
 from tillit.cases.models import Case
+from tillit.core.services import grant_access
 
 pytestmark = pytest.mark.django_db
 
@@ -90,32 +93,85 @@ def test_bulk_assign_takes_the_ticked_cases_in_scope_only(client, world):
     assert handlers["A1"] is None and handlers[theirs.title] is None
 
 
+def _rows(prefix: str, rows: list[dict], initial: int) -> dict:
+    """A process table as the browser posts it."""
+    data = {f"{prefix}-TOTAL_FORMS": str(len(rows)), f"{prefix}-INITIAL_FORMS": str(initial),
+            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            data[f"{prefix}-{i}-{key}"] = value
+    return data
+
+
 def test_the_system_owner_defines_a_case_type_and_publishes_a_new_process_version(client, world):
     from tillit.cases.models import CaseType
 
     client.force_login(world.a.staff)
     assert client.get(reverse("case_types")).status_code == 404  # a case handler does not configure
     client.force_login(world.admin)
-    states = "new | Ny | new | 2\nopen | Under behandling | in_progress | 10\ndone | Ferdig | closed"
-    transitions = "start | Start | new | open\nfinish | Ferdig | open | done | admin, case_handler"
-    bad = client.post(reverse("case_type_new"), {"name": "Stray cat", "default_unit": world.a.branch.pk,
-                                                 "states": "new | Ny | nonsense", "transitions": transitions})
-    assert bad.status_code == 200 and "nonsense" in bad.content.decode()
-    assert not CaseType.objects.filter(name="Stray cat").exists()
+    bad = client.post(reverse("case_type_new"), {"name": "", "default_unit": world.a.branch.pk})
+    assert bad.status_code == 422 and not CaseType.objects.exists()
     response = client.post(reverse("case_type_new"), {"name": "Stray cat", "default_unit": world.a.branch.pk,
-                                                      "subject_can_see": "on", "states": states,
-                                                      "transitions": transitions})
+                                                      "subject_can_see": "on"})
     ctype = CaseType.objects.get(name="Stray cat")
-    assert response.status_code == 302 and ctype.process.version == 1
-    assert [t.roles for t in ctype.process.transitions.all()] == [[], ["admin", "case_handler"]]
+    assert response.status_code == 302 and response.url == reverse("case_type_process", args=[ctype.pk])
+    assert [s.code for s in ctype.process.states.all()] == ["new", "in_progress", "closed"]
     case = factories.case(world.a, case_type=ctype)
-    page = client.get(reverse("case_type", args=[ctype.pk]))
-    assert "start | Start | new | open" in page.content.decode()
-    client.post(reverse("case_type", args=[ctype.pk]), {"states": states + "\nlost | Bortkommen | closed",
-                                                        "transitions": transitions})
+    editor = client.get(reverse("case_type_process", args=[ctype.pk])).content.decode()
+    assert 'value="in_progress"' in editor and 'name="state-0-name_sv"' in editor
+    states = [{"code": "new", "name": "Ny", "category": "new", "deadline_days": "2", "name_sv": "Ny"},
+              {"code": "in_progress", "name": "Under behandling", "category": "in_progress"},
+              {"code": "closed", "name": "Ferdig", "category": "closed"},
+              {"code": "lost", "name": "Bortkommen", "category": "closed"}]
+    moves = [{"code": "start", "label": "Start", "from_state": "new", "to_state": "in_progress"},
+             {"code": "close", "label": "Avslutt", "from_state": "in_progress", "to_state": "closed",
+              "roles": ["admin", "case_handler"]},
+             {"code": "lose", "label": "Mistet", "from_state": "in_progress", "to_state": "nowhere"}]
+    wrong = client.post(reverse("case_type_process", args=[ctype.pk]),
+                        _rows("state", states, 3) | _rows("move", moves, 2))
+    assert wrong.status_code == 422 and "Mistet" in wrong.content.decode()  # the unknown state is named
+    ctype.refresh_from_db()
+    assert ctype.process.version == 1
+    moves[2]["to_state"] = "lost"
+    client.post(reverse("case_type_process", args=[ctype.pk]), _rows("state", states, 3) | _rows("move", moves, 2))
     ctype.refresh_from_db()
     case.refresh_from_db()
     assert ctype.process.version == 2 and case.process.version == 1
+    process = ctype.process
+    assert [s.code for s in process.states.all()] == ["new", "in_progress", "closed", "lost"]
+    assert process.states.get(code="new").translations == {"sv": "Ny"}
+    assert process.transitions.get(code="close").roles == ["admin", "case_handler"]
+    states[3]["DELETE"] = "on"
+    moves[2]["DELETE"] = "on"
+    client.post(reverse("case_type_process", args=[ctype.pk]), _rows("state", states, 4) | _rows("move", moves, 3))
+    ctype.refresh_from_db()
+    assert ctype.process.version == 3 and not ctype.process.states.filter(code="lost").exists()
+
+
+def test_the_process_map_shows_how_the_cases_really_moved(client, world):
+    from tillit.cases import services
+
+    ctype = factories.case_type(world.a.branch, name="Flow")
+    taken = [factories.case(world.a, case_type=ctype) for _i in range(3)]
+    for case in taken:
+        services.transition_case(case, "start", actor=world.admin)
+    services.transition_case(taken[0], "wait", actor=world.admin)
+    services.transition_case(taken[0], "resume", actor=world.admin)
+    services.transition_case(taken[0], "close", actor=world.admin)
+    services.transition_case(taken[0], "reopen", actor=world.admin)
+    hidden = factories.case(world.b, case_type=ctype, unit=world.b.branch)
+    services.transition_case(hidden, "start", actor=world.admin)
+    client.force_login(world.admin)
+    page = client.get(reverse("case_type", args=[ctype.pk])).content.decode()
+    counts = dict(re.findall(r'data-move="(\w+)".*?<td class="num" data-count>(\d+)</td>', page))
+    assert counts == {"start": "4", "wait": "1", "resume": "1", "close": "1", "reopen": "1"}
+    assert "<svg" in page and "1 case went back" in page
+    regional = factories.user()
+    grant_access(regional, "admin", "org", world.a.region, actor=None, channel="system")
+    client.force_login(regional)
+    page = client.get(reverse("case_type", args=[ctype.pk])).content.decode()
+    counts = dict(re.findall(r'data-move="(\w+)".*?<td class="num" data-count>(\d+)</td>', page))
+    assert counts["start"] == "3"  # only the cases the reader may see are counted
 
 
 def test_tags_are_set_on_the_case_page(client, world):

@@ -10,6 +10,7 @@ urlpatterns = [
     path("cases/types/", views.case_types, name="case_types"),
     path("cases/types/new/", views.case_type_new, name="case_type_new"),
     path("cases/types/<int:pk>/", views.case_type_detail, name="case_type"),
+    path("cases/types/<int:pk>/process/", views.case_type_process, name="case_type_process"),
     path("cases/types/<int:pk>/texts/", views.case_type_texts, name="case_type_texts"),
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("cases/<int:pk>/transition/", views.case_transition, name="case_transition"),

@@ -11,9 +11,18 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tillit.cases import services
-from tillit.cases.access import colleagues_for, may_edit_case, may_open_case, may_open_cases
-from tillit.cases.forms import NewCaseForm, NoteForm, TransferForm
+from tillit.cases import process_map, services
+from tillit.cases.access import colleagues_for, may_configure, may_edit_case, may_open_case, may_open_cases
+from tillit.cases.forms import (
+    CaseTypeForm,
+    NewCaseForm,
+    NoteForm,
+    StateRows,
+    TransferForm,
+    TransitionRows,
+    process_from_rows,
+    process_rows,
+)
 from tillit.cases.models import Case, CaseType, State
 from tillit.cases.panels import case_panels
 from tillit.cases.queues import QUEUES, configured_names, filter_cases
@@ -22,7 +31,7 @@ from tillit.core.errors import DomainError
 from tillit.core.forms import add_domain_errors
 from tillit.core.notify import mark_read
 from tillit.core.present import capped_count, url_maker
-from tillit.core.scopes import CONFIGURE, EDIT, VIEW, mark_shown, scope_for
+from tillit.core.scopes import CONFIGURE, EDIT, ROLES, VIEW, mark_shown, scope_for
 from tillit.core.text import as_id, as_page, as_version
 from tillit.registry.models import (
     OrgUnit,
@@ -385,7 +394,6 @@ def case_link(request, pk):
 @login_required
 def measure_page(request):
     """The unit's flow of work: opened, closed, backlog, lead and response times, time per state."""
-    import datetime
 
     from tillit.cases.measure import measure
     from tillit.cases.panels import MEASURE_PANELS
@@ -397,15 +405,7 @@ def measure_page(request):
     unit_id = request.GET.get("unit", "")
     unit = next((u for u in units if str(u.pk) == unit_id), units[0])
     today = timezone.localdate()
-    try:
-        end = datetime.date.fromisoformat(request.GET.get("to") or today.isoformat())
-        start = datetime.date.fromisoformat(request.GET.get("from") or (end - datetime.timedelta(weeks=12)).isoformat())
-    except ValueError:
-        messages.error(request, _("Dates are written YYYY-MM-DD."))
-        end, start = today, today - datetime.timedelta(weeks=12)
-    if start > end or (end - start).days > 3 * 366:
-        messages.error(request, _("Choose a period of at most three years, the start before the end."))
-        end, start = today, today - datetime.timedelta(weeks=12)
+    start, end = _period(request)
     # Counts over the unit's subtree only; the unit is one the user covers, and cases of a covered
     # subtree are exactly what visible_to lets an org-unit grant see, so no case of another scope
     # is counted (the crawl test checks this page too).
@@ -420,62 +420,98 @@ def measure_page(request):
 
 
 def _require_configure(request):
-    if scope_for(request.user, CONFIGURE).empty:
+    if not may_configure(request.user):
         raise Http404
 
 
 @login_required
 def case_types(request):
     _require_configure(request)
-    from tillit.cases.models import CaseType
-
     return render(request, "cases/case_types.html", {"types": CaseType.objects.select_related("default_unit")})
+
+
+def _first_process() -> tuple[list[dict], list[dict]]:
+    """A new case type's process until its editor changes it: new, in progress, closed."""
+    states = [{"code": "new", "name": _("New"), "category": State.Category.NEW, "deadline_days": 2},
+              {"code": "in_progress", "name": _("In progress"), "category": State.Category.IN_PROGRESS},
+              {"code": "closed", "name": _("Closed"), "category": State.Category.CLOSED}]
+    transitions = [{"code": "start", "label": _("Start"), "from": "new", "to": "in_progress"},
+                   {"code": "close", "label": _("Close the case"), "from": "in_progress", "to": "closed"}]
+    return states, transitions
 
 
 @login_required
 def case_type_new(request):
     _require_configure(request)
-    from tillit.cases.config import parse_states, parse_transitions
-    from tillit.cases.forms import CaseTypeForm
-    from tillit.core.scopes import CONFIGURE
-
     form = CaseTypeForm(request.POST or None, units=units_in_scope(request.user, CONFIGURE))
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
+        states, transitions = _first_process()
         try:
             ctype = services.create_case_type(
                 d["name"], description=d["description"], default_unit=d["default_unit"],
                 deadline_days=d["deadline_days"], subject_can_see=d["subject_can_see"], is_intake=d["is_intake"],
-                states=parse_states(d["states"]), transitions=parse_transitions(d["transitions"]), actor=request.user)
-            return redirect("case_type", pk=ctype.pk)
+                states=states, transitions=transitions, actor=request.user)
+            messages.success(request, _("The case type is made with a first process; shape it here."))
+            return redirect("case_type_process", pk=ctype.pk)
         except DomainError as exc:
             add_domain_errors(form, exc)
-    return render(request, "cases/case_type_form.html", {"form": form})
+    return render(request, "cases/case_type_form.html", {"form": form}, status=422 if form.errors else 200)
+
+
+def _period(request, weeks: int = 12) -> tuple[datetime.date, datetime.date]:
+    """The period asked for by `from` and `to` (YYYY-MM-DD), at most three years; the last `weeks` otherwise."""
+    today = timezone.localdate()
+    try:
+        end = datetime.date.fromisoformat(request.GET.get("to") or today.isoformat())
+        start = datetime.date.fromisoformat(request.GET.get("from") or (end - datetime.timedelta(weeks=weeks))
+                                            .isoformat())
+    except ValueError:
+        messages.error(request, _("Dates are written YYYY-MM-DD."))
+        return today - datetime.timedelta(weeks=weeks), today
+    if start > end or (end - start).days > 3 * 366:
+        messages.error(request, _("Choose a period of at most three years, the start before the end."))
+        return today - datetime.timedelta(weeks=weeks), today
+    return start, end
 
 
 @login_required
 def case_type_detail(request, pk):
-    """The current process of a case type, and publishing a new version of it."""
+    """The case type's process as a map, with the real flow of the period drawn on it."""
     _require_configure(request)
-    from tillit.cases.config import parse_states, parse_transitions, process_as_text
-    from tillit.cases.forms import ProcessForm
-    from tillit.cases.models import CaseType
-
     ctype = get_object_or_404(CaseType, pk=pk)
-    states, transitions = process_as_text(ctype.process)
-    form = ProcessForm(request.POST or None, initial={"states": states, "transitions": transitions})
-    if request.method == "POST" and form.is_valid():
+    start, end = _period(request)
+    drawn = process_map.flow(ctype.process, request.user, start, end)
+    role_names = {code: label for code, (label, _perms) in ROLES.items()}
+    for arrow in drawn.arrows:
+        arrow.role_names = [role_names.get(r, r) for r in arrow.roles]
+    return render(request, "cases/case_type.html", {
+        "case_type": ctype, "process": ctype.process, "map": drawn, "counted": True, "start": start, "end": end})
+
+
+@login_required
+def case_type_process(request, pk):
+    """The process as two tables, states and transitions; saving publishes a new version for new cases."""
+    _require_configure(request)
+    ctype = get_object_or_404(CaseType, pk=pk)
+    process = ctype.process
+    state_rows, transition_rows = process_rows(process)
+    states = StateRows(request.POST or None, initial=state_rows, prefix="state")
+    transitions = TransitionRows(request.POST or None, initial=transition_rows, prefix="move")
+    problems = {}
+    if request.method == "POST" and states.is_valid() and transitions.is_valid():
+        new_states, new_transitions = process_from_rows(states, transitions)
         try:
-            services.define_process(ctype, states=parse_states(form.cleaned_data["states"]),
-                                    transitions=parse_transitions(form.cleaned_data["transitions"]),
-                                    actor=request.user)
+            services.define_process(ctype, states=new_states, transitions=new_transitions, actor=request.user)
             messages.success(request, _("A new version of the process is in use for new cases; open cases keep "
                                         "theirs."))
             return redirect("case_type", pk=ctype.pk)
         except DomainError as exc:
-            add_domain_errors(form, exc)
-    return render(request, "cases/case_type_form.html", {"form": form, "case_type": ctype,
-                                                         "process": ctype.process})
+            problems = exc.field_errors or {"states": [exc.message]}
+    failed = request.method == "POST"
+    return render(request, "cases/case_type_process.html", {
+        "case_type": ctype, "process": process, "states": states, "transitions": transitions,
+        "problems": problems, "codes": [row["code"] for row in state_rows]}, status=422 if failed else 200)
 
 
 @login_required
