@@ -79,6 +79,7 @@ ROUTES = {
     "case_types": lambda s: [{}],
     "case_type_new": lambda s: [{}],
     "case_type": lambda s: [{"pk": s.case.case_type_id}],
+    "case_type_process": lambda s: [{"pk": s.case.case_type_id}],
     "documents": lambda s: [{}],
     "document_new": lambda s: [{}],
     "document": lambda s: [{"pk": s.document.pk}],

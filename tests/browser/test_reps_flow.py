@@ -132,3 +132,28 @@ def test_a_regional_rep_sees_a_workplace_that_lost_its_rep_and_one_that_never_ha
     assert lone.name in lacking and world.a.workplace.name in lost
     assert world.a.rep_person.last_name in lost
     assert world.b.workplace.name not in page.locator("main").inner_text()
+
+
+def test_a_reps_typed_text_survives_choosing_a_template(live_server, page, world, accessible):
+    from tillit.messaging.models import MessageTemplate
+
+    MessageTemplate.objects.create(code="meeting", language="en", subject="Annual meeting", for_selection=True,
+                                   body="Welcome to the annual meeting, {{ first_name }}.")
+    _login(page, live_server, world.a.rep)
+    page.wait_for_url(f"{live_server.url}/reps/")
+    page.goto(f"{live_server.url}/messages/compose/?source=reps")
+    page.fill("#subject", "Club night")
+    page.fill("#body", "Pizza on Friday, {{ first_name }}.")
+    page.select_option("#template", label="Annual meeting")  # listed by its name, not its code
+    page.click("button:has-text('Fill in from the template')")
+    assert page.locator("#subject").input_value() == "Club night"
+    assert page.locator("#body").input_value() == "Pizza on Friday, {{ first_name }}."
+    assert "what you wrote is kept" in page.locator(".flash").inner_text()
+    page.fill("#subject", "")
+    page.fill("#body", "")
+    page.click("button:has-text('Fill in from the template')")
+    assert page.locator("#subject").input_value() == "Annual meeting"
+    page.fill("#body", page.locator("#body").input_value() + " Bring a friend.")
+    page.click("button:has-text('Preview')")
+    assert "Bring a friend." in page.locator("pre.preview").inner_text()
+    accessible(page)

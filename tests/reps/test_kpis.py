@@ -7,7 +7,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tillit.dues.models import DuesAccount
+from tillit.dues.models import DuesAccount, LedgerEntry
 from tillit.registry.models import (
     Employer,
     Employment,
@@ -59,6 +59,8 @@ def _build(world, people):
                 LeavePeriod.objects.create(employment=job, starts_on=leave[0], ends_on=_plus(leave[0], leave[1]))
         if p["owing"]:
             DuesAccount.objects.create(person=who, balance=100, uncovered_due_on=p["owing"])
+            LedgerEntry.objects.create(person=who, kind="charge", amount=100, method="invoice", source="run",
+                                       due_on=p["owing"])
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,

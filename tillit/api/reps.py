@@ -7,6 +7,7 @@ from typing import Literal
 from django.http import Http404
 from django.utils import timezone
 from ninja import Router, Schema
+from pydantic import Field
 
 from tillit.api.registry import Message, Page
 from tillit.api.types import PageNumber, PageSize
@@ -67,6 +68,7 @@ class MemberOut(Schema):
     email: str
     phone: str
     status: str
+    owed: str = Field(description="The member's own dues past due, in kroner as shown (empty: nothing owed)")
 
 
 class MemberPage(Page):
@@ -119,7 +121,8 @@ class TermOut(Schema):
 
 class CoverageOut(Schema):
     node: NodeOut
-    counted: bool
+    counted_on: datetime.date | None = Field(description="The day of the count the member figures come from (null: "
+                                                          "never counted; counted at the request)")
     minimum: int
     lacking: list[WorkplaceCount]
     lost: list[LostRep]
@@ -135,7 +138,8 @@ def coverage_view(request, node: NodeKey = ""):
     if not declaration.has_signed(request.user):
         raise Http404
     found = coverage.lists(request.user, found_node, limit=None)
-    return {"node": _node(found_node), "counted": found["counted"], "minimum": found["minimum"],
+    return {"node": _node(found_node), "counted_on": found["counted"].day if found["counted"] else None,
+            "minimum": found["minimum"],
             "lacking": [{"id": r["e"].pk, "name": r["e"].name, "members": r["members"]} for r in found["lacking"]],
             "lost": [{"id": r["e"].pk, "name": r["e"].name, "members": r["members"], "ended": r["ended"],
                       "held_by": str(r["who"]) if r["who"] else None} for r in found["lost"]],
@@ -196,17 +200,18 @@ class TreeRow(Schema):
 
 class TreeOut(Schema):
     node: NodeOut
-    counted: bool
+    counted_on: datetime.date | None = Field(description="The day of the count the figures come from (null: never "
+                                                          "counted, and the figures are null)")
     rows: list[TreeRow]
 
 
 @router.get("/reps/tree", response={200: TreeOut, 404: Message})
 def tree(request, node: NodeKey = ""):
     """The company tree under the node (a region: its workplaces) with members, members in work and reps (null
-    counts: today is not counted yet)."""
+    counts: never counted yet; otherwise as of `counted_on`)."""
     found = node_for(request.user, node or None)
     rows, counted = lists.tree(request.user, found, timezone.localdate())
-    return {"node": _node(found), "counted": counted, "rows": [
+    return {"node": _node(found), "counted_on": counted.day if counted else None, "rows": [
         {"key": r["key"], "name": r["e"].name, "kind": r["e"].kind, "depth": r["e"].depth, "members": r["members"],
          "in_work": r["in_work"], "reps": [_role(x) for x in r["reps"]]} for r in rows]}
 

@@ -3,7 +3,7 @@
 import datetime
 
 from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -69,6 +69,27 @@ def in_arrears_q(day: datetime.date, prefix: str = "") -> Q:
     """People whose oldest uncovered charge fell due more than the policy's months before `day`."""
     months = policy().arrears_months
     return Q(**{f"{prefix}dues_account__uncovered_due_on__lt": add_months(day.replace(day=1), -months)})
+
+
+def _own_entries(day: datetime.date):
+    """The entries that make up a member's own arrears on `day`: what they pay themselves (not collected by payroll
+    deduction) and fell due before the day, and every credit except an employer's return. A deduction the employer
+    has not reported yet is the employer's to settle, so it is not the member's arrears."""
+    return (LedgerEntry.objects.exclude(method=LedgerEntry.Method.DEDUCTION)
+            .exclude(source=LedgerEntry.Source.RETURN).filter(Q(amount__lt=0) | Q(amount__gt=0, due_on__lt=day)))
+
+
+def own_arrears_sum(day: datetime.date, ref: str = "person_id") -> Subquery:
+    """The member's own arrears (øre, may be ≤ 0: nothing owed) for the person `ref` names, as a subquery."""
+    return Subquery(_own_entries(day).filter(person_id=OuterRef(ref)).order_by().values("person_id")
+                    .annotate(total=Sum("amount")).values("total")[:1])
+
+
+def own_arrears(person_ids, day: datetime.date) -> dict[int, int]:
+    """{person id: øre} for those of `person_ids` who owe something of their own on `day`."""
+    sums = (_own_entries(day).filter(person_id__in=list(person_ids)).order_by().values("person_id")
+            .annotate(total=Sum("amount")).values_list("person_id", "total"))
+    return {pk: total for pk, total in sums if total and total > 0}
 
 
 def outstanding_amount(person: Person, day: datetime.date, entries=None) -> int:

@@ -26,7 +26,8 @@ from tillit.registry.validation import Errors, clean_line
 
 MERGE_FIELDS = {"first_name": gettext_lazy("first name"), "last_name": gettext_lazy("last name"),
                 "member_number": gettext_lazy("member number"), "workplace": gettext_lazy("workplace"),
-                "sender": gettext_lazy("the sender's name")}
+                "sender": gettext_lazy("the sender's name"),
+                "amount_owed": gettext_lazy("dues the member owes, in kroner")}
 MERGE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 CHUNK = 100
 SMS_MAX = 612  # four text message parts
@@ -59,20 +60,48 @@ def template_variants(code: str) -> dict[str, MessageTemplate]:
     return {t.language: t for t in selection_templates().filter(code=code)}
 
 
+def template_choices(language: str) -> list[tuple[str, str]]:
+    """The selection templates as (code, name) for a menu: each named by its subject in the reader's language (else
+    bokmål, else any)."""
+    names = {}
+    for t in selection_templates():
+        if t.language == language or t.code not in names or (t.language == "nb" and names[t.code][0] != language):
+            names[t.code] = (t.language, t.subject)
+    return sorted(((code, subject) for code, (_lang, subject) in names.items()), key=lambda kv: kv[1].lower())
+
+
+def filled_in(code: str, language: str) -> tuple[str, str]:
+    """A template's subject and text in the writer's language, to edit before sending."""
+    variants = template_variants(code[:40])
+    if not variants:
+        raise InvalidInput(_("No such template."), field_errors={"template": [_("No such template.")]})
+    chosen = variants.get(language) or variants.get("nb") or next(iter(variants.values()))
+    return chosen.subject, chosen.body
+
+
+def _normal(text) -> str:
+    return (text or "").replace("\r\n", "\n").strip()
+
+
 def clean_draft(data: dict, *, channel_required: bool = True) -> dict:
-    """The message as written on the compose page: channel, and a template code or a subject and body."""
+    """The message as written on the compose page: channel, subject and text. A template chosen and left as it was
+    filled in goes out as the template (each recipient gets its variant in their language; a statutory notice
+    stays one); once its subject or text is edited, what was written goes to everyone. With a template and nothing
+    written, the template goes as it is."""
     errors = Errors()
     channel = (data.get("channel") or "email").strip()
     if channel not in Mailing.Channel.values:
         errors.add("channel", _("Choose email or text message."))
     code = (data.get("template") or "").strip()
     out = {"channel": channel, "template": None, "subject": "", "body": "", "variants": {}}
-    if code:
-        variants = template_variants(code[:40])
-        if not variants:
-            errors.add("template", _("No such template."))
+    variants = template_variants(code[:40]) if code else {}
+    if code and not variants:
+        errors.add("template", _("No such template."))
+    written = (_normal(data.get("subject")), _normal(data.get("body")))
+    untouched = written == ("", "") or any(written == (_normal(t.subject), _normal(t.body)) for t in variants.values())
+    if variants and untouched:
         out["template"], out["variants"] = code, variants
-    else:
+    elif not (code and not variants):
         limit = SMS_MAX if channel == Mailing.Channel.SMS else 20_000
         if channel == Mailing.Channel.EMAIL:
             out["subject"] = clean_line(data.get("subject"), "subject", errors, max_length=200, required=True)

@@ -18,6 +18,8 @@ from tillit.core import audit
 from tillit.core.errors import DomainError, InvalidInput
 from tillit.core.scopes import CONFIGURE, EDIT, organisation_wide
 from tillit.core.text import as_page
+from tillit.dues.invoices import kroner
+from tillit.dues.ledger import own_arrears
 from tillit.messaging import mailings
 from tillit.messaging.access import may_message_people
 from tillit.messaging.models import Mailing, MessageTemplate, Recipient
@@ -39,11 +41,13 @@ def _rows(people, numbers: dict, user) -> list[dict]:
     today = timezone.localdate()
     people = list(people)
     jobs = _workplaces([p.pk for p in people], today)
+    owed = own_arrears([p.pk for p in people], today)
     sender = " ".join(filter(None, [user.first_name, user.last_name])) or user.get_username()
     return [{"person_id": p.pk, "email": p.email, "phone": p.phone, "language": p.preferred_language,
              "name": f"{p.last_name}, {p.first_name}",
              "merge": {"first_name": p.first_name, "last_name": p.last_name, "member_number": numbers.get(p.pk, ""),
-                       "workplace": jobs.get(p.pk, ""), "sender": sender}} for p in people]
+                       "workplace": jobs.get(p.pk, ""), "sender": sender,
+                       "amount_owed": kroner(owed.get(p.pk, 0))}} for p in people]
 
 
 def selection_for(request) -> tuple[list[dict], dict, str]:
@@ -102,11 +106,13 @@ def compose(request):
         return render(request, "messaging/compose.html", {"errors": exc.lines(), "rows": [], "back": ""}, status=400)
     data = request.POST if request.method == "POST" else {}
     context = {"rows": rows[:LIMIT], "count": len(rows), "too_many": len(rows) > LIMIT, "back": back,
-               "templates": sorted({t.code for t in mailings.selection_templates()}),
+               "templates": mailings.template_choices(request.LANGUAGE_CODE),
                "merge_fields": mailings.MERGE_FIELDS, "data": data, "errors": [], "field_errors": {},
                "with_email": sum(1 for r in rows if r["email"]), "with_phone": sum(1 for r in rows if r["phone"])}
     if request.method == "POST":
         action = request.POST.get("action", "preview")
+        if action == "fill":
+            return _fill_in(request, context)
         try:
             draft = mailings.clean_draft(request.POST)
             base_url = settings.TILLIT_PUBLIC_URL  # links in mail: the configured site, never the request's Host
@@ -142,6 +148,24 @@ def compose(request):
         except DomainError as exc:
             context["errors"], context["field_errors"] = exc.lines(), exc.field_errors
             return render(request, "messaging/compose.html", context, status=422)
+    return render(request, "messaging/compose.html", context)
+
+
+def _fill_in(request, context):
+    """Put the chosen template's subject and text in the fields to edit, only where nothing is written yet: what
+    the writer typed is never replaced."""
+    data = request.POST.copy()
+    try:
+        subject, body = mailings.filled_in(data.get("template", ""), request.LANGUAGE_CODE)
+    except InvalidInput as exc:
+        context["errors"], context["field_errors"] = exc.lines(), exc.field_errors
+        return render(request, "messaging/compose.html", context, status=422)
+    if data.get("subject", "").strip() or data.get("body", "").strip():
+        flash.warning(request, _("The template was not filled in: the subject or the message already has text, and "
+                                 "what you wrote is kept. Empty both to use the template."))
+    else:
+        data["subject"], data["body"] = subject, body
+    context["data"] = data
     return render(request, "messaging/compose.html", context)
 
 

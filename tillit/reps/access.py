@@ -6,7 +6,7 @@ import dataclasses
 from django.http import Http404
 
 from tillit.core.memo import per_request
-from tillit.core.scopes import REP_ROLES, active_grants, held_roles
+from tillit.core.scopes import REP_ROLES, ROLES, VIEW, active_grants, held_roles
 from tillit.registry.models import Employer, OrgUnit
 
 TREES = {"org": OrgUnit, "employer": Employer}
@@ -44,16 +44,33 @@ def _read_rep_nodes(user) -> list[Node]:
     return nodes
 
 
+def staff_nodes(user) -> list[Node]:
+    """The org units of the user's own staff grants (not a rep's, not a payroll office's) that open people: the
+    organisation's staff see the reps' coverage there, the national staff for the whole country."""
+    return per_request(("staff-nodes", user.pk), lambda: _read_staff_nodes(user))
+
+
+def _read_staff_nodes(user) -> list[Node]:
+    roles = [role for role, (_label, perms) in ROLES.items() if VIEW in perms and role not in REP_ROLES]
+    ids = active_grants(user).filter(role__in=roles, tree="org").values_list("node_id", flat=True)
+    return [Node("org", obj) for obj in OrgUnit.objects.filter(pk__in=list(ids)).order_by("path")]
+
+
+def coverage_nodes(user) -> list[Node]:
+    """Where the user may read the coverage of reps: their rep nodes, then their staff units."""
+    return rep_nodes(user) + [n for n in staff_nodes(user) if n not in rep_nodes(user)]
+
+
 def is_rep(user) -> bool:
     """Whether the user holds a current rep grant (no query: from the grants already read for the request). A
     superuser works in the staff UI."""
     return not getattr(user, "is_superuser", False) and bool(held_roles(user) & REP_ROLES)
 
 
-def node_for(user, key: str | None) -> Node:
-    """The node asked for (`org-3`, `employer-12`), if it is one of the user's rep nodes or lies under one;
-    without a key, the first of them. Anything else is a 404."""
-    nodes = rep_nodes(user)
+def node_for(user, key: str | None, nodes: list[Node] | None = None) -> Node:
+    """The node asked for (`org-3`, `employer-12`), if it is one of the user's rep nodes (or of `nodes`) or lies
+    under one; without a key, the first of them. Anything else is a 404."""
+    nodes = rep_nodes(user) if nodes is None else nodes
     if not nodes:
         raise Http404
     if not key:

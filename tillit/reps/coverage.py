@@ -53,9 +53,7 @@ def lists(user, node, today: datetime.date | None = None, *, limit: int | None =
     today = today or timezone.localdate()
     minimum = int(settings.TILLIT_REP_MINIMUM_MEMBERS)
     places = workplaces_under(node)
-    counts = dict(kpis.KpiDay.objects.filter(tree="employer", day=today, node_id__in=places.values("pk"))
-                  .values_list("node_id", "members"))
-    counted = kpis.KpiCount.objects.filter(day=today).exists()
+    counts, counted = kpis.workplace_members(places.values("pk"), today)
     has_rep = Exists(current_roles(today).filter(employer_id=OuterRef("pk")))
     with_members = [p for p, n in counts.items() if n > 0]
     rep_counts = dict(current_roles(today).filter(employer_id__in=with_members).values("employer_id")

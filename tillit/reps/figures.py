@@ -1,5 +1,7 @@
 """What the portal's pages and the API show for a node: the dashboard's figures and the rows of a member list."""
 
+from tillit.dues.invoices import kroner
+from tillit.dues.ledger import own_arrears
 from tillit.registry.models import Employment
 from tillit.reps import kpis
 
@@ -26,10 +28,12 @@ def describe(memberships, today):
             person_id__in=[m.person_id for m in memberships]).order_by("starts_on").values_list(
             "person_id", "workplace__name", "position"):
         jobs[person_id] = (workplace, position)
+    owed = own_arrears([m.person_id for m in memberships], today)
     out = []
     for m in memberships:
         workplace, position = jobs.get(m.person_id, ("", ""))
         out.append({"person_id": m.person_id, "name": f"{m.person.last_name}, {m.person.first_name}",
                     "member_number": m.member_number, "workplace": workplace, "position": position,
-                    "email": m.person.email, "phone": m.person.phone, "status": m.get_status_display()})
+                    "email": m.person.email, "phone": m.person.phone, "status": m.get_status_display(),
+                    "owed": kroner(owed[m.person_id]) if m.person_id in owed else ""})
     return out

@@ -11,12 +11,13 @@ import datetime
 from collections import defaultdict
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
 from tillit.core.services import hold
+from tillit.dues.ledger import own_arrears_sum
 from tillit.registry.models import (
     Employer,
     Employment,
@@ -38,6 +39,13 @@ def month_range(day: datetime.date, offset: int = 0) -> tuple[datetime.date, dat
     index = day.year * 12 + day.month - 1 + offset
     first = datetime.date(index // 12, index % 12 + 1, 1)
     return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
+
+
+def owing(memberships, day: datetime.date):
+    """The memberships whose member owes dues of their own on the day (dues.ledger.own_arrears_sum); only those
+    with a charge uncovered since before the day can, so the kept account narrows the sum to them."""
+    return (memberships.filter(person__dues_account__uncovered_due_on__lt=day)
+            .annotate(owed=own_arrears_sum(day)).filter(owed__gt=0))
 
 
 def members(tree: str, node, day: datetime.date, kpi: str = "members"):
@@ -66,7 +74,7 @@ def members(tree: str, node, day: datetime.date, kpi: str = "members"):
     if kpi == "new_this_month":
         return base.filter(joined_on__gte=month_range(day)[0])
     if kpi == "outstanding":
-        return base.filter(person__dues_account__uncovered_due_on__lt=day)
+        return owing(base, day)
     raise ValueError(kpi)
 
 
@@ -107,10 +115,9 @@ def count_day(day: datetime.date, *, progress=None) -> dict[tuple[str, str], dic
             jobs[person_id].append((pk, path))
         leave = set(LeavePeriod.objects.current_on(day).filter(
             employment_id__in=[j for js in jobs.values() for j, _p in js]).values_list("employment_id", flat=True))
-        owing = set(Membership.objects.filter(pk__in=ids, person__dues_account__uncovered_due_on__lt=day)
-                    .values_list("pk", flat=True))
+        owe = set(owing(Membership.objects.filter(pk__in=ids), day).values_list("pk", flat=True))
         for pk, person_id, branch_id, joined_on, notice_on, ends_on in batch:
-            flags = {"members": True, "exempt": pk in exempt, "outstanding": pk in owing,
+            flags = {"members": True, "exempt": pk in exempt, "outstanding": pk in owe,
                      "new_this_month": joined_on >= this_first,
                      "resigning_this_month": bool(notice_on and ends_on and this_first <= ends_on <= this_last),
                      "resigning_next_month": bool(notice_on and ends_on and next_first <= ends_on <= next_last)}
@@ -173,6 +180,24 @@ def recount(days: list[datetime.date] | None = None, *, progress=None, every_day
         if progress:
             progress(i, len(days))
     return kept
+
+
+def latest_count(today: datetime.date) -> KpiCount | None:
+    """The last day counted up to `today`: lists that read kept figures use it until today's count has run."""
+    return KpiCount.objects.filter(day__lte=today).order_by("-day").first()
+
+
+def workplace_members(workplace_ids, today: datetime.date) -> tuple[dict[int, int], KpiCount | None]:
+    """Members per workplace: from the last count (and which it was), or, where nothing was ever counted, counted
+    now in one grouped query."""
+    last = latest_count(today)
+    if last is not None:
+        return dict(KpiDay.objects.filter(tree="employer", day=last.day, node_id__in=workplace_ids)
+                    .values_list("node_id", "members")), last
+    rows = (Employment.objects.current_on(today).filter(workplace_id__in=workplace_ids, person_id__in=Membership
+                                                        .objects.member_on(today).values("person_id"))
+            .values("workplace_id").annotate(n=Count("person_id", distinct=True)).values_list("workplace_id", "n"))
+    return dict(rows), None
 
 
 def kept(tree: str, node_id: int, days: list[datetime.date]) -> dict[datetime.date, dict[str, int] | None]:

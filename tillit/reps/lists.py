@@ -9,22 +9,23 @@ from tillit.reps.coverage import current_roles
 
 
 def tree(user, node, today):
-    """The employer nodes under the node (or a region's workplaces) with members, members in work and reps (of
-    people the user may see); None for a count not made yet today."""
+    """The employer nodes under the node (or a region's workplaces), each with its level below the node, members
+    and members in work as last counted, and reps (of people the user may see); the count they come from (None:
+    never counted, the figures are None)."""
     if node.tree == "employer":
         below = Employer.objects.filter(path__startswith=node.path).order_by("path")
     else:
         below = Employer.objects.filter(kind=Employer.Kind.WORKPLACE, region__path__startswith=node.path).order_by(
             "name")
     below = list(below[:2000])
-    kept = {r.node_id: r for r in kpis.KpiDay.objects.filter(tree="employer", day=today,
+    counted = kpis.latest_count(today)
+    kept = {r.node_id: r for r in kpis.KpiDay.objects.filter(tree="employer", day=counted.day if counted else today,
                                                              node_id__in=[e.pk for e in below])}
-    counted = kpis.KpiCount.objects.filter(day=today).exists()
     reps = {}
     for role in current_roles(today, user).filter(employer__in=below).select_related("person", "role_type"):
         reps.setdefault(role.employer_id, []).append(role)
     depth = min((e.depth for e in below), default=1)
-    rows = [{"e": e, "indent": (e.depth - depth) * 1.5 if node.tree == "employer" else 0,
+    rows = [{"e": e, "level": min(e.depth - depth, 5) if node.tree == "employer" else 0,
              "members": kept[e.pk].members if e.pk in kept else (0 if counted else None),
              "in_work": kept[e.pk].in_work if e.pk in kept else (0 if counted else None),
              "reps": reps.get(e.pk, []), "key": f"employer-{e.pk}"} for e in below]

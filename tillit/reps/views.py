@@ -29,18 +29,19 @@ from tillit.registry.models import Employment, MembershipStatus, MembershipType,
 from tillit.registry.validation import Errors
 from tillit.reps import corrections, declaration, kpis, lists, selection
 from tillit.reps import coverage as coverage_lists
-from tillit.reps.access import node_for, rep_nodes
+from tillit.reps.access import coverage_nodes, node_for, rep_nodes
 from tillit.reps.figures import describe, figures
 from tillit.reps.models import Correction, EntitlementBand, SavedFilter
 
 PAGE = 50
 EXPORT_FIELDS = {"name": gettext_lazy("Name"), "member_number": gettext_lazy("Member number"),
                  "workplace": gettext_lazy("Workplace"), "position": gettext_lazy("Position"),
-                 "email": gettext_lazy("Email"), "phone": gettext_lazy("Phone"), "status": gettext_lazy("Status")}
+                 "email": gettext_lazy("Email"), "phone": gettext_lazy("Phone"), "status": gettext_lazy("Status"),
+                 "owed": gettext_lazy("Owed (kr)")}
 
 
 def _base(request, node, **extra):
-    return {"node": node, "nodes": rep_nodes(request.user), "today": timezone.localdate(), **extra}
+    return {"node": node, "nodes": rep_nodes(request.user), "today": timezone.localdate(), "rep_links": True, **extra}
 
 
 def signed_first(view):
@@ -117,7 +118,8 @@ def dashboard(request):
     chart = line_chart([d.strftime("%Y-%m") for d, _v in shown], [v for _d, v in shown],
                        title=_("Members at the end of each month")) if shown else ""
     return render(request, "reps/dashboard.html", _base(request, node, rows=rows, live=live, chart=chart,
-                                                         series=series, month_ago=month_ago, year_ago=year_ago))
+                                                         series=series, month_ago=month_ago, year_ago=year_ago,
+                                                         counted=None if live else kpis.latest_count(today)))
 
 
 def _listed(request):
@@ -250,23 +252,38 @@ def notices(request):
     return render(request, "reps/notices.html", _base(request, node, notices=shown))
 
 
+def _coverage_node(request):
+    """The node of a coverage page (a rep's, or a staff unit's); a rep signs the declaration before it opens."""
+    node = node_for(request.user, request.GET.get("node"), coverage_nodes(request.user))
+    if rep_nodes(request.user) and not declaration.has_signed(request.user):
+        return node, redirect(reverse("reps_declaration") + "?" + urlencode({"next": request.get_full_path()}))
+    return node, None
+
+
 @login_required
-@signed_first
 def coverage(request):
     """Workplaces with enough members and no rep, those that lost their rep within a year, terms ending soon, and
     the reps each workplace may elect against those it has."""
-    node = node_for(request.user, request.GET.get("node"))
-    return render(request, "reps/coverage.html", _base(request, node, **coverage_lists.lists(request.user, node),
-                                                        may_configure=organisation_wide(request.user, CONFIGURE),
-                                                        home=reverse("reps_home")))  # one reverse, not one a row
+    node, to_sign = _coverage_node(request)
+    if to_sign:
+        return to_sign
+    nodes = coverage_nodes(request.user)
+    as_rep = bool(rep_nodes(request.user))
+    # a workplace opens in the reps' portal for a rep, on the employer page for staff; one reverse, not one a row
+    return render(request, "reps/coverage.html", _base(
+        request, node, **coverage_lists.lists(request.user, node), nodes=nodes, rep_links=as_rep,
+        may_configure=organisation_wide(request.user, CONFIGURE),
+        home=reverse("reps_home") + "?node=employer-" if as_rep else reverse("employers"),
+        home_end="" if as_rep else "/"))
 
 
 @login_required
-@signed_first
 def coverage_export(request, which, fmt):
     if fmt not in ("csv", "xlsx") or which not in ("lacking", "lost", "ending", "entitlement"):
         raise Http404
-    node = node_for(request.user, request.GET.get("node"))
+    node, to_sign = _coverage_node(request)
+    if to_sign:
+        return to_sign
     header, rows = coverage_lists.rows_for_export(coverage_lists.lists(request.user, node, limit=None), which)
     return table_response(header, rows, fmt, f"{which}-{node.key}-{timezone.localdate().isoformat()}")
 

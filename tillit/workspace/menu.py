@@ -35,6 +35,7 @@ MENU = [
     (_("Organisation"), [
         ("org_units", _("Organisation"), lambda f: f["can_see_registry"] and not f["rep_only"]),
         ("employers", _("Employers"), lambda f: f["can_see_registry"] and not f["rep_only"]),
+        ("reps_coverage", _("Reps' coverage"), lambda f: f["staff_coverage"] and not f["is_rep"]),
         ("access_users", _("Users and access"), lambda f: f["can_manage_access"]),
     ]),
     (_("Settings"), [
