@@ -410,11 +410,14 @@ def measure_page(request):
     # subtree are exactly what visible_to lets an org-unit grant see, so no case of another scope
     # is counted (the crawl test checks this page too).
     flow = measure(unit, start, end, today=today)
+    names = {s.code: s.shown_name for s in State.objects.filter(code__in=list(flow.days_per_state)).order_by("pk")}
+    per_state = [(names.get(code, code), days) for code, days in flow.days_per_state.items()]
     labels = [w.strftime("%d.%m") for w in flow.weeks]
     chart = flow_chart(labels, flow.opened, flow.closed, flow.backlog, title=_("Cases per week"),
                        legend=(_("opened"), _("closed"), _("backlog")))
     return render(request, "cases/measure.html", {
-        "flow": flow, "chart": mark_safe(chart), "units": units, "unit": unit,  # built and escaped here
+        "flow": flow, "per_state": per_state, "units": units, "unit": unit,
+        "chart": mark_safe(chart),  # built and escaped here
         "start": start, "end": end, "opened_total": sum(flow.opened), "closed_total": sum(flow.closed),
         "panels": MEASURE_PANELS.render(request, (unit, start, end))})
 

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -59,10 +60,10 @@ def login_factor(request):
 
 
 class NewPasswordForm(forms.Form):
-    new_password1 = forms.CharField(label=_("New password"), strip=False, widget=forms.PasswordInput(
+    new_password1 = forms.CharField(label=gettext_lazy("New password"), strip=False, widget=forms.PasswordInput(
         attrs={"autocomplete": "new-password"}))
-    new_password2 = forms.CharField(label=_("The new password again"), strip=False, widget=forms.PasswordInput(
-        attrs={"autocomplete": "new-password"}))
+    new_password2 = forms.CharField(label=gettext_lazy("The new password again"), strip=False,
+                                    widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -191,7 +192,7 @@ def account_recovery_codes(request):
 
 
 class PasswordChangeForm(NewPasswordForm):
-    old_password = forms.CharField(label=_("Your present password"), strip=False, widget=forms.PasswordInput(
+    old_password = forms.CharField(label=gettext_lazy("Your present password"), strip=False, widget=forms.PasswordInput(
         attrs={"autocomplete": "current-password"}))
     field_order = ["old_password", "new_password1", "new_password2"]
 
@@ -227,8 +228,8 @@ def passkey_options(request):
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label=_("What it is for"), max_length=100)
-    days = forms.IntegerField(label=_("Valid for (days)"), min_value=1, initial=settings.TILLIT_TOKEN_DAYS)
+    name = forms.CharField(label=gettext_lazy("What it is for"), max_length=100)
+    days = forms.IntegerField(label=gettext_lazy("Valid for (days)"), min_value=1, initial=settings.TILLIT_TOKEN_DAYS)
 
     def clean_days(self):
         days = self.cleaned_data["days"]

@@ -195,6 +195,13 @@ def held_roles(user) -> set[str]:
     return {role for role, _tree, _path, _opens in _grant_rows(user)}
 
 
+def held_grants(user) -> set[tuple[str, str]]:
+    """(role, tree) of the user's current grants (from the grants kept for the request: no query)."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return set()
+    return {(role, tree) for role, tree, _path, _opens in _grant_rows(user)}
+
+
 def channel_for(user, default: str = "ui") -> str:
     """Edits by someone who may only correct (a rep) are recorded as channel "rep"."""
     return "rep" if scope_for(user, EDIT).empty and not scope_for(user, CORRECT).empty else default

@@ -6,9 +6,10 @@ import hashlib
 import json
 from collections import defaultdict
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, Subquery
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from tillit.core.bulk import insert_dicts
@@ -79,7 +80,13 @@ def _digest(unit_pk: int, org_number: str, period: datetime.date, lines: list, p
 
 def _make(period: datetime.date, unit_ids: list[int] | None, *, actor=None, progress=None) -> int:
     """The period's notice for each payroll office that has something to say and no notice yet. In batches
-    of offices, each one transaction; a notice already there is left as it was."""
+    of offices, each one transaction; a notice already there is left as it was. A notice is a document issued to
+    the employer: its reasons are written in the organisation's language, whoever starts it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _make_notices(period, unit_ids, actor=actor, progress=progress)
+
+
+def _make_notices(period: datetime.date, unit_ids: list[int] | None, *, actor=None, progress=None) -> int:
     asked = _asked_states(period, unit_ids)
     latest = _latest_before(period, unit_ids)
     units = set(asked) | {u for u, n in latest.items() if n.state}

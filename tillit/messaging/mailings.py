@@ -267,7 +267,9 @@ def progress(mailing: Mailing) -> dict:
     for row in Recipient.objects.filter(mailing=mailing).values("status").annotate(n=Count("pk")):
         counts[row["status"]] = row["n"]
     done = mailing.total - counts[Recipient.Status.QUEUED]
-    return {"counts": counts, "done": done, "total": mailing.total,
+    labels = dict(Recipient.Status.choices)
+    return {"counts": counts, "rows": [{"status": s, "label": labels[s], "n": n} for s, n in counts.items()],
+            "done": done, "total": mailing.total,
             "percent": round(100 * done / mailing.total) if mailing.total else 100}
 
 

@@ -305,6 +305,7 @@ def grants_of(user) -> list[Grant]:
     for grant in grants:
         grant.node = nodes[grant.tree].get(grant.node_id)
         grant.current = grant.pk in active
+        grant.role_label = ROLES[grant.role][0] if grant.role in ROLES else grant.role
     return sorted(grants, key=lambda g: not g.current)
 
 

@@ -153,7 +153,7 @@ def _person_context(request, person):
         "person_id", "starts_on", "ends_on", "role_type__name", "role_type__translations", "org_unit__name",
         "employer__name").order_by("-starts_on"))
     history = list(AuditEntry.objects.filter(person_id=person.pk).select_related("actor").only(
-        "at", "actor__username", "channel", "action", "changes")[:HISTORY_SHOWN + 1])
+        "at", "actor__username", "channel", "action", "object_type", "changes")[:HISTORY_SHOWN + 1])
     may_see_log = may(request.user, VIEW_ACCESS_LOG, person)
     looked = list(access_log_for(person.pk, limit=HISTORY_SHOWN)) if may_see_log else None
     return {

@@ -6,7 +6,7 @@ import dataclasses
 from django.http import Http404
 
 from tillit.core.memo import per_request
-from tillit.core.scopes import REP_ROLES, ROLES, VIEW, active_grants, held_roles
+from tillit.core.scopes import REP_ROLES, ROLES, VIEW, active_grants, held_grants, held_roles
 from tillit.registry.models import Employer, OrgUnit
 
 TREES = {"org": OrgUnit, "employer": Employer}
@@ -50,10 +50,22 @@ def staff_nodes(user) -> list[Node]:
     return per_request(("staff-nodes", user.pk), lambda: _read_staff_nodes(user))
 
 
+STAFF_ROLES = {role for role, (_label, perms) in ROLES.items() if VIEW in perms and role not in REP_ROLES}
+
+
 def _read_staff_nodes(user) -> list[Node]:
-    roles = [role for role, (_label, perms) in ROLES.items() if VIEW in perms and role not in REP_ROLES]
-    ids = active_grants(user).filter(role__in=roles, tree="org").values_list("node_id", flat=True)
-    return [Node("org", obj) for obj in OrgUnit.objects.filter(pk__in=list(ids)).order_by("path")]
+    if user.is_superuser:
+        units = OrgUnit.objects.get_root_nodes()
+    else:
+        ids = active_grants(user).filter(role__in=STAFF_ROLES, tree="org").values_list("node_id", flat=True)
+        units = OrgUnit.objects.filter(pk__in=list(ids)).order_by("path")
+    return [Node("org", obj) for obj in units]
+
+
+def has_staff_nodes(user) -> bool:
+    """Whether `staff_nodes` finds any, from the grants already read for the request (no query)."""
+    return bool(getattr(user, "is_superuser", False) or
+                any(tree == "org" and role in STAFF_ROLES for role, tree in held_grants(user)))
 
 
 def coverage_nodes(user) -> list[Node]:

@@ -1,7 +1,7 @@
 from tillit.core.notify import unread_count
 from tillit.core.scopes import CONFIGURE, DUES, EDIT, IMPORT, MERGE, VIEW, VIEW_NOTICES, organisation_wide, scope_for
 from tillit.registry.access import manages_anyone
-from tillit.reps.access import is_rep, staff_nodes
+from tillit.reps.access import has_staff_nodes, is_rep
 from tillit.workspace.menu import menu
 
 
@@ -23,7 +23,7 @@ def navigation(request):
             "can_see_registry": not view.empty,
             "can_dues": not scope_for(user, DUES).empty,
             "can_see_notices": not scope_for(user, VIEW_NOTICES).empty,
-            "is_rep": is_rep(user), "staff_coverage": bool(staff_nodes(user)),
+            "is_rep": is_rep(user), "staff_coverage": has_staff_nodes(user),
             "rep_only": scope_for(user, VIEW).via_rep_only,
             "can_write_declaration": organisation_wide(user, CONFIGURE),
             # member service (an edit grant not only a rep's): the reps' corrections queue, messages to a list
