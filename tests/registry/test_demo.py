@@ -40,6 +40,35 @@ def test_demo_data_covers_what_users_meet():
     assert Grant.objects.filter(user__username="rep", source__startswith="registry.role:").exists()
     assert Membership.objects.resigning_in_month(today.year, today.month).exists() or \
         Membership.objects.filter(status="resigning", ends_on__gt=today).exists()
+    _routes_reach_a_demo_login()
+
+
+def _routes_reach_a_demo_login():
+    """Intake lands where the demo handler works; the municipality's services in its own departments, worked by its
+    own handler; a member's booking goes to their branch."""
+    from django.contrib.auth import get_user_model
+
+    from tillit.cases.models import Case, CaseType
+    from tillit.cases.services import open_case
+    from tillit.portal.services import home_unit
+    from tillit.registry.models import OrgUnit
+
+    users = get_user_model().objects
+    handler, municipal = users.get(username="handler"), users.get(username="kommun")
+    intake = CaseType.objects.get(is_intake=True)
+    assert intake.default_unit.name == "Medlemsservice"
+    mail = open_case(intake, title="Et spørsmål på e-post", actor=None, channel="system", body="")
+    assert Case.objects.visible_to(handler).filter(pk=mail.pk).exists()
+    cats = CaseType.objects.get(name="Anmäl en hittekatt")
+    assert cats.default_unit.name == "Miljö- och hälsoskyddsförvaltningen"
+    assert OrgUnit.objects.get(path=cats.default_unit.path[:OrgUnit.steplen]).name == "Strömstads kommun"
+    found = Case.objects.filter(case_type=cats)
+    assert found.exists() and set(found.values_list("responsible_unit", flat=True)) == {cats.default_unit.pk}
+    assert Case.objects.visible_to(municipal).filter(case_type=cats).count() == found.count()
+    assert not Case.objects.visible_to(municipal).filter(case_type__name="Medlemsspørsmål").exists()
+    legal = CaseType.objects.get(name="Juridisk bistand")
+    member = Membership.objects.member_on(datetime.date.today()).filter(branch__country="NO").first().person
+    assert home_unit(legal, member) == member.memberships.order_by("-joined_on").first().branch
 
 
 def test_demo_data_goes_only_into_an_empty_registry():

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from tillit.cases import services
 from tillit.cases.models import CaseType
+from tillit.registry.demo import DEMO_LOGINS
 from tillit.registry.models import OrgUnit, Person
 
 HANDLE = [
@@ -76,23 +77,73 @@ TITLES = ["Spørsmål om kontingent", "Oppsigelse", "Overtid ikke betalt", "Perm
           "Arbeidsmiljø", "Forsikring", "Turnusplan", "Attest", "Lön utbetalades inte", "Katt i trapphuset"]
 
 
+MUNICIPALITY = "Strömstads kommun"
+# The municipality's departments: (name, the case types of TYPES it handles)
+DEPARTMENTS = [("Kontaktcenter", ["Fråga från invånare", "Synpunkt / klagomål"]),
+               ("Miljö- och hälsoskyddsförvaltningen", ["Anmäl en hittekatt"]),
+               ("Socialförvaltningen", [])]
+LOGIN = ("kommun", "a case handler of Strömstads kommun: residents' questions, feedback and found cats")
+if LOGIN not in DEMO_LOGINS:
+    DEMO_LOGINS.append(LOGIN)
+
+
+def _municipality():
+    """A municipality beside the union, a tree of its own: its departments and a case handler over them."""
+    from django.contrib.auth import get_user_model
+
+    from tillit.core.services import grant_access
+    from tillit.registry.demo import DEMO_PASSWORD
+    from tillit.registry.services import create_org_unit
+
+    root = create_org_unit(MUNICIPALITY, "national", code="K1", country="SE", channel="system")
+    departments = {}
+    for name, type_names in DEPARTMENTS:
+        unit = create_org_unit(name, "department", parent=OrgUnit.objects.get(pk=root.pk), country="SE",
+                               channel="system")
+        departments.update(dict.fromkeys(type_names, unit))
+    users = get_user_model().objects
+    if not users.filter(username="kommun").exists():
+        login = users.create_user(username="kommun", password=DEMO_PASSWORD, first_name="Kim", last_name="Handläggare")
+        grant_access(login, "case_handler", "org", OrgUnit.objects.get(pk=root.pk), actor=None, channel="system")
+    root.support_contact = "Kontaktcenter, Strömstads kommun: 0526-190 00"
+    root.save(update_fields=["support_contact"])
+    return departments
+
+
+def _member_service(national):
+    """The union's member service: incoming email and members' questions are its work, and the demo handler's."""
+    from django.contrib.auth import get_user_model
+
+    from tillit.core.services import grant_access
+    from tillit.registry.services import create_org_unit
+
+    unit = create_org_unit("Medlemsservice", "department", parent=national, country=national.country,
+                           channel="system")
+    handler = get_user_model().objects.filter(username="handler").first()
+    if handler is not None:
+        grant_access(handler, "case_handler", "org", unit, actor=None, channel="system")
+    return unit
+
+
 def load_case_demo(*, members: int, seed: int = 1) -> None:
-    """Case types for both kinds of users, and a case for about one member in ten (at most 2000)."""
+    """Case types for both kinds of users (the union's and a municipality's, each in its own units), and a case
+    for about one member in ten (at most 2000)."""
     cases = min(2000, max(20, members // 10))
     rng = random.Random(seed)
     with transaction.atomic():
         national = OrgUnit.objects.filter(kind="national").order_by("pk").first()
         branches = list(OrgUnit.objects.filter(kind__in=["branch", "department"]).order_by("pk"))
+        departments = _municipality()
+        member_service = _member_service(OrgUnit.objects.get(pk=national.pk))
         types = []
-        swedish = [b for b in branches if b.country == "SE"] or branches
-        for i, (name, names, desc, states, flow, days, required, countries) in enumerate(TYPES):
-            unit = swedish[i % len(swedish)] if i >= 5 else national
+        for name, names, desc, states, flow, days, required, countries in TYPES:
+            unit = departments.get(name) or (member_service if name == "Medlemsspørsmål" else national)
             ctype = services.create_case_type(name, description=desc, default_unit=unit, states=states,
                                               transitions=flow, deadline_days=days, required_fields=required,
                                               channel="system")
             services.translate_case_type(ctype, {"type": names}, countries=countries, channel="system")
             types.append(ctype)
-        intake = services.create_case_type("Innkommende e-post", default_unit=national, states=HANDLE,
+        intake = services.create_case_type("Innkommende e-post", default_unit=member_service, states=HANDLE,
                                            transitions=HANDLE_FLOW, deadline_days=5,
                                            description="E-post som ikke er svar i en sak.", is_intake=True,
                                            channel="system")
@@ -101,7 +152,9 @@ def load_case_demo(*, members: int, seed: int = 1) -> None:
         people = list(Person.objects.order_by("pk").values_list("pk", flat=True)[:5000])
         for _ in range(cases):
             ctype: CaseType = rng.choice(types)
-            unit = rng.choice([b for b in branches if ctype.offered_in(b.country)] or branches)
+            in_municipality = ctype.name in departments
+            unit = ctype.default_unit if in_municipality else \
+                rng.choice([b for b in branches if ctype.offered_in(b.country)] or branches)
             subject = Person.objects.get(pk=rng.choice(people)) if people else None
             case = services.open_case(ctype, title=rng.choice(TITLES), subjects=[subject] if subject else [],
                                       unit=unit, actor=None, channel="system", body="")

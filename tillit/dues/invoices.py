@@ -17,6 +17,25 @@ def kroner(ore: int) -> str:
     return f"{sign}{whole:,}".replace(",", " ") + f",{cents:02d}"
 
 
+def payment_instructions(person, today) -> dict:
+    """How the member pays what is open: each unpaid invoice (what is left, KID, due date) with the account to pay
+    to, and the workplaces that deduct the dues from their pay."""
+    from django.db.models import F
+
+    from tillit.registry.models import Employment
+
+    invoices = [{"kid": i.kid, "left": kroner(i.amount - i.paid), "due_on": i.due_on, "overdue": i.due_on < today}
+                for i in Invoice.objects.filter(person=person, paid__lt=F("amount")).order_by("due_on", "pk")[:12]]
+    deducting = list(Employment.objects.current_on(today).filter(person=person, payroll_deduction=True)
+                     .values_list("workplace__name", flat=True))
+    return {"invoices": invoices, "account": format_account(policy().bank_account), "deducting": deducting}
+
+
+def format_account(number: str) -> str:
+    """A Norwegian account number as printed on a giro (1503.20.12345); any other as it is."""
+    return f"{number[:4]}.{number[4:6]}.{number[6:]}" if len(number) == 11 and number.isdigit() else number
+
+
 def _page(invoice: Invoice, account: str) -> dict:
     person, charge = invoice.person, invoice.charge
     reference_label = _("OCR reference") if person.country == "SE" else _("KID")

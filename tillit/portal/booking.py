@@ -17,6 +17,7 @@ from tillit.cases.deadlines import is_business_day
 from tillit.cases.models import CaseEvent
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
 from tillit.portal.models import Booking, Service
+from tillit.portal.services import home_unit
 
 
 def _country(service: Service) -> str:
@@ -78,7 +79,7 @@ def book(service: Service, *, person, at: datetime.datetime, user, note: str = "
     local = timezone.localtime(at)
     case = case_services.open_case(service.case_type, title=_("Booking %(day)s %(time)s") % {
         "day": local.date().isoformat(), "time": local.strftime("%H:%M")}, actor=user, channel="portal",
-        subjects=[person], body=(note or "").strip()[:2000])
+        subjects=[person], body=(note or "").strip()[:2000], unit=home_unit(service.case_type, person))
     when = local.strftime("%Y-%m-%d %H:%M")
     case_services.update_case(case, {"due_on": local.date(), "reason": _("Booked for %(when)s") % {"when": when}},
                               actor=user, channel="portal")  # in the unit's queue for that day

@@ -41,7 +41,7 @@ SERVICES = [
                    "en": "Dues, insurance, joining and leaving."}},
      [TITLE, {"key": "question", "kind": "long", "required": True,
               "labels": {"nb": "Spørsmålet ditt", "sv": "Din fråga", "en": "Your question"}}]),
-    ("Fråga från invånare", "members", {
+    ("Juridisk bistand", "members", {
         "titles": {"nb": "Bestill en samtale", "sv": "Boka ett samtal", "en": "Book a talk"},
         "intros": {"nb": "Velg en tid for en samtale med en rådgiver (30 minutter).",
                    "sv": "Välj en tid för ett samtal med en rådgivare (30 minuter).",

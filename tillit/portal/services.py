@@ -24,7 +24,7 @@ from tillit.portal.access import may_log_in_by_link
 from tillit.portal.models import Answer, Consent, FormField, LoginLink, PendingRequest, Rating, Service, in_language
 from tillit.registry import fields as person_fields
 from tillit.registry.identity import parse_national_id
-from tillit.registry.models import Person
+from tillit.registry.models import OrgUnit, Person
 from tillit.registry.validation import Errors, clean_line, parse_date
 
 LINK_MINUTES = 15
@@ -118,6 +118,20 @@ def clean_answers(service: Service, post, files, language: str) -> tuple[list[di
 def _title(service: Service, answers: list[dict], language: str) -> str:
     first = next((a["value"] for a in answers if a["key"] == "title" and a["value"]), "")
     return (first or service.title(language))[:200]
+
+
+def home_unit(case_type: CaseType, person: Person):
+    """Where a person's booking goes: the branch of their membership in force, when it belongs to the case type's
+    organisation (under the same root as the type's unit) and the type is offered in the branch's country, so a
+    member meets someone near them; otherwise None, the type's own unit (a municipality's department for its
+    residents)."""
+    default = case_type.default_unit
+    membership = (person.memberships.member_on(timezone.localdate()).select_related("branch")
+                  .order_by("-joined_on").first())
+    if membership and default and membership.branch.path[:OrgUnit.steplen] == default.path[:OrgUnit.steplen] \
+            and case_type.offered_in(membership.branch.country):
+        return membership.branch
+    return None
 
 
 @transaction.atomic

@@ -154,11 +154,12 @@ def _me_context(person):
                 .exclude(person=person).select_related("person", "role_type", "employer"))
     balance = None
     if person.dues_entries.exists():
-        from tillit.dues.invoices import kroner
+        from tillit.dues.invoices import kroner, payment_instructions
         from tillit.dues.ledger import statement
 
         account = statement(person, today)
-        balance = {"outstanding": kroner(account["outstanding"]), "in_arrears": account["in_arrears"]}
+        balance = {"outstanding": kroner(account["outstanding"]), "in_arrears": account["in_arrears"],
+                   **payment_instructions(person, today)}
     return {"person": person, "phone": format_phone(person.phone), "memberships": memberships, "jobs": jobs,
             "reps": reps, "balance": balance, "consents": services.consents_of(person),
             "consent_kinds": Consent.Kind.choices, "languages": settings.LANGUAGES,

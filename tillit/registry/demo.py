@@ -37,7 +37,8 @@ DEMO_LOGINS = []
 EXEMPT_REASONS = ["parental leave", "unemployed", "sick leave"]
 DEMO_PASSWORD = "tillit-demo"
 # The registry's own demo logins (username, what it shows); other apps add theirs to DEMO_LOGINS.
-LOGINS = [("admin", "system owner, sees everything"), ("handler", "case handler, one region"),
+LOGINS = [("admin", "system owner, sees everything"),
+          ("handler", "case handler, one region and member service (incoming email, members' questions)"),
           ("rep", "workplace rep, one workplace"), ("regional", "regional rep, one region"),
           ("localadmin", "local administrator, one region: users and access"),
           ("member", "a member, no staff access")]
@@ -211,7 +212,8 @@ def load_demo(*, members: int, seed: int, progress: Callable[[str], None] = lamb
         extension(members=members, seed=seed)
         progress(extension.__module__)
     demo_factors()
-    for unit in OrgUnit.objects.filter(kind__in=["national", "region"]):  # whom a locked-out login asks
+    # whom a locked-out login asks (a unit that names its own, as the municipality does, keeps it)
+    for unit in OrgUnit.objects.filter(kind__in=["national", "region"], support_contact=""):
         unit.support_contact = (f"Medlemsservice / Member service, {unit.name}: 815 00 000, medlem@tillit.example"
                                 if unit.kind == "national" else f"{unit.name}: 815 00 {unit.pk:03d}")
         unit.save(update_fields=["support_contact"])
