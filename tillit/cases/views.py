@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from tillit.cases import process_map, services
 from tillit.cases.access import colleagues_for, may_configure, may_edit_case, may_open_case, may_open_cases
+from tillit.cases.bulk import apply
 from tillit.cases.forms import (
     CaseTypeForm,
     NewCaseForm,
@@ -23,23 +25,32 @@ from tillit.cases.forms import (
     process_from_rows,
     process_rows,
 )
+from tillit.cases.measure import measure
 from tillit.cases.models import Case, CaseType, State
-from tillit.cases.panels import case_panels
+from tillit.cases.panels import MEASURE_PANELS, case_panels
 from tillit.cases.queues import QUEUES, configured_names, filter_cases
 from tillit.core.audit import log_access_many
+from tillit.core.charts import flow_chart
 from tillit.core.errors import DomainError
 from tillit.core.forms import add_domain_errors
 from tillit.core.notify import mark_read
 from tillit.core.present import capped_count, url_maker
 from tillit.core.scopes import CONFIGURE, EDIT, ROLES, VIEW, mark_shown, scope_for
-from tillit.core.text import as_id, as_page, as_version
+from tillit.core.text import as_id, as_page, as_version, shown
+from tillit.documents.models import Document
+from tillit.documents.panels import case_document_titles
+from tillit.messaging.services import send_case_message
+from tillit.registry.identity import parse_national_id
 from tillit.registry.models import (
+    COUNTRIES,
     OrgUnit,
     Person,
     all_unit_options,
     unit_options,
     units_in_scope,
 )
+from tillit.registry.saved import views_for
+from tillit.registry.search import picked_employer, picked_label
 
 SORTS = {"due": ["due_on", "pk"], "-due": ["-due_on", "-pk"], "-priority": ["-priority", "due_on", "pk"],
          "opened": ["opened_at", "pk"], "-opened": ["-opened_at", "-pk"], "number": ["number"],
@@ -57,9 +68,6 @@ def get_case_for_user(request, pk, perm="view") -> Case:
 
 @login_required
 def queue(request):
-    from tillit.core.text import shown
-    from tillit.registry.saved import views_for
-    from tillit.registry.search import picked_employer, picked_label
 
     name = request.GET.get("queue", "unit")
     if name not in QUEUES:
@@ -87,15 +95,15 @@ def queue(request):
     type_names = {pk: shown(*names["types"][pk]) for pk in {row[3] for row in found} if pk in names["types"]}
     state_names = {pk: shown(*names["states"][pk]) for pk in {row[4] for row in found} if pk in names["states"]}
     about = {}  # whom each case is about: one query for the page, each person shown in the access log
-    shown = []
+    listed = []
     for case_id, person_id, first, last, login in Case.subjects.through.objects.filter(
             case_id__in=[row[0] for row in found[:PAGE]]).values_list(
             "case_id", "person_id", "person__first_name", "person__last_name", "person__user_id").order_by(
             "person__last_name"):
         about.setdefault(case_id, []).append(f"{first} {last}")
         if login != request.user.pk:  # the user's own record is not logged
-            shown.append(person_id)
-    log_access_many(request.user, "case.list", shown, channel="ui", detail={"queue": name}, own_left_out=True)
+            listed.append(person_id)
+    log_access_many(request.user, "case.list", listed, channel="ui", detail={"queue": name}, own_left_out=True)
     rows = [{"pk": pk, "url": case_url(pk), "number": number, "title": title, "type": type_names.get(type_id, ""),
              "state": state_names.get(state_id, ""), "unit": unit_names.get(unit_id, ""), "handler": handler or "–",
              "about": ", ".join(about.get(pk, [])), "due": due,
@@ -206,8 +214,6 @@ def _act(request, pk, action):
 @login_required
 def bulk_action(request):
     """An action on the ticked cases (cases.bulk): each case done, or named with why it was refused."""
-    from tillit.cases.bulk import apply
-
     ids = [i for i in map(as_id, request.POST.getlist("case")) if i]
     action = request.POST.get("action") or {"me": "assign_me", "none": "unassign"}.get(request.POST.get("to"), "")
     try:
@@ -271,8 +277,6 @@ def case_reclassify(request, pk):
 
 def _attachable(request, case) -> list[tuple[int, str]]:
     """(id, title) of the case's documents the user sees: what a message to the person may carry."""
-    from tillit.documents.panels import case_document_titles
-
     return case_document_titles(request, case)
 
 
@@ -287,8 +291,6 @@ def _other_types(user, case) -> list[tuple[int, str]]:
 def case_subjects(request, pk):
     """Add a person the case is about (by member number or national id, within the user's register), or remove
     one."""
-    from tillit.registry.identity import parse_national_id
-
     def change(case, v):
         people = list(case.subjects.all())
         if request.POST.get("remove"):
@@ -342,8 +344,6 @@ def case_note(request, pk):
 @require_POST
 @login_required
 def case_message(request, pk):
-    from tillit.documents.models import Document
-    from tillit.messaging.services import send_case_message
 
     def send(case, v):
         chosen = [Document(pk=pk) for pk in map(as_id, request.POST.getlist("document")) if pk]
@@ -395,9 +395,6 @@ def case_link(request, pk):
 def measure_page(request):
     """The unit's flow of work: opened, closed, backlog, lead and response times, time per state."""
 
-    from tillit.cases.measure import measure
-    from tillit.cases.panels import MEASURE_PANELS
-    from tillit.core.charts import flow_chart
 
     units = units_in_scope(request.user)
     if not units:
@@ -522,10 +519,7 @@ def case_type_texts(request, pk):
     """The case type's texts in every language (its name, its states, its transitions) and where it is
     offered; the text as written is shown where a translation is missing."""
     _require_configure(request)
-    from django.conf import settings
 
-    from tillit.cases.models import CaseType
-    from tillit.registry.models import COUNTRIES
 
     ctype = get_object_or_404(CaseType, pk=pk)
     process = ctype.process
