@@ -128,7 +128,7 @@ def main():
     from django.test import Client
 
     from tillit.cases.models import Case, CaseType
-    from tillit.messaging.services import ingest_email
+    from tillit.messaging.inbound import ingest_email
     from tillit.registry.demo import load_demo
     from tillit.registry.models import OrgUnit, Person
 

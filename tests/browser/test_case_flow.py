@@ -6,7 +6,7 @@ from django.core.management import call_command
 
 from tests import factories
 from tests.messaging.test_mail import _mail
-from tillit.messaging.services import ingest_email
+from tillit.messaging.inbound import ingest_email
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -72,7 +72,7 @@ def test_a_handler_reclassifies_an_intake_case_assigns_it_writes_with_a_file_and
     from tillit.cases.models import Case
     from tillit.core.services import grant_access
     from tillit.messaging.models import Message
-    from tillit.messaging.services import deliver_message
+    from tillit.messaging.outbox import deliver_message
 
     factories.case_type(world.a.branch, name="Intake", is_intake=True)
     factories.case_type(world.a.branch, name="Wage claim")

@@ -61,7 +61,7 @@ def test_on_redis_a_message_whose_task_was_lost_is_queued_again_by_the_sweep(tmp
             "body='b', created_at=timezone.now() - datetime.timedelta(minutes=30)); print(m.pk)")
     _tillit(env, "shell", "-c", made)
     assert not client.keys("rq:job:*")  # the lost task
-    swept = _tillit(env, "shell", "-c", "from tillit.messaging.services import requeue_stalled_round; "
+    swept = _tillit(env, "shell", "-c", "from tillit.messaging.outbox import requeue_stalled_round; "
                                         "print(requeue_stalled_round.call())")
     assert swept.splitlines()[-1] == "1" and client.keys("rq:job:*")
     client.flushdb()

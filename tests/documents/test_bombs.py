@@ -112,8 +112,8 @@ def test_the_worker_sends_a_login_link_within_seconds_while_files_from_outside_a
     from django.test import Client
 
     from tests.core.test_worker import _database_url, _wait
+    from tillit.messaging.inbound import ingest_email
     from tillit.messaging.models import Message
-    from tillit.messaging.services import ingest_email
     from tillit.portal.services import reply
 
     user, person = portal.members_users[0]

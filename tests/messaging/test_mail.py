@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from tests import factories
 from tillit.cases.models import Case, CaseEvent
-from tillit.messaging import services
+from tillit.messaging import inbound, outbox, services
 from tillit.messaging.models import Message, MessageTemplate
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def _deliver_queued():
     for message in Message.objects.filter(status=Message.Status.QUEUED):
-        services.deliver_message.call(message.pk)
+        outbox.deliver_message.call(message.pk)
 
 
 def test_a_message_to_the_subject_goes_out_over_smtp_and_shows_on_the_timeline(smtp, world,
@@ -42,11 +42,11 @@ def test_a_failed_send_is_retried_and_then_shown_as_failed(world, settings):
     settings.TILLIT_MAIL_MAX_ATTEMPTS = 2
     case = factories.case(world.a)
     message = services.send_case_message(case, body="Hello", actor=world.a.staff)
-    assert services.deliver_message.call(message.pk) == "retry"
+    assert outbox.deliver_message.call(message.pk) == "retry"
     from django_tasks_db.models import DBTaskResult
 
     assert DBTaskResult.objects.filter(run_after__isnull=False).exists()  # the retry waits in the queue
-    assert services.deliver_message.call(message.pk) == "failed"
+    assert outbox.deliver_message.call(message.pk) == "failed"
     message.refresh_from_db()
     assert message.status == "failed" and message.attempts == 2 and message.last_error
     assert case.events.filter(kind="message_out", data__status="failed").exists()
@@ -85,7 +85,7 @@ def intake(world):
 
 def test_a_reply_lands_on_its_case_with_its_attachment(world, intake):
     case = factories.case(world.a)
-    message = services.ingest_email(_mail(f"Re: [{case.number}] Your question", body="Here it is",
+    message = inbound.ingest_email(_mail(f"Re: [{case.number}] Your question", body="Here it is",
                                           attachment=b"%PDF-1.4 test"))
     assert message.case == case and not message.problem
     event = case.events.get(kind="message_in")
@@ -100,7 +100,7 @@ def test_a_reply_lands_on_its_case_with_its_attachment(world, intake):
 
 def test_attachments_the_document_rules_refuse_are_kept_with_the_message(world, intake):
     case = factories.case(world.a)
-    message = services.ingest_email(_mail(f"Re: [{case.number}] Program", attachment=b"MZ\x90\x00binary",
+    message = inbound.ingest_email(_mail(f"Re: [{case.number}] Program", attachment=b"MZ\x90\x00binary",
                                           filename="setup.exe"))
     assert message.attachments.get().filename == "setup.exe"
     assert not case.documents.exists()
@@ -110,22 +110,22 @@ def test_attachments_the_document_rules_refuse_are_kept_with_the_message(world, 
 
 def test_new_mail_opens_an_intake_case_for_the_sender(world, intake):
     known = world.a.members[1][0]
-    message = services.ingest_email(_mail("Spørsmål om forsikring", sender=known.email))
+    message = inbound.ingest_email(_mail("Spørsmål om forsikring", sender=known.email))
     assert message.case.case_type == intake and list(message.case.subjects.all()) == [known]
-    stranger = services.ingest_email(_mail("Hello", sender="new.person@example.no"))
+    stranger = inbound.ingest_email(_mail("Hello", sender="new.person@example.no"))
     assert stranger.case.subjects.get().email == "new.person@example.no"
 
 
 def test_unknown_case_numbers_and_broken_mail_are_kept_in_the_intake(world, intake):
-    unknown = services.ingest_email(_mail("Re: [1999/00042] old"))
+    unknown = inbound.ingest_email(_mail("Re: [1999/00042] old"))
     assert unknown.case.case_type == intake and "unknown case number" in unknown.problem
-    broken = services.ingest_email(b"From: nobody\r\nSubject: =?utf-8?q?broken\r\n\r\n\xff\xfe garbage")
+    broken = inbound.ingest_email(b"From: nobody\r\nSubject: =?utf-8?q?broken\r\n\r\n\xff\xfe garbage")
     assert broken.pk and broken.case is not None and broken.raw_name
     huge = b"From: a@example.no\r\nSubject: big\r\n\r\n" + b"x" * 2048
     from django.test import override_settings
 
     with override_settings(TILLIT_INBOUND_MAX_BYTES=1024):
-        big = services.ingest_email(huge)
+        big = inbound.ingest_email(huge)
     assert big.problem == "too large" and big.case.case_type == intake
 
 
@@ -161,7 +161,7 @@ def test_a_forwarded_message_is_kept_as_a_real_eml_document(world, intake):
     outer["Subject"] = "Fwd: Oppsigelse"
     outer.set_content("Se under.")
     outer.add_attachment(inner)
-    message = services.ingest_email(outer.as_bytes())
+    message = inbound.ingest_email(outer.as_bytes())
     attachment = message.attachments.get()
     assert attachment.filename.endswith(".eml") and attachment.size > 50
     document = Document.objects.get(cases=message.case)
@@ -173,7 +173,7 @@ def test_eight_bit_headers_and_bodies_without_a_charset_are_read_as_utf8_or_wind
             b"Content-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\nHilsen Bj\xc3\xb8rn\r\n")
     cp1252 = (b"From: per@example.no\r\nSubject: M\xf8te om l\xf8nn\r\n"
               b"Content-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\nHilsen P\xe5l \x96 tillitsvalgt\r\n")
-    first, second = services.ingest_email(utf8), services.ingest_email(cp1252)
+    first, second = inbound.ingest_email(utf8), inbound.ingest_email(cp1252)
     assert first.subject == "Søknad om støtte" and "Hilsen Bjørn" in first.body
     assert second.subject == "Møte om lønn" and "Hilsen Pål – tillitsvalgt" in second.body
     assert "\ufffd" not in first.body + second.body + first.subject + second.subject
@@ -185,7 +185,7 @@ def test_mail_in_with_a_nul_byte_is_kept_and_filed(world, where):
     lost: the raw bytes are kept as they came, the text is filed without the NUL."""
     from django.core.files.storage import default_storage
 
-    from tillit.messaging.services import ingest_email
+    from tillit.messaging.inbound import ingest_email
 
     case = factories.case(world.a)
     sender = b"Ola \x00Nordmann <ola@example.no>" if where == "from" else b"Ola <ola@example.no>"

@@ -8,7 +8,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from tillit.messaging import mailings, services
+from tillit.messaging import inbound, mailings
 from tillit.messaging.models import Mailing, MessageTemplate, OptOut, Recipient
 from tillit.messaging.sms import MemoryBackend
 from tillit.registry.models import Person
@@ -109,7 +109,7 @@ def test_a_bounce_report_marks_the_recipient_bounced(client, world, smtp, templa
               f"Final-Recipient: rfc822; {target.address}\r\nAction: failed\r\nStatus: 5.1.1\r\n"
               f"Diagnostic-Code: smtp; 550 5.1.1 mailbox unknown\r\n--b\r\n"
               f"Content-Type: text/rfc822-headers\r\n\r\nMessage-ID: {target.message.message_id}\r\n--b--\r\n")
-    incoming = services.ingest_email(report.encode())
+    incoming = inbound.ingest_email(report.encode())
     target.refresh_from_db()
     assert target.status == "bounced" and "mailbox unknown" in target.reason
     assert incoming.problem.startswith("bounce") and incoming.case is None

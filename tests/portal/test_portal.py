@@ -394,7 +394,7 @@ def test_links_in_mail_point_to_the_configured_site_whatever_host_the_request_na
 
 def test_an_answer_moves_a_case_out_of_waiting_by_portal_and_by_email(client, portal, settings):
     from tillit.cases.models import Case
-    from tillit.messaging.services import ingest_email
+    from tillit.messaging.inbound import ingest_email
 
     user, person = portal.members_users[0]
     for how in ("portal", "email"):

@@ -49,7 +49,8 @@ def test_an_erased_person_is_nowhere_but_where_the_law_keeps_them(world, tmp_pat
     from tillit.cases.services import add_note
     from tillit.documents.services import create_document
     from tillit.documents.text import extract_text
-    from tillit.messaging.services import ingest_email, send_case_message
+    from tillit.messaging.inbound import ingest_email
+    from tillit.messaging.services import send_case_message
     from tillit.portal.services import submit_anonymous
     from tillit.registry.erasure import Scrub, values_of
     from tillit.registry.importer import run_import

@@ -86,7 +86,7 @@ def resolve(deviation: Deviation, action: str, *, actor, note: str = "", amount=
             source=LedgerEntry.Source.STAFF, created_by=actor)
         refresh_accounts([entry_person])
     if action == "write":
-        from tillit.messaging.services import queue_email
+        from tillit.messaging.outbox import queue_email
 
         unit = deviation.payroll_unit
         queue_email(address=unit.payroll_email, subject=_("Payroll deduction %(p)s: a question") % {

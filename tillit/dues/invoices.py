@@ -69,7 +69,7 @@ def batch_pdf(invoices) -> bytes:
 
 
 def _send(invoice: Invoice, subject_text: str, body_text: str) -> bool:
-    from tillit.messaging.services import queue_email
+    from tillit.messaging.outbox import queue_email
 
     person = invoice.person
     if not person.email:

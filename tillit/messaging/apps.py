@@ -13,6 +13,7 @@ class MessagingConfig(AppConfig):
 
         register_person_panel(person_mailings)
 
+        from tillit.messaging import mailings  # noqa: F401 - its receiver of the outbox's `settled`
         from tillit.messaging.services import erase_person
         from tillit.registry.erasure import ERASERS
 

@@ -10,7 +10,7 @@ import logging
 from django.conf import settings
 from django_tasks import task
 
-from tillit.messaging.services import ingest_email
+from tillit.messaging.inbound import ingest_email
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ import re
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +23,7 @@ from tillit.core import audit
 from tillit.core.errors import DomainError, InvalidInput
 from tillit.core.tasks import enqueue_on_commit
 from tillit.messaging.models import Mailing, Message, MessageTemplate, OptOut, Recipient
+from tillit.messaging.outbox import deliver_batch, mark_uncertain, settled
 from tillit.registry.validation import Errors, clean_line
 
 MERGE_FIELDS = {"first_name": gettext_lazy("first name"), "last_name": gettext_lazy("last name"),
@@ -202,7 +204,6 @@ def draft_of(mailing: Mailing) -> dict:
 def send_mailing(mailing_id: int) -> dict:
     """Deliver a message to a selection, chunk by chunk; resumable (a rerun picks up the queued recipients; one
     that died mid-chunk leaves its unsettled emails uncertain, never sent twice)."""
-    from tillit.messaging.services import deliver_batch, mark_uncertain
 
     mailing = Mailing.objects.filter(pk=mailing_id).first()
     if mailing is None or mailing.state == Mailing.State.DONE:
@@ -286,3 +287,14 @@ def opt_out(person_id: int) -> bool:
         audit.record("messaging.opt_out", person, actor=None, channel="link", person_id=person.pk,
                      changes={"opted_out": [False, True]})
     return created
+
+
+@receiver(settled)
+def _recipient_rows(sender, message_ids, status, error, **kwargs):
+    """How delivery ended, on the recipients' rows of a message to a selection (an interrupted one as failed)."""
+    shown = {Message.Status.UNCERTAIN: Recipient.Status.FAILED}.get(status, status)
+    if shown not in Recipient.Status.values:
+        return
+    reason = _("Delivery not known: the sending was interrupted.") if status == Message.Status.UNCERTAIN else error
+    Recipient.objects.filter(message_id__in=message_ids).update(status=shown, reason=reason[:300],
+                                                                 updated_at=timezone.now())

@@ -23,7 +23,7 @@ BATCH = 5000
 def email_round(now=None) -> int:
     """Email each user their new notifications (one message each); returns the number of messages."""
     from tillit.cases.models import Case
-    from tillit.messaging.services import queue_email
+    from tillit.messaging.outbox import queue_email
 
     now = now or timezone.now()
     sent = 0

@@ -23,7 +23,7 @@ from tillit.dues.ledger import own_arrears
 from tillit.messaging import mailings
 from tillit.messaging.access import may_message_people
 from tillit.messaging.models import Mailing, MessageTemplate, Recipient
-from tillit.messaging.services import queue_email
+from tillit.messaging.outbox import queue_email
 from tillit.registry.models import Employment, Person
 
 LIMIT = mailings.MAX_RECIPIENTS

@@ -142,7 +142,7 @@ def ics(booking: Booking, *, cancelled: bool = False) -> bytes:
 
 
 def _mail(booking: Booking, kind: str, base_url: str) -> None:
-    from tillit.messaging.services import queue_email
+    from tillit.messaging.outbox import queue_email
     from tillit.portal.services import public_url
 
     person = booking.person

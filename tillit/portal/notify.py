@@ -27,7 +27,7 @@ def _is_subject(event) -> bool:
 
 
 def notify(event_id: int) -> int:
-    from tillit.messaging.services import queue_email
+    from tillit.messaging.outbox import queue_email
     from tillit.portal.services import public_url
 
     event = CaseEvent.objects.select_related("case__case_type").filter(pk=event_id).first()

@@ -19,7 +19,7 @@ from tillit.core import audit
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
 from tillit.core.limits import count
 from tillit.core.services import hold
-from tillit.messaging.services import queue_email
+from tillit.messaging.outbox import queue_email
 from tillit.portal.access import may_log_in_by_link
 from tillit.portal.models import Answer, Consent, FormField, LoginLink, PendingRequest, Rating, Service, in_language
 from tillit.registry import fields as person_fields

@@ -9,12 +9,12 @@ from django.utils.module_loading import import_string
 
 # Tasks the worker queues on a schedule: (dotted path, every N seconds). The mail poll does
 # nothing unless TILLIT_IMAP_HOST is set.
-SCHEDULE = [("tillit.messaging.deadlines.deadline_round", 300), ("tillit.messaging.imap.fetch_mail_round", 60),
+SCHEDULE = [("tillit.cases.rounds.deadline_round", 300), ("tillit.messaging.imap.fetch_mail_round", 60),
             ("tillit.dues.invoices.remind_task", 3600), ("tillit.reps.kpis.recount_round", 86400),
             ("tillit.reps.coverage.remind_terms_task", 86400), ("tillit.portal.booking.remind_task", 900),
             ("tillit.messaging.notifications.email_round_task", 120),
             ("tillit.cases.notify.deadlines_tomorrow_round", 3600), ("tillit.core.jobs.purge_files_round", 3600),
-            ("tillit.messaging.services.requeue_stalled_round", 300),
+            ("tillit.messaging.outbox.requeue_stalled_round", 300),
             ("tillit.documents.text.requeue_pending_round", 300)]
 
 

@@ -2,7 +2,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from tillit.messaging.services import ingest_email
+from tillit.messaging.inbound import ingest_email
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from tests import factories
 from tillit.cases import services as cases
-from tillit.messaging.deadlines import note_overdue, send_reminders
+from tillit.cases.rounds import note_overdue, send_reminders
 from tillit.messaging.models import Message
 
 pytestmark = pytest.mark.django_db

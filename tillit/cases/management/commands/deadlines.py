@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from tillit.messaging.deadlines import deadline_round
+from tillit.cases.rounds import deadline_round
 
 
 class Command(BaseCommand):
