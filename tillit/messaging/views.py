@@ -24,7 +24,14 @@ from tillit.messaging import mailings
 from tillit.messaging.access import may_message_people
 from tillit.messaging.models import Mailing, MessageTemplate, Recipient
 from tillit.messaging.outbox import queue_email
+from tillit.messaging.sms import send_sms
+from tillit.registry.listing import FILTERS, clean_filters, filter_people
 from tillit.registry.models import Employment, Person
+from tillit.registry.search import search_people
+from tillit.registry.validation import Errors, clean_line
+from tillit.registry.views import latest_memberships
+from tillit.reps import declaration, selection
+from tillit.reps.access import node_for
 
 LIMIT = mailings.MAX_RECIPIENTS
 
@@ -56,8 +63,6 @@ def selection_for(request) -> tuple[list[dict], dict, str]:
     params = request.GET
     source = params.get("source", "")
     if source == "reps":
-        from tillit.reps import declaration, selection
-        from tillit.reps.access import node_for
 
         node = node_for(request.user, params.get("node"))
         if not declaration.has_signed(request.user):
@@ -72,13 +77,10 @@ def selection_for(request) -> tuple[list[dict], dict, str]:
     if source == "people":
         if not may_message_people(request.user):
             raise Http404
-        from tillit.registry.listing import FILTERS, clean_filters, filter_people
-        from tillit.registry.views import latest_memberships
 
         filters = clean_filters(params)
         people = filter_people(Person.objects.visible_to(request.user, EDIT).current(), filters)
         if filters.get("q"):
-            from tillit.registry.search import search_people
 
             people = search_people(people, filters["q"], limit=1000)
         found = list(people.order_by("last_name", "first_name", "pk")[:LIMIT + 1]) if hasattr(people, "order_by") \
@@ -135,7 +137,6 @@ def compose(request):
                                        field_errors={"action": [_("No email address on your account.")]})
                 with transaction.atomic():
                     if draft["channel"] == Mailing.Channel.SMS:
-                        from tillit.messaging.sms import send_sms
 
                         own_phone = Person.objects.filter(user=request.user).values_list("phone", flat=True).first()
                         if not own_phone:
@@ -215,7 +216,6 @@ def template_edit(request, pk=None):
     template = get_object_or_404(MessageTemplate, pk=pk, for_selection=True) if pk else None
     errors, field_errors = [], {}
     if request.method == "POST":
-        from tillit.registry.validation import Errors, clean_line
 
         check = Errors()
         code = clean_line(request.POST.get("code"), "code", check, max_length=40, required=True)

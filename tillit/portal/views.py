@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Avg, Count, F
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,16 +16,30 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from tillit.cases.access import may_edit_case
+from tillit.cases.models import Case, CaseEvent, CaseType
+from tillit.cases.services import record_event
 from tillit.core import logins
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
 from tillit.core.jobs import new_token
+from tillit.core.kept import kept_in
 from tillit.core.limits import client_of
+from tillit.core.present import url_maker
 from tillit.core.scopes import EDIT
 from tillit.core.services import AlreadySent, spend, spent_at
 from tillit.core.text import as_version
+from tillit.documents import access as document_access
+from tillit.documents.models import Document
+from tillit.documents.panels import case_document_titles
+from tillit.dues.invoices import kroner, payment_instructions
+from tillit.dues.ledger import statement
 from tillit.portal import booking, knowledge, services
-from tillit.portal.access import events_for, own_case, own_cases, own_person, require_person
+from tillit.portal.access import events_for, may_publish, own_case, own_cases, own_person, require_person
+from tillit.portal.config import add_field, remove_field, save_service
+from tillit.portal.export import export_json
 from tillit.portal.models import LANGUAGES, Article, Booking, Consent, Deflection, FormField, Rating, Service
+from tillit.registry.identity import format_phone
+from tillit.registry.models import Role
 
 
 def _lang() -> str:
@@ -57,8 +71,6 @@ CLOSED_SHOWN = 50
 @login_required
 def home(request):
     """The person's open cases, then the latest closed ones: flat rows, the fields shown only."""
-    from tillit.core.present import url_maker
-
     person = require_person(request.user)
     fields = ("pk", "number", "title", "state__name", "responsible_unit__name", "due_on", "closed_at")
     mine = own_cases(request.user).order_by("-opened_at", "-pk")
@@ -122,10 +134,6 @@ def case_page(request, pk):
 def case_file(request, pk, document):
     """A file on the person's own case that is on its public timeline (what they sent, or what staff put
     there for them); anything else is a 404."""
-    from tillit.cases.models import CaseEvent
-    from tillit.documents import access as documents
-    from tillit.documents.models import Document
-
     case = own_case(request.user, pk)
     if not any(e.kind == CaseEvent.Kind.DOCUMENT and e.data.get("document") == document
                for e in events_for(request.user, case)):
@@ -133,17 +141,15 @@ def case_file(request, pk, document):
     found = Document.objects.filter(pk=document, cases=case).select_related("current__blob").first()
     if found is None:
         raise Http404
-    version = documents.version_of(found, None)
-    documents.log_document_access(request.user, found, "document.download", channel="portal",
+    version = document_access.version_of(found, None)
+    document_access.log_document_access(request.user, found, "document.download", channel="portal",
                                   version=version.number)
-    return documents.file_response(version)
+    return document_access.file_response(version)
 
 
 # --- own data -----------------------------------------------------------------------------------------------
 
 def _me_context(person):
-    from tillit.registry.identity import format_phone
-    from tillit.registry.models import Role
 
     today = timezone.localdate()
     memberships = list(person.memberships.select_related("membership_type", "branch").prefetch_related("periods")
@@ -154,8 +160,6 @@ def _me_context(person):
                 .exclude(person=person).select_related("person", "role_type", "employer"))
     balance = None
     if person.dues_entries.exists():
-        from tillit.dues.invoices import kroner, payment_instructions
-        from tillit.dues.ledger import statement
 
         account = statement(person, today)
         balance = {"outstanding": kroner(account["outstanding"]), "in_arrears": account["in_arrears"],
@@ -202,7 +206,6 @@ def me(request):
 
 @login_required
 def export(request):
-    from tillit.portal.export import export_json
 
     person = require_person(request.user)
     response = HttpResponse(export_json(request.user, person), content_type="application/json; charset=utf-8")
@@ -388,7 +391,6 @@ def article_page(request, pk):
 # --- staff: the catalogue and the knowledge base ------------------------------------------------------------
 
 def _may_configure(request):
-    from tillit.portal.access import may_publish
 
     if not may_publish(request.user):
         raise Http404
@@ -397,7 +399,6 @@ def _may_configure(request):
 @login_required
 def manage_services(request):
     _may_configure(request)
-    from tillit.cases.models import CaseType
 
     types = CaseType.objects.filter(active=True).select_related("service").order_by("name")
     return render(request, "portal/manage_services.html", {"types": types})
@@ -407,8 +408,6 @@ def manage_services(request):
 @require_http_methods(["GET", "POST"])
 def manage_service(request, pk):
     _may_configure(request)
-    from tillit.cases.models import CaseType
-    from tillit.portal.config import add_field, remove_field, save_service
 
     case_type = get_object_or_404(CaseType, pk=pk)
     service = Service.objects.filter(case_type=case_type).first()
@@ -463,8 +462,6 @@ def manage_article(request, pk=None):
 
 def measure_panel(request, period):
     """The measurement page's satisfaction and deflection for the unit's subtree and the period."""
-    from django.db.models import Avg, Count
-
     unit, start, end = period
     ratings = Rating.objects.filter(case__responsible_unit__path__startswith=unit.path, at__date__gte=start,
                                     at__date__lte=end).aggregate(n=Count("pk"), avg=Avg("score"))
@@ -477,8 +474,6 @@ def measure_panel(request, period):
 def published_titles() -> list[tuple[int, str, str]]:
     """(id, title, language) of the published help articles, for the case page's "send an article": kept for
     five minutes, a new generation whenever an article is saved or deleted (portal.apps)."""
-    from tillit.core.kept import kept_in
-
     return kept_in("articles", "published", 300, lambda: list(
         Article.objects.filter(state=Article.State.PUBLISHED).order_by("language", "title")
         .values_list("pk", "title", "language")[:300]))
@@ -487,10 +482,6 @@ def published_titles() -> list[tuple[int, str, str]]:
 def case_for_the_person(request, case):
     """A section of the staff's case page: what the person sees of the case's documents (and a button to show
     one on their timeline), and a help article to send them. For those who may write on the case only."""
-    from tillit.cases.access import may_edit_case
-    from tillit.cases.models import CaseEvent
-    from tillit.documents.panels import case_document_titles
-
     if not case.case_type.subject_can_see or not may_edit_case(request.user, case):
         return None
     shown = set(CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.DOCUMENT, public=True)
@@ -508,10 +499,6 @@ def case_for_the_person(request, case):
 @require_http_methods(["POST"])
 def share_document(request, pk):
     """Show one of the case's documents on the person's timeline (they can then download it in the portal)."""
-    from tillit.cases.models import Case, CaseEvent
-    from tillit.cases.services import record_event
-    from tillit.documents.models import Document
-
     case = Case.objects.visible_to(request.user, EDIT).filter(pk=pk).select_related("case_type").first()
     if case is None or not case.case_type.subject_can_see:
         raise Http404

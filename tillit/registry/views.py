@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tillit.core import jobs
 from tillit.core.audit import access_log_for, history_rows, log_access, log_access_many, looked_rows
 from tillit.core.errors import ConflictError, DomainError
 from tillit.core.forms import add_domain_errors
@@ -21,13 +22,15 @@ from tillit.core.scopes import EDIT, EXPORT, IMPORT, MERGE, VIEW, VIEW_ACCESS_LO
 from tillit.core.text import as_id, as_page
 from tillit.registry import access, services
 from tillit.registry import fields as person_fields
+from tillit.registry.export import export_response, export_task, people_to_export
 from tillit.registry.forms import EmploymentForm, ImportForm, MembershipForm, PersonForm, RoleForm, StatusForm
 from tillit.registry.identity import format_national_id, format_phone
-from tillit.registry.importer import ImportFileError, parse_mapping
-from tillit.registry.listing import FILTERS, clean_filters, log_people_shown, people_page
+from tillit.registry.importer import ImportFileError, import_task, parse_mapping, rejects_path
+from tillit.registry.listing import FILTERS, clean_filters, log_people_shown, people_page, people_total
 from tillit.registry.models import (
     DuplicateReview,
     Employer,
+    Employment,
     LeavePeriod,
     Membership,
     MembershipPeriod,
@@ -35,6 +38,7 @@ from tillit.registry.models import (
     MembershipType,
     OrgUnit,
     Person,
+    RoleType,
     employers_in_scope,
     may,
     registration_home,
@@ -43,6 +47,8 @@ from tillit.registry.models import (
     units_in_scope,
 )
 from tillit.registry.panels import NODE_PANELS, person_panels
+from tillit.registry.saved import views_for
+from tillit.registry.search import picked_label
 
 PAGE_SIZE = 50
 
@@ -74,8 +80,6 @@ def latest_memberships(person_ids) -> dict[int, tuple]:
 
 @login_required
 def people(request):
-    from tillit.registry.saved import views_for
-    from tillit.registry.search import picked_label
 
     filters = clean_filters(request.GET, request.user)
     page = as_page(request.GET.get("page"))
@@ -83,7 +87,6 @@ def people(request):
                                                                      "user_id", "search_name")
     found, has_next = people_page(shown, filters, page=page, size=PAGE_SIZE)
     log_people_shown(request.user, found, channel="ui", filters=filters)
-    from tillit.registry.listing import people_total
 
     units = unit_options(request.user)
     total, more = people_total(shown, filters, page=page, size=PAGE_SIZE, found=len(found), has_next=has_next)
@@ -117,8 +120,6 @@ def people_export(request, fmt):
     follows its progress and offers the file (the same link clicked twice within minutes finds the same job)."""
     import hashlib
 
-    from tillit.core import jobs
-    from tillit.registry.export import export_response, export_task, people_to_export
 
     if fmt not in ("csv", "xlsx"):
         raise Http404
@@ -386,7 +387,6 @@ def _member_counts(request, parent_path, nodes, tree):
     """
     if not nodes:
         return {}
-    from tillit.registry.models import Employment
 
     today = timezone.localdate()
     length = len(nodes[0].path)
@@ -437,9 +437,6 @@ def employers(request, pk=None):
 def import_upload(request):
     """Upload a file; the import runs in the background (registry.importer.import_task) and the user follows
     it on its job page. The form's one-time token makes a second click land on the same job."""
-    from tillit.core import jobs
-    from tillit.registry.importer import import_task
-
     if scope_for(request.user, IMPORT).empty:
         raise Http404
     form = ImportForm(request.POST or None, request.FILES or None)
@@ -474,7 +471,6 @@ def import_upload(request):
 
 @login_required
 def import_rejects(request, pk):
-    from tillit.registry.importer import rejects_path
 
     job = get_object_or_404(Job, pk=pk, user=request.user, kind="import")
     path = rejects_path(job)
@@ -522,7 +518,6 @@ def type_texts(request):
     """The names of membership types and role types in every language, for the people who configure Tillit."""
     if not access.may_configure(request.user):
         raise Http404
-    from tillit.registry.models import RoleType
 
     languages = list(settings.LANGUAGES)
     kinds = [("membership", _("Membership types"), list(MembershipType.objects.order_by("name"))),

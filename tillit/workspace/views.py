@@ -2,21 +2,25 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tillit.cases.models import Case
+from tillit.core.jobs import with_progress
 from tillit.core.models import Job, Notification
 from tillit.core.notify import email_kinds, mark_read, set_email_kinds
 from tillit.core.scopes import EDIT, VIEW, VIEW_NOTICES, scope_for
+from tillit.core.tables import FORMATS
 from tillit.registry import saved
 from tillit.registry.access import supports_users_only
+from tillit.registry.export import export_path
 from tillit.registry.listing import log_people_shown
+from tillit.reps.access import is_rep
 from tillit.workspace.home import home_for
-from tillit.workspace.search import KINDS, kinds_for, search_all
+from tillit.workspace.search import KINDS, _employers, kinds_for, search_all
 
 
 @login_required
@@ -24,8 +28,6 @@ def home(request):
     """Where a user starts: member service and case handlers on their own work; a representative on their
     portal, a payroll office on its notices, a local administrator on its users, a member or a citizen on their
     own page."""
-    from tillit.reps.access import is_rep
-
     view = scope_for(request.user, VIEW)
     if (view.via_rep_only or view.empty) and is_rep(request.user):  # unsigned, a rep's grants open nothing yet
         return redirect("reps_home")
@@ -134,8 +136,6 @@ def saved_view_delete(request, pk):
 @login_required
 def employer_picker(request):
     """Workplaces (or any employer node) the user covers whose name or org.nr matches: for search-as-you-type."""
-    from tillit.workspace.search import _employers
-
     if scope_for(request.user, VIEW).empty:
         raise Http404
     hits = _employers(request.user, request.GET.get("q", "")[:100], 15) if request.GET.get("q", "").strip() else []
@@ -149,7 +149,6 @@ RESULT_TEMPLATES = {"import": "registry/_import_result.html", "export": "registr
 
 
 def _job_context(request, pk) -> dict:
-    from tillit.core.jobs import with_progress
 
     job = with_progress(get_object_or_404(Job, pk=pk, user=request.user))
     return {"job": job, "result_template": RESULT_TEMPLATES.get(job.kind, "workspace/_job_result.html")}
@@ -168,10 +167,7 @@ def job_progress(request, pk):
 @login_required
 def job_file(request, pk):
     """The file a finished export job made: for the user who started it only."""
-    from django.http import FileResponse
 
-    from tillit.core.tables import FORMATS
-    from tillit.registry.export import export_path
 
     job = get_object_or_404(Job, pk=pk, user=request.user, kind="export", status=Job.Status.DONE)
     fmt = job.result.get("fmt", "")
