@@ -1,18 +1,19 @@
 """The named queues of cases, shared by the staff UI and the API."""
 
+from django.db import connection
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 
-from tillit.cases.models import State
-from tillit.registry.models import OrgUnit
+from tillit.cases.models import Case, CaseEvent, CaseType, State
+from tillit.core.kept import kept_in, new_generation
+from tillit.registry.models import Employer, OrgUnit, Person
+from tillit.registry.search import search_people
 
 
 def configured_names(type_ids=(), state_ids=()) -> dict[str, dict[int, tuple[str, dict]]]:
     """(name, translations) of every case type and state by id, for the queue's rows (a join and two JSON
     columns a row otherwise): kept for five minutes, a new generation whenever a type or state is saved or
     deleted (cases.apps), and read again when one of the ids asked for is not among them."""
-    from tillit.cases.models import CaseType
-    from tillit.core.kept import kept_in, new_generation
-
     def read():
         return kept_in("case-config", "names", 300, lambda: {
             "types": {pk: (name, tr) for pk, name, tr in CaseType.objects.values_list("pk", "name", "translations")},
@@ -40,10 +41,6 @@ def case_ids_by_subject(user, visible, text: str, limit: int, people=None) -> li
     """Ids of cases in `visible` about a person the user may see whose name (typo-tolerant), member number,
     email or phone matches `text`: the person search first (its own indexes, within the user's scope; or
     `people`, its result already at hand), then those people's cases, kept only where `visible` has them."""
-    from tillit.cases.models import Case
-    from tillit.registry.models import Person
-    from tillit.registry.search import search_people
-
     if people is None:
         people = search_people(Person.objects.visible_to(user).current(), text, limit=SUBJECT_PEOPLE)
     if not people:
@@ -71,9 +68,6 @@ def _fts_phrase(words) -> str:
 def title_q(text: str) -> Q:
     """Cases whose title holds every word of `text`: words of 3 letters or more through the titles' text index
     (cases migration 0007), shorter ones as a plain substring test on what the index found."""
-    from django.db import connection
-    from django.db.models.expressions import RawSQL
-
     words = text.split()[:8]
     long, short = [w for w in words if len(w) >= 3], [w for w in words if len(w) < 3]
     q = Q()
@@ -91,10 +85,7 @@ def title_q(text: str) -> Q:
 def case_ids_by_text(visible, text: str, limit: int) -> list[int]:
     """Ids of cases in `visible` with a timeline entry containing every word of `text` (3 letters or more),
     newest entry first; through the entries' text index (cases migration 0006), never a scan of the timeline."""
-    from django.db import connection
-    from django.db.models.expressions import RawSQL
 
-    from tillit.cases.models import CaseEvent
 
     words = [w for w in text.split() if len(w) >= 3][:5]
     if not words:
@@ -124,7 +115,6 @@ def filter_cases(cases, *, unit_id=None, q: str = "", workplace_id=None, user=No
         unit = OrgUnit.objects.filter(pk=unit_id).first()
         cases = cases.filter(responsible_unit__path__startswith=unit.path) if unit else cases.none()
     if workplace_id:
-        from tillit.registry.models import Employer
 
         node = Employer.objects.filter(pk=workplace_id).first()
         cases = cases.filter(employer__path__startswith=node.path) if node else cases.none()

@@ -36,7 +36,10 @@ from joserfc.jwk import KeySet
 from tillit.core import audit
 from tillit.core.errors import DomainError
 from tillit.core.kept import kept
+from tillit.core.logins import roles_of
 from tillit.core.models import LoginRule, SignOnLink
+from tillit.registry.identity import parse_national_id
+from tillit.registry.models import Person
 
 STATES = "tillit_sign_on"
 STATE_SECONDS = 600
@@ -190,8 +193,6 @@ def finish(request, params) -> tuple:
 
 def require_assurance(user, claims) -> None:
     """Each role the login holds may ask for an assurance level; the login must carry one of those asked."""
-    from tillit.core.logins import roles_of
-
     asked = [rule for rule in LoginRule.objects.filter(role__in=roles_of(user)).exclude(min_acr="")]
     for rule in asked:
         allowed = {value.strip() for value in rule.min_acr.split(",") if value.strip()}
@@ -234,8 +235,6 @@ def staff_login(p: Provider, claims):
 
 
 def person_login(p: Provider, claims):
-    from tillit.registry.identity import parse_national_id
-    from tillit.registry.models import Person
 
     raw = str(claims.get(p.national_id_claim) or "")
     try:
@@ -257,8 +256,6 @@ def person_login(p: Provider, claims):
 def _new_login(p: Provider, claims, *, person):
     """A login without grants or password for a subject the provider vouches for (a person's own, or a staff
     login the organisation lets sign-on create), linked to the subject."""
-    from tillit.registry.models import Person
-
     User = get_user_model()
     base = (claims.get("preferred_username") or claims.get("email") or f"{p.name}-{claims['sub']}")[:120]
     username = base

@@ -3,9 +3,12 @@ from django.contrib.auth import views as auth_views
 from django.db import connection
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django_tasks_db.models import DBTaskResult
 
 from tillit.core import logins
 from tillit.core.limits import client_of, count, over
+from tillit.core.sign_on import providers
+from tillit.registry.access import support_contact_for
 
 LOGIN_WINDOW = 15 * 60  # seconds a client's failed logins are counted for
 
@@ -20,7 +23,6 @@ def healthz(request):
     except Exception:  # any driver failure means unhealthy
         return JsonResponse({"database": "unreachable", "queue": "unknown"}, status=503)
     try:
-        from django_tasks_db.models import DBTaskResult
 
         DBTaskResult.objects.filter(status="READY").exists()
         status["queue"] = "ok"
@@ -33,12 +35,10 @@ class LoginView(auth_views.LoginView):
     """Logging in. Besides the lockout of one username after a few failures (django-axes), one client is held back
     for a while after TILLIT_LOGIN_CLIENT_LIMIT failures over any usernames: password spraying from one address
     stops there, while a busy office behind one address still has room."""
-
     template_name = "core/login.html"
     redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs):
-        from tillit.core.sign_on import providers
 
         return {**super().get_context_data(**kwargs), "providers": providers().values()}
 
@@ -59,8 +59,6 @@ class LoginView(auth_views.LoginView):
 
 def locked_out(request, original_response=None, credentials=None):
     """The answer to a login locked out after failed passwords: when to try again, and whom to ask meanwhile."""
-    from tillit.registry.access import support_contact_for
-
     username = (credentials or {}).get("username") or request.POST.get("username", "")
     return render(request, "core/locked_out.html", {
         "contact": support_contact_for(username[:150]), "minutes": int(settings.AXES_COOLOFF_TIME * 60)}, status=429)

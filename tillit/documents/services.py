@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tillit.cases.models import Case, CaseEvent
+from tillit.cases.services import record_event
 from tillit.core import audit
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
 from tillit.core.models import hash_token
@@ -23,8 +24,11 @@ from tillit.core.services import save_versioned
 from tillit.core.tasks import enqueue_on_commit
 from tillit.core.text import as_id
 from tillit.documents import files
+from tillit.documents.access import may_add_document, may_change_document, may_link, may_release
 from tillit.documents.models import Category, Document, DocumentVersion, ShareDownload, ShareLink
 from tillit.documents.search import index_documents
+from tillit.documents.text import extract_text
+from tillit.registry.erasure import scrub_audit, scrub_rows
 from tillit.registry.models import Employer, OrgUnit, Person
 from tillit.registry.validation import Errors
 
@@ -34,14 +38,12 @@ def _audit(document, action, *, actor, channel, changes=None):
 
 
 def _case_event(case, document, *, actor, what: str, **data):
-    from tillit.cases.services import record_event
 
     record_event(case, CaseEvent.Kind.DOCUMENT, actor=actor, data={"document": document.pk, "title": document.title,
                                                                      "what": what, **data})
 
 
 def _after_commit_extract(version):
-    from tillit.documents.text import extract_text
 
     enqueue_on_commit(extract_text, version.pk)
 
@@ -89,7 +91,6 @@ def create_document(*, file, filename: str, unit: OrgUnit, actor, channel: str =
                     persons=(), cases=(), employers=(), enforce_types: bool = True) -> Document:
     """A new document with its first version, linked to the given people, cases and employers."""
     if _person(actor, channel):
-        from tillit.documents.access import may_add_document
 
         _require(may_add_document(actor, unit, persons=persons, cases=cases, employers=employers))
     errors = Errors()
@@ -218,19 +219,16 @@ def check_in(document: Document, *, actor, channel: str = "ui", file=None, filen
 
 
 def may_force_release(user, document) -> bool:
-    from tillit.documents.access import may_release
 
     return may_release(user, document)
 
 
 def _may_change(actor, document) -> bool:
-    from tillit.documents.access import may_change_document
 
     return may_change_document(actor, document)
 
 
 def _may_link(actor, obj) -> bool:
-    from tillit.documents.access import may_link
 
     kind = next(k for k, (_f, model) in LINKS.items() if isinstance(obj, model))
     return may_link(actor, **{LINKS[kind][0]: [obj]})
@@ -432,11 +430,7 @@ def use_share_link(raw: str, *, address=None, user_agent: str = "") -> DocumentV
 def erase_person(person, scrub) -> None:
     """Erasure (registry.erasure): the documents of the person and of their cases lose the person's values from
     their titles, descriptions, file names and extracted text; the search index is rebuilt for them."""
-    from django.db.models import Q
 
-    from tillit.documents.models import DocumentVersion
-    from tillit.documents.search import index_documents
-    from tillit.registry.erasure import scrub_audit, scrub_rows
 
     ids = list(Document.objects.filter(Q(persons=person) | Q(cases__subjects=person)).values_list(
         "pk", flat=True).distinct())

@@ -33,6 +33,7 @@ from tillit.dues.models import (
     add_months,
     policy,
 )
+from tillit.dues.settings_services import add_schedule, update_policy
 from tillit.registry.models import MembershipType, Person, may
 
 PAGE = 50
@@ -402,7 +403,6 @@ def schedules(request):
     if request.method == "POST":
         _everything(request, CONFIGURE)
         try:
-            from tillit.dues.settings_services import add_schedule
 
             add_schedule(request.POST, actor=request.user)
         except DomainError as exc:
@@ -424,7 +424,6 @@ def schedules(request):
 @require_POST
 def policy_edit(request):
     _everything(request, CONFIGURE)
-    from tillit.dues.settings_services import update_policy
 
     try:
         update_policy(request.POST, actor=request.user)

@@ -12,6 +12,7 @@ import re
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.db.models import Count
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
@@ -20,10 +21,15 @@ from django.utils.translation import gettext_lazy, override
 from django_tasks import task
 
 from tillit.core import audit
+from tillit.core.bulk import insert_with_ids
 from tillit.core.errors import DomainError, InvalidInput
+from tillit.core.policy import require
 from tillit.core.tasks import enqueue_on_commit
+from tillit.messaging.access import may_write_to
 from tillit.messaging.models import Mailing, Message, MessageTemplate, OptOut, Recipient
 from tillit.messaging.outbox import deliver_batch, mark_uncertain, settled
+from tillit.messaging.sms import send_sms
+from tillit.registry.models import Person
 from tillit.registry.validation import Errors, clean_line
 
 MERGE_FIELDS = {"first_name": gettext_lazy("first name"), "last_name": gettext_lazy("last name"),
@@ -157,9 +163,6 @@ def create_mailing(draft: dict, rows: list[dict], *, user, selection: dict, base
     Opted-out people are kept as rows with that status (the sender sees why they were skipped), unless the
     message is a statutory notice; people with no address for the channel likewise. The sender may write to
     every recipient (messaging.access: messaging.people or messaging.reps)."""
-    from tillit.core.policy import require
-    from tillit.messaging.access import may_write_to
-
     require(may_write_to(user, [r["person_id"] for r in rows], selection.get("source", "people")),
             _("You cannot write to everyone in this selection."))
     if not rows:
@@ -204,7 +207,6 @@ def draft_of(mailing: Mailing) -> dict:
 def send_mailing(mailing_id: int) -> dict:
     """Deliver a message to a selection, chunk by chunk; resumable (a rerun picks up the queued recipients; one
     that died mid-chunk leaves its unsettled emails uncertain, never sent twice)."""
-
     mailing = Mailing.objects.filter(pk=mailing_id).first()
     if mailing is None or mailing.state == Mailing.State.DONE:
         return {}
@@ -236,7 +238,6 @@ def _messages_for(mailing: Mailing, draft: dict, chunk: list[Recipient]) -> list
         messages.append(Message(direction=Message.Direction.OUT, status=Message.Status.QUEUED, mailing=mailing,
                                 person_id=r.person_id, address=r.address, subject=subject[:300], body=body,
                                 message_id=email.utils.make_msgid(domain=settings.TILLIT_MAIL_DOMAIN)))
-    from tillit.core.bulk import insert_with_ids
 
     insert_with_ids(Message, messages)
     for r, m in zip(chunk, messages, strict=True):
@@ -246,7 +247,6 @@ def _messages_for(mailing: Mailing, draft: dict, chunk: list[Recipient]) -> list
 
 
 def _send_sms_chunk(mailing: Mailing, draft: dict, chunk: list[Recipient], totals: dict) -> None:
-    from tillit.messaging.sms import send_sms
 
     for r in chunk:
         _subject, text = render(draft, {"person_id": r.person_id, "language": r.language, "merge": r.merge},
@@ -262,8 +262,6 @@ def _send_sms_chunk(mailing: Mailing, draft: dict, chunk: list[Recipient], total
 
 def progress(mailing: Mailing) -> dict:
     """Recipients per status, and how many are settled (anything but queued)."""
-    from django.db.models import Count
-
     counts = {s: 0 for s in Recipient.Status.values}
     for row in Recipient.objects.filter(mailing=mailing).values("status").annotate(n=Count("pk")):
         counts[row["status"]] = row["n"]
@@ -277,8 +275,6 @@ def progress(mailing: Mailing) -> dict:
 @transaction.atomic
 def opt_out(person_id: int) -> bool:
     """The person asks for no more reps' messages; True the first time."""
-    from tillit.registry.models import Person
-
     person = Person.objects.filter(pk=person_id).first()
     if person is None:
         raise DomainError(_("This link is not valid."))

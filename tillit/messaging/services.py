@@ -10,17 +10,22 @@ import logging
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.dispatch import receiver
 from django.template import Context, Template
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from tillit.cases import services as case_services
+from tillit.cases.access import may_edit_case
 from tillit.cases.models import Case, CaseEvent
 from tillit.core.errors import InvalidInput
+from tillit.core.policy import require
 from tillit.core.tasks import enqueue_on_commit
-from tillit.messaging.models import Attachment, Message, MessageTemplate
+from tillit.documents.models import Document
+from tillit.messaging.models import Attachment, Message, MessageTemplate, Recipient
 from tillit.messaging.outbox import deliver_message, requeue, settled
+from tillit.registry.erasure import scrub_rows
 from tillit.registry.models import Person
 
 log = logging.getLogger(__name__)
@@ -77,8 +82,6 @@ def send_case_message(case: Case, *, body: str = "", subject: str = "", actor, c
 def _attachable(case: Case, documents, actor) -> list:
     """The current versions of `documents`, each linked to the case and visible to the actor; refused otherwise,
     or when together they are larger than mail should carry."""
-    from tillit.documents.models import Document
-
     documents = list(documents)
     if not documents:
         return []
@@ -98,8 +101,6 @@ def _attachable(case: Case, documents, actor) -> list:
 
 @transaction.atomic
 def _require_work(case, actor, channel) -> None:
-    from tillit.cases.access import may_edit_case
-    from tillit.core.policy import require
 
     if getattr(actor, "pk", None) and channel != "portal":
         require(may_edit_case(actor, case), _("You cannot work on this case."))
@@ -132,10 +133,7 @@ def erase_person(person, scrub) -> None:
     """Erasure (registry.erasure): mail to and from the person, and on their cases, loses the person's values
     (address, subject, text, attachment names); their rows of messages to a selection too. The raw mail kept
     as it came is deleted from storage for messages from them."""
-    from django.db.models import Q
 
-    from tillit.messaging.models import Recipient
-    from tillit.registry.erasure import scrub_rows
 
     addresses = [v for v in scrub.values if "@" in v]
     mail = Message.objects.filter(Q(person=person) | Q(address__in=addresses) | Q(case__subjects=person))

@@ -4,9 +4,12 @@ whose case type lets the subject follow it, and nothing else. Every portal page 
 from django.http import Http404
 from django.utils.translation import gettext_lazy
 
-from tillit.cases.models import Case
+from tillit.cases.models import Case, CaseEvent
+from tillit.core.memo import per_request
+from tillit.core.models import Grant
 from tillit.core.policy import declare
-from tillit.core.scopes import CONFIGURE
+from tillit.core.scopes import CONFIGURE, organisation_wide
+from tillit.messaging.models import Message
 from tillit.registry.models import Person
 
 PUBLISH = declare("portal.publish", gettext_lazy("Publish the service catalogue and the public help articles"),
@@ -15,14 +18,10 @@ PUBLISH = declare("portal.publish", gettext_lazy("Publish the service catalogue 
 
 def may_publish(user) -> bool:
     """What the public reads (services, help articles) is the organisation's: a configure grant over it all."""
-    from tillit.core.scopes import organisation_wide
-
     return organisation_wide(user, CONFIGURE)
 
 def own_person(user) -> Person | None:
     """The person record linked to the login (kept for the request)."""
-    from tillit.core.memo import per_request
-
     if not getattr(user, "is_authenticated", False):
         return None
     return per_request(("portal-person", user.pk), lambda: Person.objects.current().filter(
@@ -49,8 +48,6 @@ def may_log_in_by_link(user, address: str) -> bool:
     login (no grant ever, not staff, no password of its own) and only at the address that login itself proved. A
     changed email on a person (by a rep's correction, say) is not the login's address, and a login with access to
     other people's data always needs its password."""
-    from tillit.core.models import Grant
-
     return bool(user is not None and user.is_active and not user.is_staff and not user.is_superuser
                 and not user.has_usable_password()
                 and (user.email or "").strip().lower() == (address or "").strip().lower()
@@ -61,9 +58,6 @@ def events_for(user, case) -> list:
     """The entries of a case's timeline meant for this login: the public ones, except what another person the case
     is about sent in (a reply, a file, a mail from another address) or was sent (a message to them). A case about
     two people shows each only their own side of the conversation."""
-    from tillit.cases.models import CaseEvent
-    from tillit.messaging.models import Message
-
     person = own_person(user)
     email = (person.email if person else "").strip().lower()
     events = list(case.events.filter(public=True).select_related("actor").order_by("at", "pk"))

@@ -8,8 +8,12 @@ import json
 
 from django.utils import timezone
 
+from tillit.cases.models import CaseEvent
 from tillit.core import audit
 from tillit.core.models import AccessLogEntry, AuditEntry
+from tillit.documents.models import Document
+from tillit.dues.models import LedgerEntry
+from tillit.messaging.models import Message, OptOut, Recipient
 from tillit.portal.access import events_for, own_cases
 from tillit.portal.models import Booking, Consent, Rating
 from tillit.registry import fields as person_fields
@@ -25,9 +29,6 @@ def _plain(value):
 
 def data_of(user, person) -> dict:
 
-    from tillit.cases.models import CaseEvent
-    from tillit.documents.models import Document
-    from tillit.messaging.models import Message, OptOut, Recipient
 
     cases = list(own_cases(user).select_related("state", "responsible_unit", "case_type").prefetch_related(
         "answers").order_by("opened_at"))
@@ -75,7 +76,6 @@ def data_of(user, person) -> dict:
                                       for e in AccessLogEntry.objects.filter(person_id=person.pk)
                                       .select_related("user").order_by("at")],
     }
-    from tillit.dues.models import LedgerEntry
 
     out["dues"] = [{"at": e.created_at, "kind": e.get_kind_display(), "period": e.period, "amount_ore": e.amount}
                    for e in LedgerEntry.objects.filter(person=person).order_by("created_at", "pk")]

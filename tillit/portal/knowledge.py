@@ -9,7 +9,12 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tillit.core import audit
+from tillit.core.errors import ConflictError
+from tillit.core.policy import require
+from tillit.portal.access import may_publish
 from tillit.portal.models import Article, ArticleWord
+from tillit.registry.validation import Errors, clean_line
 
 WORD = re.compile(r"\w+", re.UNICODE)
 STOP = {"og", "i", "på", "en", "et", "er", "det", "som", "for", "med", "til", "av", "jeg", "du", "hva", "hvordan",
@@ -43,11 +48,6 @@ def index(article: Article) -> None:
 
 @transaction.atomic
 def save_article(article: Article, data: dict, *, actor, expected_version=None) -> Article:
-    from tillit.core import audit
-    from tillit.core.errors import ConflictError
-    from tillit.core.policy import require
-    from tillit.portal.access import may_publish
-    from tillit.registry.validation import Errors, clean_line
 
     if getattr(actor, "pk", None):
         require(may_publish(actor), _("Only those who configure the organisation publish help articles."))

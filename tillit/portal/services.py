@@ -7,6 +7,8 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -19,12 +21,15 @@ from tillit.core import audit
 from tillit.core.errors import ConflictError, DomainError, InvalidInput
 from tillit.core.limits import count
 from tillit.core.services import hold
+from tillit.documents.services import create_document
 from tillit.messaging.outbox import queue_email
 from tillit.portal.access import may_log_in_by_link
 from tillit.portal.models import Answer, Consent, FormField, LoginLink, PendingRequest, Rating, Service, in_language
 from tillit.registry import fields as person_fields
+from tillit.registry.erasure import scrub_rows
 from tillit.registry.identity import parse_national_id
 from tillit.registry.models import OrgUnit, Person
+from tillit.registry.services import create_person, link_user, update_person
 from tillit.registry.validation import Errors, clean_line, parse_date
 
 LINK_MINUTES = 15
@@ -139,8 +144,6 @@ def open_request(service: Service, *, person: Person, answers: list[dict], uploa
                  base_url: str) -> Case:
     """Open a case of the service's type in its default unit, about the person, with the answers on it, the
     files as documents, and a receipt by email."""
-    from tillit.documents.services import create_document
-
     if not service.active:
         raise DomainError(_("This service is not offered any more."))
     body = "\n".join(f"{a['label']}: {a['value']}" for a in answers if a["value"])
@@ -192,8 +195,6 @@ def submit_anonymous(service: Service, *, name: str, email: str, answers: list[d
 
 
 def _clean_email(value, errors: Errors) -> str:
-    from django.core.exceptions import ValidationError
-    from django.core.validators import validate_email
 
     email = (value or "").strip().lower()
     try:
@@ -240,8 +241,6 @@ def confirm(token: str, *, base_url: str, name: str = ""):
 def person_for_email(email: str, name: str, language: str) -> Person:
     """The one person with this email (never a second one for the same address), or a new person without
     membership."""
-    from tillit.registry.services import create_person
-
     found = Person.objects.current().filter(email__iexact=email, anonymised_at__isnull=True).order_by("pk").first()
     if found is not None:
         return found
@@ -255,8 +254,6 @@ def person_for_email(email: str, name: str, language: str) -> Person:
 
 def login_for(person: Person):
     """The person's login, made (without a password: they log in by email links) if they had none."""
-    from tillit.registry.services import link_user
-
     if person.user_id:
         return person.user
     User = get_user_model()
@@ -324,8 +321,6 @@ CONTACT_FIELDS = person_fields.CONTACT
 def update_contact(person: Person, data: dict, *, user, expected_version) -> Person:
     """The person's own contact details; a new email is also their login's address (they are logged in: it is
     theirs to change), so login links follow it."""
-    from tillit.registry.services import update_person
-
     person = update_person(person, {k: data.get(k, "") for k in CONTACT_FIELDS if k in data}, actor=user,
                            channel="portal", expected_version=expected_version)
     if person.user_id == user.pk and user.email != person.email and may_log_in_by_link(user, user.email):
@@ -396,8 +391,6 @@ def reply(case: Case, *, person: Person, user, body: str, upload=None) -> CaseEv
     """The person's answer on their case: a message in on the public timeline, files as documents; the handler
     is notified (cases.notify), by email too if they chose so (without the text); a case waiting for the person
     moves on to work."""
-    from tillit.documents.services import create_document
-
     body = (body or "").replace("\r\n", "\n").strip()
     if not body and upload is None:
         raise InvalidInput(_("Write something or add a file."), field_errors={"body": [_("This field is required.")]})
@@ -438,9 +431,6 @@ def rate(case: Case, *, score, comment: str, user) -> Rating:
 def erase_person(person, scrub) -> None:
     """Erasure (registry.erasure): the person's requests waiting for confirmation, their answers to the service
     forms and their ratings lose the person's values; their login links go."""
-    from tillit.cases.models import Case
-    from tillit.registry.erasure import scrub_rows
-
     addresses = [v for v in scrub.values if "@" in v]
     cases = Case.objects.filter(subjects=person)
     scrub_rows(PendingRequest.objects.filter(email__in=addresses), ["email", "name", "data"], scrub)

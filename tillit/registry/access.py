@@ -20,6 +20,7 @@ Rules, so that nobody gains more than the administrator has:
 
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
@@ -45,7 +46,7 @@ from tillit.core.scopes import (
     scope_for,
 )
 from tillit.core.services import grant_access, revoke_grants, revoke_tokens
-from tillit.registry.models import Employer, OrgUnit, Person
+from tillit.registry.models import Employer, OrgUnit, Person, may
 
 NODE_MODELS = {"org": OrgUnit, "employer": Employer}
 
@@ -85,8 +86,6 @@ def may_correct_anyone(user) -> bool:
 
 def may_edit_person(user, person, fields=None) -> bool:
     """EDIT over the person; or, when the `fields` changed are all ones a rep may correct, CORRECT over them."""
-    from tillit.registry.models import may
-
     if may(user, EDIT, person):
         return True
     return fields is not None and set(fields) <= set(CORRECTABLE["person"]) and may(user, CORRECT, person)
@@ -94,8 +93,6 @@ def may_edit_person(user, person, fields=None) -> bool:
 
 def may_edit_employment(user, employment, fields=None) -> bool:
     """EDIT over the person; or, when every field is correctable, CORRECT over a current employment the rep covers."""
-    from tillit.registry.models import may
-
     person = employment.person
     if may(user, EDIT, person):
         return True
@@ -128,8 +125,6 @@ def may_register(user, *, unit=None, registered_at=None) -> bool:
 
 def may_give_role(user, person, role_type, node) -> bool:
     """EDIT over the person and the node; a role that gives access only where the actor could give that access."""
-    from tillit.registry.models import may
-
     tree = "org" if isinstance(node, OrgUnit) else "employer"
     scope = scope_for(user, EDIT)
     on_node = scope.covers_node(tree, node.path) if tree == "org" else node.in_scope(scope)
@@ -143,7 +138,6 @@ def may_end_role(user, role) -> bool:
 
 
 def may_merge(user, *people) -> bool:
-    from tillit.registry.models import may
 
     return all(may(user, MERGE, p) for p in people)
 
@@ -218,7 +212,6 @@ def roles_on_offer(admin) -> list[tuple[str, str]]:
 def locked_out(usernames) -> set[str]:
     """Which of these logins are locked out by failed attempts (one query)."""
     from axes.models import AccessAttempt
-    from django.conf import settings
 
     return set(AccessAttempt.objects.filter(username__in=list(usernames),
                                             failures_since_start__gte=settings.AXES_FAILURE_LIMIT)
@@ -318,8 +311,6 @@ def failed_logins(user) -> int:
 def support_contact_for(username: str) -> str:
     """Whom a login asks for help (a lockout, a lost phone): the support contact of the nearest org unit up the
     tree from where the login has access or membership, else the organisation's (TILLIT_SUPPORT_CONTACT)."""
-    from django.conf import settings
-
     user = get_user_model().objects.filter(username=username).first()
     if user is not None:
         unit_ids = set(Grant.objects.filter(user=user, tree="org").values_list("node_id", flat=True))

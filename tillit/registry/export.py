@@ -7,9 +7,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from tillit.core import jobs
 from tillit.core.audit import log_access, log_access_many
+from tillit.core.jobs import job_dir
+from tillit.core.scopes import EXPORT
 from tillit.core.tables import BOM, CSV_TYPE, XLSX_TYPE, Table, csv_line
-from tillit.registry.models import Membership, shown_national_ids
+from tillit.registry.listing import filter_people
+from tillit.registry.models import Membership, Person, shown_national_ids
+from tillit.registry.search import search_people
 
 CHUNK = 2000
 
@@ -83,18 +88,12 @@ def export_response(people, fmt: str, *, user, channel: str, filters: dict):
 # --- in the background --------------------------------------------------------------------------------------
 
 def export_path(job, fmt: str):
-    from tillit.core.jobs import job_dir
 
     return job_dir() / f"export-{job.pk}.{fmt}"
 
 
 def people_to_export(user, filters: dict):
     """The people an export of the list with `filters` holds, within the user's export scope."""
-    from tillit.core.scopes import EXPORT
-    from tillit.registry.listing import filter_people
-    from tillit.registry.models import Person
-    from tillit.registry.search import search_people
-
     people = filter_people(Person.objects.visible_to(user, EXPORT).current(), filters)
     if filters.get("q"):
         people = Person.objects.filter(pk__in=[p.pk for p in search_people(people, filters["q"], limit=1000)])
@@ -121,7 +120,6 @@ def _export_work(job, progress):
 
 @task()
 def export_task(job_id: int) -> str:
-    from tillit.core import jobs
 
     job = jobs.run(job_id, _export_work)
     return job.status if job else "gone"

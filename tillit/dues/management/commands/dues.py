@@ -3,6 +3,13 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from tillit.core.errors import DomainError
+from tillit.dues import run as runs
+from tillit.dues.giro import read_file
+from tillit.dues.invoices import kroner, remind_round
+from tillit.dues.notices import make_notices
+from tillit.dues.returns import receive_return
+from tillit.dues.run import parse_period
+from tillit.registry.models import Employer
 
 
 def _bar(done: int, total: int, width: int = 30) -> str:
@@ -21,7 +28,6 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true")
 
     def _period(self, raw):
-        from tillit.dues.run import parse_period
 
         try:
             return parse_period(raw)
@@ -40,8 +46,6 @@ class Command(BaseCommand):
             raise CommandError("\n".join(exc.lines())) from None
 
     def do_run(self, args, period, dry_run):
-        from tillit.dues import run as runs
-        from tillit.dues.invoices import kroner
 
         when = self._period(period)
         if dry_run:
@@ -56,19 +60,16 @@ class Command(BaseCommand):
             self.stdout.write(f"  {key:<18} {shown}")
 
     def do_notices(self, args, period, dry_run):
-        from tillit.dues.notices import make_notices
 
         made = make_notices(self._period(period), progress=self._progress)
         self.stdout.write(f"{made} payroll offices have their notice for {period}.")
 
     def do_remind(self, args, period, dry_run):
-        from tillit.dues.invoices import remind_round
 
         counts = remind_round()
         self.stdout.write(f"Reminders: {counts['first']} first, {counts['second']} second.")
 
     def do_giro(self, args, period, dry_run):
-        from tillit.dues.giro import read_file
 
         if len(args) != 1:
             raise CommandError("Give one file: tillit dues giro FILE")
@@ -81,8 +82,6 @@ class Command(BaseCommand):
                           f"{found.deviations} deviations.")
 
     def do_return(self, args, period, dry_run):
-        from tillit.dues.returns import receive_return
-        from tillit.registry.models import Employer
 
         if len(args) != 2:
             raise CommandError("Give the payroll office's organisation number and the file: "
