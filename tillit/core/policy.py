@@ -56,10 +56,3 @@ def roles_for(action: Action) -> list[str]:
     return [code for code, (_label, perms) in ROLES.items()
             if action.perm in perms and (action.reps or code not in REP_ROLES)
             and (not action.only_reps or code in REP_ROLES)]
-
-
-def rights_table() -> list[dict]:
-    """Each role with the actions it may take over its grant's subtree, in the table's order."""
-    return [{"code": code, "label": label,
-             "actions": [a for a in ACTIONS.values() if code in roles_for(a)]}
-            for code, (label, _perms) in ROLES.items()]
