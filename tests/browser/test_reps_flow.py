@@ -117,7 +117,7 @@ def test_a_rep_signs_filters_saves_exports_messages_and_corrects_and_member_serv
     assert Employment.objects.get(person=target).percentage == 60
     page.goto(f"{live_server.url}/people/{target.pk}/history/")
     assert AuditEntry.objects.filter(person_id=target.pk, action="registry.employment.changed", channel="rep").exists()
-    assert re.search(r"percentage: 80(\.00)? → 60", page.locator("main").inner_text())
+    assert re.search(r"Percentage: 80(\.00)? → 60", page.locator("main").inner_text())
 
 
 def test_a_regional_rep_sees_a_workplace_that_lost_its_rep_and_one_that_never_had_one(live_server, page, world,
