@@ -43,6 +43,7 @@ def test_the_measurement_page_draws_its_chart_for_the_users_units_only(client, w
     response = client.get(reverse("case_measure"), {"unit": world.a.region.pk})
     body = response.content.decode()
     assert response.status_code == 200 and "<svg" in body and 'data-kpi="open">1<' in body
+    assert body.count("<rect") >= 2 * 12 and "stroke-dasharray" in body  # a pair of bars a week, the backlog line
     other = client.get(reverse("case_measure"), {"unit": world.b.region.pk})
     assert other.context["unit"] != world.b.region  # falls back to the user's own unit
     bad = client.get(reverse("case_measure"), {"from": "yesterday"})

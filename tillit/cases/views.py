@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -414,7 +413,7 @@ def measure_page(request):
                        legend=(_("opened"), _("closed"), _("backlog")))
     return render(request, "cases/measure.html", {
         "flow": flow, "per_state": per_state, "units": units, "unit": unit,
-        "chart": mark_safe(chart),  # built and escaped here
+        "chart": chart,
         "start": start, "end": end, "opened_total": sum(flow.opened), "closed_total": sum(flow.closed),
         "panels": MEASURE_PANELS.render(request, (unit, start, end))})
 

@@ -1,64 +1,52 @@
-"""Small SVG charts drawn on the server: no script, no CDN, readable without colour."""
+"""Small SVG charts drawn on the server: no script, no CDN, readable without colour.
 
-from django.utils.html import escape
+Here only the geometry is computed, as numbers; `templates/charts/` writes the SVG (like the process map)."""
 
 WIDTH, HEIGHT, PAD = 640, 220, 30
+BASELINE = HEIGHT - PAD
 
 
-def _frame(title: str, top: int):
-    """The y scale for values up to `top`, and the opening of the SVG: title, baseline, top value."""
+def _scale(top: int):
     def y(v):
-        return HEIGHT - PAD - (HEIGHT - 2 * PAD) * v / top
+        return round(HEIGHT - PAD - (HEIGHT - 2 * PAD) * v / top, 1)
+    return y
 
-    return y, [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-               f'aria-label="{escape(title)}" class="chart"><title>{escape(title)}</title>',
-               f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - PAD}" y2="{HEIGHT - PAD}" stroke="#888"/>',
-               f'<text x="{PAD - 4}" y="{PAD}" text-anchor="end" font-size="10">{top}</text>']
+
+def _labelled(n: int, i: int, every: int) -> bool:
+    """Whether the i-th of n points gets its label under the axis (all of few, one in `every`-th of many)."""
+    return n <= 16 or i % max(1, n // every) == 0
 
 
 def flow_chart(labels: list[str], opened: list[int], closed: list[int], backlog: list[int], *,
-               title: str, legend: tuple[str, str, str]) -> str:
-    """Opened and closed per week as paired bars, the backlog as a line."""
+               title: str, legend: tuple[str, str, str]) -> dict:
+    """Opened and closed per week as paired bars, the backlog as a dashed line."""
     n = max(len(labels), 1)
     top = max([1, *opened, *closed, *backlog])
+    y = _scale(top)
     step = (WIDTH - 2 * PAD) / n
-    bar = max(step / 3, 1)
-
-    y, parts = _frame(title, top)
+    bar = round(max(step / 3, 1), 1)
+    weeks = []
     for i, (o, c) in enumerate(zip(opened, closed, strict=True)):
-        x = PAD + i * step + step / 6
-        parts.append(f'<rect x="{x:.1f}" y="{y(o):.1f}" width="{bar:.1f}" height="{HEIGHT - PAD - y(o):.1f}" '
-                     f'fill="#0b5cad"><title>{escape(legend[0])} {escape(labels[i])}: {o}</title></rect>')
-        parts.append(f'<rect x="{x + bar:.1f}" y="{y(c):.1f}" width="{bar:.1f}" height="{HEIGHT - PAD - y(c):.1f}" '
-                     f'fill="#7fb069"><title>{escape(legend[1])} {escape(labels[i])}: {c}</title></rect>')
-        if n <= 16 or i % max(1, n // 8) == 0:
-            parts.append(f'<text x="{x + bar:.1f}" y="{HEIGHT - PAD + 14}" text-anchor="middle" font-size="9">'
-                         f'{escape(labels[i])}</text>')
-    points = " ".join(f"{PAD + i * step + step / 2:.1f},{y(b):.1f}" for i, b in enumerate(backlog))
-    parts.append(f'<polyline points="{points}" fill="none" stroke="#b00020" stroke-width="2" '
-                 f'stroke-dasharray="4 2"><title>{escape(legend[2])}</title></polyline>')
-    for i, (name, colour) in enumerate(zip(legend, ["#0b5cad", "#7fb069", "#b00020"], strict=True)):
-        parts.append(f'<rect x="{PAD + i * 150}" y="4" width="10" height="10" fill="{colour}"/>'
-                     f'<text x="{PAD + i * 150 + 14}" y="13" font-size="11">{escape(name)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+        x = round(PAD + i * step + step / 6, 1)
+        weeks.append({"label": labels[i], "x": x, "x2": round(x + bar, 1), "middle": round(x + bar, 1),
+                      "opened": o, "closed": c, "y_opened": y(o), "h_opened": round(BASELINE - y(o), 1),
+                      "y_closed": y(c), "h_closed": round(BASELINE - y(c), 1), "labelled": _labelled(n, i, 8)})
+    backlog_points = " ".join(f"{PAD + i * step + step / 2:.1f},{y(b):.1f}" for i, b in enumerate(backlog))
+    keys = [{"x": PAD + i * 150, "text_x": PAD + i * 150 + 14, "name": name, "colour": colour}
+            for i, (name, colour) in enumerate(zip(legend, ["#0b5cad", "#7fb069", "#b00020"], strict=True))]
+    return {"kind": "flow", "title": title, "top": top, "width": WIDTH, "height": HEIGHT, "pad": PAD,
+            "baseline": BASELINE, "axis_end": WIDTH - PAD, "label_y": BASELINE + 14, "weeks": weeks, "bar": bar,
+            "backlog": backlog_points, "legend": legend, "keys": keys}
 
 
-def line_chart(labels: list[str], values: list[int], *, title: str) -> str:
+def line_chart(labels: list[str], values: list[int], *, title: str) -> dict:
     """One figure over time as a line with a dot per point (each dot titled with its label and value)."""
     n = max(len(values), 1)
     top = max([1, *values])
+    y = _scale(top)
     step = (WIDTH - 2 * PAD) / max(n - 1, 1)
-
-    y, parts = _frame(title, top)
-    points = [(PAD + i * step, y(v)) for i, v in enumerate(values)]
-    parts.append('<polyline points="' + " ".join(f"{x:.1f},{yy:.1f}" for x, yy in points)
-                 + '" fill="none" stroke="#0b5cad" stroke-width="2"/>')
-    for i, ((x, yy), v) in enumerate(zip(points, values, strict=True)):
-        parts.append(f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="3" fill="#0b5cad"><title>{escape(labels[i])}: {v}'
-                     f'</title></circle>')
-        if n <= 12 or i % max(1, n // 6) == 0:
-            parts.append(f'<text x="{x:.1f}" y="{HEIGHT - PAD + 14}" text-anchor="middle" font-size="9">'
-                         f'{escape(labels[i])}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    points = [{"x": round(PAD + i * step, 1), "y": y(v), "label": labels[i], "value": v,
+               "labelled": n <= 12 or i % max(1, n // 6) == 0} for i, v in enumerate(values)]
+    return {"kind": "line", "title": title, "top": top, "width": WIDTH, "height": HEIGHT, "pad": PAD,
+            "baseline": BASELINE, "axis_end": WIDTH - PAD, "label_y": BASELINE + 14, "points": points,
+            "line": " ".join(f"{p['x']},{p['y']}" for p in points)}
