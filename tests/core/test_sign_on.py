@@ -190,6 +190,7 @@ def test_a_provider_naming_another_issuer_is_refused(client, providers, settings
     settings.TILLIT_SIGN_ON["entra"]["issuer"] = providers + "/"  # the provider says it is the issuer without the /
     refused = client.get(reverse("sign_on", args=["entra"]))
     assert refused.status_code == 502 and b"another issuer" in refused.content
+    assert client.get(reverse("sign_on", args=["nosuch"])).status_code == 404  # no such provider at all
 
 
 def test_private_key_jwt_signs_the_token_request(client, providers, settings, monkeypatch):

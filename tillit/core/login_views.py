@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import password_validation, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -267,6 +267,8 @@ def sign_on(request, name):
     linking = request.GET.get("link") == "1"
     if linking and not request.user.is_authenticated:
         return redirect("login")
+    if name not in sign_on_flow.providers():
+        raise Http404  # no such provider: nothing to sign on with, not a provider's failure
     next_url = request.GET.get("next", "")
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = ""
