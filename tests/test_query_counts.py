@@ -95,7 +95,7 @@ def test_portal_self_service_and_workspace_pages_take_the_same_queries_for_more_
     as_rep = {
         # The kept figures and the lists of the rep's workplace; the member's own pages in self-service.
         "reps dashboard": (reverse("reps_home"), 12),
-        "reps member list": (reverse("reps_members"), 11),
+        "reps member list": (reverse("reps_members"), 12),  # the total: the last count, then its figure
         "reps coverage": (reverse("reps_coverage"), 12),  # with the staff units and the last count
         "portal home": (reverse("portal_home"), 4),
         "portal case page": (reverse("portal_case", args=[case.pk]), 7),

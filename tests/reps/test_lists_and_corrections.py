@@ -201,3 +201,21 @@ def test_a_term_ending_soon_opens_one_case_for_the_regional_office(world):
     reminder = TermReminder.objects.get(role=role)
     case = Case.objects.get(pk=reminder.case_id)
     assert case.responsible_unit == world.a.region and world.a.rep_person in case.subjects.all()
+
+
+def test_a_list_that_is_one_figure_takes_its_total_from_todays_count(client, world):
+    from django.utils import timezone
+
+    from tillit.registry.models import Membership
+    from tillit.reps import kpis
+
+    kpis.recount([timezone.localdate()])
+    client.force_login(world.a.rep)
+    node = f"employer-{world.a.workplace.pk}"
+    Membership.objects.filter(person=world.a.members[2][0]).update(ends_on=timezone.localdate().replace(year=2000))
+    kept = client.get(reverse("reps_members"), {"node": node})
+    assert kept.context["total"] == 3 and kept.context["exact"] and kept.context["counted"]  # as counted today
+    assert len(kept.context["rows"]) == 2  # the rows are live; the page says when the figure was counted
+    assert "as counted today" in kept.content.decode()
+    filtered = client.get(reverse("reps_members"), {"node": node, "status": "active"})
+    assert filtered.context["total"] == 2 and filtered.context["counted"] is None  # a filter: counted now

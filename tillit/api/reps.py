@@ -14,7 +14,7 @@ from tillit.api.types import PageNumber, PageSize
 from tillit.core import audit
 from tillit.reps import coverage, declaration, lists, selection
 from tillit.reps.access import node_for, rep_nodes
-from tillit.reps.figures import describe, figures
+from tillit.reps.figures import describe, figures, list_total
 from tillit.reps.models import Correction
 
 router = Router(tags=["reps"])
@@ -72,7 +72,9 @@ class MemberOut(Schema):
 
 
 class MemberPage(Page):
-    total: int
+    total: int = Field(description="The list's length: today's kept figure for a list that is one figure, else "
+                                   "counted up to 1,000")
+    total_is_exact: bool = Field(description="False when the count stopped at its cap (there are more)")
     items: list[MemberOut]
 
 
@@ -91,7 +93,8 @@ def members(request, node: NodeKey = "", kpi: Kpi = "members", workplace: str = 
     rows = describe(chunk[:size], today)
     audit.log_access_many(request.user, "reps.members.listed", [r["person_id"] for r in rows], channel="api",
                           detail=selection.as_query(filters, found_node.key))
-    return {"page": page, "has_next": len(chunk) > size, "total": found.count(), "items": rows}
+    total, exact, _counted = list_total(found_node, filters, found, today)
+    return {"page": page, "has_next": len(chunk) > size, "total": total, "total_is_exact": exact, "items": rows}
 
 
 class WorkplaceCount(Schema):

@@ -1,5 +1,6 @@
 """What the portal's pages and the API show for a node: the dashboard's figures and the rows of a member list."""
 
+from tillit.core.present import capped_count
 from tillit.dues.invoices import kroner
 from tillit.dues.ledger import own_arrears
 from tillit.registry.models import Employment
@@ -37,3 +38,17 @@ def describe(memberships, today):
                     "email": m.person.email, "phone": m.person.phone, "status": m.get_status_display(),
                     "owed": kroner(owed[m.person_id]) if m.person_id in owed else ""})
     return out
+
+
+def list_total(node, filters: dict, found, today) -> tuple[int, bool, object]:
+    """The total of a member list: (number, whether exact, the count it comes from). A list that is exactly one
+    of the node's figures (no filter beside the figure) takes today's kept figure, as the dashboard shows it,
+    instead of counting every membership of a region again; any other list a capped count (core.present)."""
+    if set(filters) <= {"kpi", "sort"}:
+        last = kpis.latest_count(today)
+        if last is not None and last.day == today:
+            kept = kpis.kept(node.tree, node.obj.pk, [today])[today]
+            if kept is not None:
+                return kept[filters["kpi"]], True, last
+    number, more = capped_count(found)
+    return number, not more, None

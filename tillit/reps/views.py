@@ -30,7 +30,7 @@ from tillit.registry.validation import Errors
 from tillit.reps import corrections, declaration, kpis, lists, selection
 from tillit.reps import coverage as coverage_lists
 from tillit.reps.access import coverage_nodes, node_for, rep_nodes
-from tillit.reps.figures import describe, figures
+from tillit.reps.figures import describe, figures, list_total
 from tillit.reps.models import Correction, EntitlementBand, SavedFilter
 
 PAGE = 50
@@ -145,9 +145,11 @@ def member_list(request):
     audit.log_access_many(request.user, "reps.members.listed", [r["person_id"] for r in rows], channel="rep",
                           detail={"node": node.key, **selection.as_query(filters, node.key)})
     query = urlencode(selection.as_query(filters, node.key))
+    total, exact, counted = list_total(node, filters, found, today)
     return render(request, "reps/members.html", _base(
-        request, node, rows=rows, kpi=filters["kpi"], label=dict(kpis.KPIS)[filters["kpi"]], total=found.count(),
-        page=page, has_next=len(chunk) > PAGE, query=query, **_list_choices(request, filters)))
+        request, node, rows=rows, kpi=filters["kpi"], label=dict(kpis.KPIS)[filters["kpi"]], total=total,
+        exact=exact, counted=counted, page=page, has_next=len(chunk) > PAGE, query=query,
+        **_list_choices(request, filters)))
 
 
 def _list_choices(request, filters):
