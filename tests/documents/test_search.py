@@ -164,3 +164,13 @@ def test_a_text_whose_words_overflow_the_index_is_still_read_and_found(world):
                                unit=world.a.branch, actor=None, channel="system")
     assert extract_text.call(document.current_id) == DocumentVersion.Text.DONE
     assert list(search(Document.objects.all(), "needle").values_list("pk", flat=True)) == [document.pk]
+
+
+def test_a_snippet_splits_into_its_found_words_and_the_text_between():
+    from tillit.documents.templatetags.documents import snippet_parts
+
+    s, e = search.START, search.STOP
+    parts = snippet_parts(f"om {s}lønn{e} og <b>{s}ferie{e}{s}")
+    assert [(p["text"], p["found"]) for p in parts] == [("om ", False), ("lønn", True), (" og <b>", False),
+                                                        ("ferie", True)]
+    assert snippet_parts("") == []

@@ -14,7 +14,7 @@ from django.db.models import Case, FloatField, IntegerField, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Substr
 
-START, STOP = "\ue000", "\ue001"  # snippet highlight markers; the template escapes, then marks
+START, STOP = "\ue000", "\ue001"  # words found; templatetags split, the template marks
 TEXT_LIMIT = 300_000  # characters of a version's text that are indexed
 HEADLINE_LIMIT = 100_000
 RANKED = 2000
